@@ -1,0 +1,133 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createXmlRpcListener, DEFAULT_MAX_BODY_BYTES } from '../wire/index.js';
+import { Dispatcher } from './dispatch.js';
+import { HandleTable } from './handles.js';
+import { loadModules, type ServedModules } from './loader.js';
+
+export const DEFAULT_PORT = 7007;
+export const DEFAULT_HOST = '127.0.0.1';
+
+export interface AgentOptions {
+  /** Files or directories of JS modules whose exported classes (and functions) are served. */
+  modules: readonly string[];
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Turns off `shutdown()` from callers. */
+  noRemoteShutdown?: boolean;
+  maxBodyBytes?: number;
+  maxDepth?: number;
+  maxHandles?: number;
+  /** Per-call deadline for served code, ms; 0: none. */
+  callTimeoutMs?: number;
+  /** Answers at least this large are gzipped for clients that accept it. */
+  gzipThreshold?: number;
+  /** Lines about what the agent does; nothing is printed when absent. */
+  log?: (line: string) => void;
+}
+
+export class AgentStartError extends Error {
+  override name = 'AgentStartError';
+}
+
+/** A running agent. */
+export class Agent {
+  readonly host: string;
+  readonly port: number;
+  readonly served: ServedModules;
+  readonly handles: HandleTable;
+  /** Settles once the agent has stopped, whether by close() or by a remote shutdown(). */
+  readonly closed: Promise<void>;
+  private readonly server: http.Server;
+  /** Set once close() has begun. */
+  stopping: Promise<void> | undefined;
+  private resolveClosed!: () => void;
+
+  private constructor(server: http.Server, served: ServedModules, handles: HandleTable, host: string, port: number) {
+    this.server = server;
+    this.served = served;
+    this.handles = handles;
+    this.host = host;
+    this.port = port;
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+  }
+
+  get bootId(): string {
+    return this.handles.bootId;
+  }
+
+  get url(): string {
+    return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}/`;
+  }
+
+  static async start(options: AgentOptions): Promise<Agent> {
+    const served = await loadModules(options.modules);
+    const handles = new HandleTable({ maxHandles: options.maxHandles });
+    const host = options.host ?? DEFAULT_HOST;
+    let agent: Agent | undefined;
+    const dispatcher = new Dispatcher({
+      served,
+      handles,
+      callTimeoutMs: options.callTimeoutMs,
+      onShutdown: options.noRemoteShutdown ? undefined : () => {
+        options.log?.('shutdown() received: stopping');
+        void agent?.close();
+      },
+    });
+    const server = http.createServer(
+      { keepAliveTimeout: 5_000, headersTimeout: 30_000, requestTimeout: 300_000 },
+      createXmlRpcListener({
+        dispatch: dispatcher.dispatch,
+        maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        decodeOptions: { maxDepth: options.maxDepth, reviveStruct: dispatcher.reviveStruct },
+        gzipThreshold: options.gzipThreshold,
+        closing: () => agent?.stopping !== undefined,
+      }),
+    );
+    const port = await new Promise<number>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        const where = `${host}:${options.port ?? DEFAULT_PORT}`;
+        if (err.code === 'EADDRINUSE') reject(new AgentStartError(`cannot listen on ${where}: the port is already in use (another agent? roc-agent -e asks it to shut down first)`, { cause: err }));
+        else if (err.code === 'EADDRNOTAVAIL') reject(new AgentStartError(`cannot listen on ${where}: this machine has no such address`, { cause: err }));
+        else if (err.code === 'EACCES') reject(new AgentStartError(`cannot listen on ${where}: permission denied (ports below 1024 need root)`, { cause: err }));
+        else reject(new AgentStartError(`cannot listen on ${where}: ${err.message}`, { cause: err }));
+      });
+      server.listen(options.port ?? DEFAULT_PORT, host, () => resolve((server.address() as AddressInfo).port));
+    });
+    agent = new Agent(server, served, handles, host, port);
+    return agent;
+  }
+
+  /**
+   * Stops accepting, lets calls under way finish for up to graceMs, then
+   * closes every connection that is left.
+   */
+  close(graceMs = 10_000): Promise<void> {
+    this.stopping ??= new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      // Kept-alive connections turn idle as their calls finish; close them as they do.
+      const sweep = setInterval(() => this.server.closeIdleConnections(), 20);
+      const deadline = setTimeout(() => this.server.closeAllConnections(), graceMs);
+      this.server.closeIdleConnections();
+      void this.stoppedSweeping(sweep, deadline);
+    }).then(() => {
+      this.handles.clear();
+      this.resolveClosed();
+    });
+    return this.stopping;
+  }
+
+  private async stoppedSweeping(sweep: NodeJS.Timeout, deadline: NodeJS.Timeout): Promise<void> {
+    await this.closed;
+    clearInterval(sweep);
+    clearTimeout(deadline);
+  }
+}
+
+export function startAgent(options: AgentOptions): Promise<Agent> {
+  return Agent.start(options);
+}

@@ -1,0 +1,43 @@
+import { FaultCode, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from '../wire/index.js';
+
+const MAX_CAUSE_DEPTH = 4;
+
+function errorStruct(error: unknown, depth: number): XmlRpcStruct {
+  const s: XmlRpcStruct = Object.create(null);
+  if (!(error instanceof Error)) {
+    s.name = 'Error';
+    s.message = typeof error === 'string' ? error : safeString(error);
+    return s;
+  }
+  s.name = error.name;
+  s.message = error.message;
+  if (error.stack) s.stack = error.stack;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' || (typeof code === 'number' && Number.isFinite(code))) s.code = code;
+  if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) s.cause = errorStruct(error.cause, depth + 1);
+  return s;
+}
+
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/**
+ * An exception thrown by served code, as the fault Python's ROC sends
+ * (code 1, faultString starting with the class name and message), with
+ * name, message, stack, code and cause as extra members for ROC's client.
+ */
+export function applicationFault(error: unknown, method: string): XmlRpcFault {
+  if (error instanceof XmlRpcFault) return error;
+  const extra = errorStruct(error, 0);
+  extra.method = method;
+  return new XmlRpcFault(FaultCode.APPLICATION, `${extra.name as string}: ${extra.message as string}`, extra);
+}
+
+export function fault(code: number, name: string, message: string, extra: Record<string, XmlRpcValue> = {}): XmlRpcFault {
+  return new XmlRpcFault(code, `${name}: ${message}`, Object.assign(Object.create(null), { name, message, ...extra }));
+}

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { FaultCode, HANDLE_PATTERN, XmlRpcFault } from '../wire/index.js';
+
+export const DEFAULT_MAX_HANDLES = 100_000;
+
+export interface HandleEntry {
+  readonly object: object;
+  readonly className: string;
+}
+
+/**
+ * The objects this run of the agent holds for its callers. Handle names
+ * carry a boot id drawn at start, so a handle from an earlier run can never
+ * name an object of this one.
+ */
+export class HandleTable {
+  readonly bootId: string;
+  readonly maxHandles: number;
+  private seq = 0;
+  private readonly entries = new Map<string, HandleEntry>();
+
+  constructor(options: { maxHandles?: number; bootId?: string } = {}) {
+    this.bootId = options.bootId ?? randomBytes(4).toString('hex');
+    this.maxHandles = options.maxHandles ?? DEFAULT_MAX_HANDLES;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  add(object: object, className: string): string {
+    if (this.entries.size >= this.maxHandles) {
+      throw new XmlRpcFault(
+        FaultCode.HANDLE_LIMIT,
+        `HandleLimitError: the agent holds ${this.entries.size} live objects, its limit (--max-handles); release objects you no longer need (release(), await using, or drop the proxy)`,
+      );
+    }
+    const handle = `${className}_${this.bootId}_${this.seq++}`;
+    this.entries.set(handle, { object, className });
+    return handle;
+  }
+
+  /** The live entry, or a fault that says why there is none. */
+  get(handle: string): HandleEntry {
+    const entry = this.entries.get(handle);
+    if (entry) return entry;
+    throw this.missing(handle);
+  }
+
+  has(handle: string): boolean {
+    return this.entries.has(handle);
+  }
+
+  isHandleShaped(name: string): boolean {
+    return HANDLE_PATTERN.test(name);
+  }
+
+  missing(handle: string): XmlRpcFault {
+    const m = HANDLE_PATTERN.exec(handle);
+    if (m && m[2] !== this.bootId) {
+      return new XmlRpcFault(
+        FaultCode.STALE_HANDLE,
+        `StaleHandleError: ${handle} was created by an earlier run of this agent (boot ${m[2]}; this run is boot ${this.bootId}): the agent restarted since, and the object is gone; create it again`,
+        Object.assign(Object.create(null), { name: 'StaleHandleError', handle, bootId: this.bootId }),
+      );
+    }
+    return new XmlRpcFault(
+      FaultCode.UNKNOWN_HANDLE,
+      `UnknownHandleError: no live object ${handle} on this agent: it was released, or never created here`,
+      Object.assign(Object.create(null), { name: 'UnknownHandleError', handle, bootId: this.bootId }),
+    );
+  }
+
+  release(handle: string): boolean {
+    return this.entries.delete(handle);
+  }
+
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}

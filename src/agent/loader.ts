@@ -1,0 +1,122 @@
+import { readdirSync, statSync } from 'node:fs';
+import { extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export type AnyClass = abstract new (...args: never[]) => object;
+export type AnyFunction = (...args: never[]) => unknown;
+
+export interface ServedClass {
+  readonly name: string;
+  readonly ctor: AnyClass;
+  /** The file that exported it. */
+  readonly file: string;
+}
+
+export interface ServedFunction {
+  readonly name: string;
+  readonly fn: AnyFunction;
+  readonly file: string;
+}
+
+export interface ServedModules {
+  readonly classes: ReadonlyMap<string, ServedClass>;
+  readonly functions: ReadonlyMap<string, ServedFunction>;
+  /** Every file loaded, absolute. */
+  readonly files: readonly string[];
+}
+
+const MODULE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
+
+export class ModuleLoadError extends Error {
+  override name = 'ModuleLoadError';
+  readonly file: string;
+  constructor(message: string, file: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.file = file;
+  }
+}
+
+/** A class is a function whose source says `class`, or an old-style constructor with methods on its prototype. */
+export function isClass(value: unknown): value is AnyClass {
+  if (typeof value !== 'function') return false;
+  if (/^class[\s{]/.test(Function.prototype.toString.call(value))) return true;
+  const proto = (value as { prototype?: object }).prototype;
+  return !!proto && Object.getOwnPropertyNames(proto).some((n) => n !== 'constructor');
+}
+
+function listModuleFiles(dir: string): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...listModuleFiles(full));
+    else if (MODULE_EXTENSIONS.has(extname(entry.name)) && !entry.name.endsWith('.d.ts')) files.push(full);
+  }
+  return files;
+}
+
+function expand(path: string): string[] {
+  const abs = resolve(path);
+  let stats;
+  try {
+    stats = statSync(abs);
+  } catch {
+    throw new ModuleLoadError(`module not found: ${abs} (given as -m ${path}); pass a .js, .mjs or .cjs file, or a directory of them`, abs);
+  }
+  if (stats.isDirectory()) {
+    const files = listModuleFiles(abs);
+    if (files.length === 0) throw new ModuleLoadError(`directory ${abs} holds no .js, .mjs or .cjs module`, abs);
+    return files;
+  }
+  if (!MODULE_EXTENSIONS.has(extname(abs))) {
+    throw new ModuleLoadError(`cannot serve ${abs}: only .js, .mjs and .cjs modules can be loaded (compile TypeScript first)`, abs);
+  }
+  return [abs];
+}
+
+/** The exports of a module, with a CommonJS module's `module.exports` object unpacked. */
+function exportsOf(namespace: Record<string, unknown>): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (const [key, value] of Object.entries(namespace)) {
+    if (key !== 'default') {
+      out.push([key, value]);
+      continue;
+    }
+    if (typeof value === 'function') {
+      out.push([value.name || 'default', value]);
+    } else if (value && typeof value === 'object' && !Object.prototype.hasOwnProperty.call(namespace, '__esModule')) {
+      for (const [k, v] of Object.entries(value)) if (!(k in namespace)) out.push([k, v]);
+    }
+  }
+  return out;
+}
+
+/**
+ * Imports each module and collects its exported classes and functions.
+ * A name exported by two different files is an error naming both.
+ */
+export async function loadModules(paths: readonly string[]): Promise<ServedModules> {
+  const classes = new Map<string, ServedClass>();
+  const functions = new Map<string, ServedFunction>();
+  const files = [...new Set(paths.flatMap(expand))];
+  for (const file of files) {
+    let namespace: Record<string, unknown>;
+    try {
+      namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    } catch (err) {
+      const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      throw new ModuleLoadError(`module ${file} threw while loading: ${detail}`, file, { cause: err });
+    }
+    for (const [name, value] of exportsOf(namespace)) {
+      if (typeof value !== 'function' || name.startsWith('_')) continue;
+      const taken = classes.get(name) ?? functions.get(name);
+      if (taken) {
+        if (taken.file === file) continue;
+        throw new ModuleLoadError(`${name} is exported by both ${taken.file} and ${file}; rename one or serve only one of the modules`, file);
+      }
+      if (isClass(value)) classes.set(name, { name, ctor: value, file });
+      else functions.set(name, { name, fn: value as AnyFunction, file });
+    }
+  }
+  return { classes, functions, files };
+}

@@ -1,0 +1,84 @@
+import { describeSite, FaultCode, RocError, type CallSite, type XmlRpcFault, type XmlRpcStruct } from '../wire/index.js';
+
+/**
+ * The remote side threw: served code raised an exception, or the agent
+ * refused the call. Carries the remote class name, message and stack as the
+ * agent sent them, and where the call went.
+ */
+export class RemoteError extends RocError {
+  override name = 'RemoteError';
+  /** The remote exception's class name, e.g. `TypeError` (for Python peers, parsed from `<class 'ValueError'>`). */
+  readonly remoteName: string;
+  readonly remoteMessage: string;
+  readonly remoteStack: string | undefined;
+  /** The remote error's `code` property, if it had one. */
+  readonly remoteCode: string | number | undefined;
+  readonly faultCode: number;
+  readonly faultString: string;
+  /** Every member of the fault struct as received. */
+  readonly fault: XmlRpcStruct;
+
+  constructor(site: CallSite, fault: XmlRpcFault, options?: { cause?: unknown }) {
+    const extra = fault.extra;
+    const python = /^<class '([^']+)'>:([\s\S]*)$/.exec(fault.faultString);
+    const remoteName = typeof extra.name === 'string' ? extra.name : python ? python[1]!.split('.').pop()! : 'Fault';
+    const remoteMessage = typeof extra.message === 'string' ? extra.message : python ? python[2]! : fault.faultString;
+    super(`${site.method} on ${describeSite(site)} failed: ${remoteName}: ${remoteMessage}`, site, options);
+    this.remoteName = remoteName;
+    this.remoteMessage = remoteMessage;
+    this.remoteStack = typeof extra.stack === 'string' ? extra.stack : undefined;
+    this.remoteCode = typeof extra.code === 'string' || typeof extra.code === 'number' ? extra.code : undefined;
+    this.faultCode = fault.faultCode;
+    this.faultString = fault.faultString;
+    this.fault = fault.toStruct();
+    if (this.remoteStack) this.stack = `${this.stack}\n    --- remote stack on ${describeSite(site)} ---\n${this.remoteStack}`;
+  }
+}
+
+/** The handle was made by an earlier run of the agent, which has since restarted: the object is gone. */
+export class StaleHandleError extends RemoteError {
+  override name = 'StaleHandleError';
+}
+
+/** The handle was released (or never existed) on the agent. */
+export class UnknownHandleError extends RemoteError {
+  override name = 'UnknownHandleError';
+}
+
+/** The agent has no such method, or the object no such public method. */
+export class MethodNotFoundError extends RemoteError {
+  override name = 'MethodNotFoundError';
+}
+
+/** The agent serves no class of that name; `available` lists what it serves. */
+export class UnknownClassError extends RocError {
+  override name = 'UnknownClassError';
+  readonly className: string;
+  readonly available: readonly string[];
+  constructor(site: CallSite, className: string, available: readonly string[], options?: { cause?: unknown }) {
+    super(`no class ${JSON.stringify(className)} on ${describeSite(site)}; it serves ${available.length ? available.join(', ') : 'no classes'}`, site, options);
+    this.className = className;
+    this.available = available;
+  }
+}
+
+/** A proxy used after release(): nothing was sent. */
+export class ReleasedProxyError extends RocError {
+  override name = 'ReleasedProxyError';
+  constructor(site: CallSite, handle: string) {
+    super(`${site.method}: ${handle} on ${describeSite(site)} was released by this client; create a new instance`, site);
+  }
+}
+
+export function remoteErrorFor(site: CallSite, fault: XmlRpcFault): RemoteError {
+  switch (fault.faultCode) {
+    case FaultCode.STALE_HANDLE:
+      return new StaleHandleError(site, fault);
+    case FaultCode.UNKNOWN_HANDLE:
+      return new UnknownHandleError(site, fault);
+    case FaultCode.METHOD_NOT_FOUND:
+      return new MethodNotFoundError(site, fault);
+    default:
+      return new RemoteError(site, fault);
+  }
+}

@@ -1,0 +1,150 @@
+import { inspect } from 'node:util';
+import { makeRef, type XmlRpcStruct } from '../wire/index.js';
+import { ReleasedProxyError, StaleHandleError, UnknownHandleError } from './errors.js';
+import type { ServerProxy } from './server-proxy.js';
+
+/** What a remote object proxy knows of itself; read it with `remoteInfo(obj)`. */
+export interface RemoteInfo {
+  readonly handle: string;
+  readonly className: string;
+  readonly server: ServerProxy;
+  readonly released: boolean;
+}
+
+interface State {
+  readonly server: ServerProxy;
+  readonly handle: string;
+  readonly className: string;
+  released: boolean;
+}
+
+const states = new WeakMap<object, State>();
+
+// A proxy the program dropped without releasing: tell the agent, so its
+// object table does not grow for the life of the test run.
+const collected = new FinalizationRegistry<{ server: ServerProxy; handle: string }>(({ server, handle }) => {
+  server.releaseHandle(handle).catch(() => {
+    // The agent may be gone or restarted; either way the object is gone.
+  });
+});
+
+function releasedError(state: State, member: string): ReleasedProxyError {
+  return new ReleasedProxyError(state.server.site(`${state.handle}.${member}`), state.handle);
+}
+
+function makeMember(state: State, name: string): unknown {
+  const method = `${state.handle}.${name}`;
+  const member = (...args: unknown[]): Promise<unknown> =>
+    state.released ? Promise.reject(releasedError(state, name)) : state.server.callWith(method, args);
+  // `await obj.attr` reads the attribute: the member is a thenable too.
+  member.then = (onFulfilled?: (v: unknown) => unknown, onRejected?: (e: unknown) => unknown): Promise<unknown> => {
+    const read = state.released ? Promise.reject(releasedError(state, name)) : state.server.callWith('getattr', [state.handle, name]);
+    return read.then(onFulfilled, onRejected);
+  };
+  return member;
+}
+
+/** A local stand-in for an object that lives on an agent. Every method call runs there. */
+export function makeRemoteObject(server: ServerProxy, handle: string, className: string): object {
+  const state: State = { server, handle, className, released: false };
+  const members = new Map<string, unknown>();
+  const describe = (): string => `RemoteObject<${className} ${handle} on ${server.guest ? `${server.guest} ` : ''}${server.endpoint}${state.released ? ', released' : ''}>`;
+  // util.inspect looks through a Proxy at its target, so the target carries the custom view.
+  const target = Object.create(null) as Record<symbol, unknown>;
+  target[inspect.custom] = describe;
+  const proxy = new Proxy(target, {
+    get(_target, key) {
+      if (typeof key === 'symbol') {
+        if (key === Symbol.asyncDispose) return () => releaseState(state).then(() => undefined);
+        if (key === inspect.custom || key === Symbol.toPrimitive) return describe;
+        if (key === Symbol.toStringTag) return 'RemoteObject';
+        return undefined;
+      }
+      // Not thenable itself, so `await create()` yields the proxy rather than reading `then` remotely.
+      if (key === 'then') return undefined;
+      let member = members.get(key);
+      if (!member) {
+        member = makeMember(state, key);
+        members.set(key, member);
+      }
+      return member;
+    },
+    set(_target, key) {
+      throw new TypeError(`cannot assign ${String(key)} on ${describe()} synchronously; use await setAttribute(obj, ${JSON.stringify(String(key))}, value)`);
+    },
+    has(_target, key) {
+      return typeof key === 'string' && key !== 'then';
+    },
+  });
+  states.set(proxy, state);
+  collected.register(proxy, { server, handle }, state);
+  return proxy;
+}
+
+function stateOf(obj: unknown, what: string): State {
+  const state = typeof obj === 'object' && obj !== null ? states.get(obj) : undefined;
+  if (!state) throw new TypeError(`${what} takes a remote object (made by remoteModule or returned by a remote call), got ${inspect(obj, { depth: 0 })}`);
+  return state;
+}
+
+async function releaseState(state: State): Promise<boolean> {
+  if (state.released) return false;
+  state.released = true;
+  collected.unregister(state);
+  try {
+    return await state.server.releaseHandle(state.handle);
+  } catch (err) {
+    if (err instanceof StaleHandleError || err instanceof UnknownHandleError) return false;
+    throw err;
+  }
+}
+
+/**
+ * Frees the object on the agent. Resolves with false when it was already
+ * released (or the agent restarted and it is gone). Later use of the proxy
+ * fails locally with ReleasedProxyError.
+ */
+export function release(obj: unknown): Promise<boolean> {
+  try {
+    return releaseState(stateOf(obj, 'release()'));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+export function isRemote(obj: unknown): boolean {
+  return typeof obj === 'object' && obj !== null && states.has(obj);
+}
+
+export function remoteInfo(obj: unknown): RemoteInfo {
+  const s = stateOf(obj, 'remoteInfo()');
+  return { handle: s.handle, className: s.className, server: s.server, released: s.released };
+}
+
+/** Reads an attribute, like `await obj.name`, for names the proxy cannot carry (such as `then`). */
+export function getAttribute<T = unknown>(obj: unknown, name: string): Promise<T> {
+  try {
+    const s = stateOf(obj, 'getAttribute()');
+    if (s.released) return Promise.reject(releasedError(s, name));
+    return s.server.callWith('getattr', [s.handle, name]);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+export async function setAttribute(obj: unknown, name: string, value: unknown): Promise<void> {
+  const s = stateOf(obj, 'setAttribute()');
+  if (s.released) throw releasedError(s, name);
+  await s.server.callWith('setattr', [s.handle, name, value]);
+}
+
+/** The wire form of a remote object passed back as an argument to its own agent. */
+export function refOf(obj: object, server: ServerProxy): XmlRpcStruct | undefined {
+  const state = states.get(obj);
+  if (!state) return undefined;
+  if (state.released) throw new TypeError(`cannot pass ${state.handle}: it was released`);
+  if (state.server !== server && state.server.endpoint !== server.endpoint) {
+    throw new TypeError(`cannot pass ${state.handle} to ${server.endpoint}: it lives on ${state.server.endpoint}, and objects cannot move between agents`);
+  }
+  return makeRef(state.handle, state.className);
+}

@@ -1,0 +1,3 @@
+export * from './client/index.js';
+export { CallTimeoutError, ConnectionError, Double, FaultCode, HttpStatusError, ProtocolError, RocError, XmlRpcFault, type ConnectionFailure, type XmlRpcValue } from './wire/index.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,80 @@
+import type { XmlRpcStruct, XmlRpcValue } from './values.js';
+
+/**
+ * Fault codes. The negative ones follow the XML-RPC interoperability spec
+ * (specs.xmlrpc.com/spec "fault code interoperability"); ROC's own are in the
+ * -32000..-32099 range it reserves for implementations. Code 1 is what the
+ * original Python ROC sends for any exception raised by served code, so
+ * Python callers see the same code from us.
+ */
+export const FaultCode = {
+  /** An exception thrown (or a promise rejected) by served code. */
+  APPLICATION: 1,
+  PARSE_ERROR: -32700,
+  UNSUPPORTED_ENCODING: -32701,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+  /** A handle created by an earlier run of the agent. */
+  STALE_HANDLE: -32010,
+  /** A handle of this run that was released or never existed. */
+  UNKNOWN_HANDLE: -32011,
+  /** The agent holds as many live handles as it allows. */
+  HANDLE_LIMIT: -32012,
+  /** The served method did not settle within the agent's deadline. */
+  CALL_TIMEOUT: -32013,
+  /** The agent has too many calls in flight. */
+  BUSY: -32014,
+  /** The agent refuses the call (for example remote shutdown is off). */
+  FORBIDDEN: -32015,
+} as const;
+
+/**
+ * A fault as carried on the wire: faultCode, faultString, and any extra
+ * members (ROC adds name, message, stack, code and cause for its own client;
+ * Python's xmlrpc.client.Fault accepts and keeps them).
+ */
+export class XmlRpcFault extends Error {
+  override name = 'XmlRpcFault';
+  readonly faultCode: number;
+  readonly faultString: string;
+  readonly extra: XmlRpcStruct;
+
+  constructor(faultCode: number, faultString: string, extra?: XmlRpcStruct) {
+    super(faultString);
+    this.faultCode = faultCode;
+    this.faultString = faultString;
+    this.extra = extra ?? Object.create(null);
+  }
+
+  /** The struct sent inside `<fault>`. */
+  toStruct(): XmlRpcStruct {
+    const s: XmlRpcStruct = Object.create(null);
+    for (const k of Object.keys(this.extra)) s[k] = this.extra[k] as XmlRpcValue;
+    s.faultCode = this.faultCode;
+    s.faultString = this.faultString;
+    return s;
+  }
+}
+
+/** A document that is not XML, not XML-RPC, or breaks a limit. */
+export class DecodeError extends Error {
+  override name = 'DecodeError';
+  readonly faultCode: number;
+  constructor(message: string, faultCode: number = FaultCode.PARSE_ERROR) {
+    super(message);
+    this.faultCode = faultCode;
+  }
+}
+
+/** A JavaScript value that XML-RPC cannot carry. */
+export class EncodeError extends TypeError {
+  override name = 'EncodeError';
+  /** Where in the value the problem is, e.g. `[2].name`. */
+  readonly path: string;
+  constructor(message: string, path: string) {
+    super(path ? `${message} (at ${path})` : message);
+    this.path = path;
+  }
+}

@@ -1,0 +1,178 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gunzip, gzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { decodeDocument, type DecodeOptions } from './decode.js';
+import { encodeFault, encodeResponse, type EncodeOptions } from './encode.js';
+import { DecodeError, EncodeError, FaultCode, XmlRpcFault } from './fault.js';
+import type { XmlRpcValue } from './values.js';
+
+const gunzipAsync = promisify(gunzip);
+const gzipAsync = promisify(gzip);
+
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** What the listener knows of the request, for the dispatcher. */
+export interface CallContext {
+  readonly request: IncomingMessage;
+  readonly remoteAddress: string;
+}
+
+export interface CallOutcome {
+  value: unknown;
+  /** How to encode this answer (for example to turn objects into handles). */
+  encodeOptions?: EncodeOptions;
+  /** Close the connection after this answer (shutdown() answers this way). */
+  closeConnection?: boolean;
+}
+
+export interface XmlRpcListenerOptions {
+  /** Runs one decoded call. Throw an XmlRpcFault to answer with that fault. */
+  dispatch: (methodName: string, params: XmlRpcValue[], context: CallContext) => Promise<CallOutcome> | CallOutcome;
+  /** Turns anything else the dispatcher throws into a fault. */
+  toFault?: (error: unknown) => XmlRpcFault;
+  /** Paths that answer XML-RPC (default `/` and `/RPC2`, as Python's SimpleXMLRPCServer). */
+  paths?: readonly string[];
+  /** Bodies past this size get 413 before the rest is read (default 16 MiB). */
+  maxBodyBytes?: number;
+  decodeOptions?: DecodeOptions;
+  /** Answers at least this large are gzipped for clients that accept it; off when undefined. */
+  gzipThreshold?: number;
+  /** While true, answers carry `Connection: close` so clients do not reuse a connection about to go away. */
+  closing?: () => boolean;
+  /** Checked before the body is read; return an HTTP status and message to refuse the request. */
+  admit?: (request: IncomingMessage) => { status: number; message: string; headers?: Record<string, string> } | undefined;
+}
+
+function plain(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  const body = `${message}\n`;
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    ...headers,
+  });
+  res.end(body);
+}
+
+function defaultToFault(error: unknown): XmlRpcFault {
+  if (error instanceof XmlRpcFault) return error;
+  const err = error instanceof Error ? error : new Error(String(error));
+  return new XmlRpcFault(FaultCode.INTERNAL_ERROR, `${err.name}: ${err.message}`);
+}
+
+/**
+ * An HTTP request listener that speaks XML-RPC: POST only, bounded bodies,
+ * every bad call answered with HTTP 200 and a fault, as XML-RPC peers expect.
+ */
+export function createXmlRpcListener(options: XmlRpcListenerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const paths = new Set(options.paths ?? ['/', '/RPC2']);
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const toFault = options.toFault ?? defaultToFault;
+
+  const tooLarge = (req: IncomingMessage, res: ServerResponse): void => {
+    // Answer first, then drop the connection: reading a body we will refuse is what the limit is there to avoid.
+    res.shouldKeepAlive = false;
+    plain(res, 413, `request body larger than ${maxBody} bytes; the agent's limit is set with --max-body`, { Connection: 'close' });
+    res.on('finish', () => req.socket.destroy());
+  };
+
+  return (req, res) => {
+    if (req.method !== 'POST') {
+      req.resume();
+      plain(res, 405, `XML-RPC takes POST, not ${req.method}`, { Allow: 'POST' });
+      return;
+    }
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (!paths.has(path)) {
+      req.resume();
+      plain(res, 404, `no XML-RPC endpoint at ${path}; use ${[...paths].join(' or ')}`);
+      return;
+    }
+    const refused = options.admit?.(req);
+    if (refused) {
+      req.resume();
+      plain(res, refused.status, refused.message, refused.headers);
+      return;
+    }
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > maxBody) {
+      tooLarge(req, res);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let aborted = false;
+    req.on('data', (chunk: Buffer) => {
+      if (aborted) return;
+      size += chunk.length;
+      if (size > maxBody) {
+        aborted = true;
+        req.pause();
+        tooLarge(req, res);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', () => {
+      aborted = true;
+    });
+    req.on('end', () => {
+      if (aborted) return;
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      void answer(req, res, body).catch((err) => {
+        // Only a failure to write the answer gets here; the peer is gone or broken.
+        res.destroy(err instanceof Error ? err : undefined);
+      });
+    });
+  };
+
+  async function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
+    let xml: string;
+    let closeConnection = false;
+    try {
+      let body = raw;
+      const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
+      if (encoding === 'gzip') {
+        try {
+          body = await gunzipAsync(raw, { maxOutputLength: maxBody });
+        } catch (err) {
+          throw new XmlRpcFault(FaultCode.PARSE_ERROR, `parse error: gzip body could not be inflated within ${maxBody} bytes: ${(err as Error).message}`);
+        }
+      } else if (encoding !== 'identity') {
+        throw new XmlRpcFault(FaultCode.UNSUPPORTED_ENCODING, `unsupported Content-Encoding ${encoding}; send identity or gzip`);
+      }
+      let doc;
+      try {
+        doc = decodeDocument(body.toString('utf8'), options.decodeOptions);
+      } catch (err) {
+        if (err instanceof DecodeError) throw new XmlRpcFault(err.faultCode, `parse error: ${err.message}`);
+        throw err;
+      }
+      if (doc.kind !== 'call') throw new XmlRpcFault(FaultCode.INVALID_REQUEST, 'invalid request: expected <methodCall>, got <methodResponse>');
+      const outcome = await options.dispatch(doc.methodName, doc.params, { request: req, remoteAddress: req.socket.remoteAddress ?? '' });
+      closeConnection = outcome.closeConnection === true;
+      try {
+        xml = encodeResponse(outcome.value, outcome.encodeOptions);
+      } catch (err) {
+        if (err instanceof EncodeError) {
+          throw new XmlRpcFault(FaultCode.APPLICATION, `TypeError: ${doc.methodName} returned a value XML-RPC cannot carry: ${err.message}`, Object.assign(Object.create(null), { name: 'TypeError', message: err.message }));
+        }
+        throw err;
+      }
+    } catch (err) {
+      xml = encodeFault(toFault(err));
+    }
+    let payload = Buffer.from(xml, 'utf8');
+    const headers: Record<string, string | number> = { 'Content-Type': 'text/xml' };
+    if (options.gzipThreshold !== undefined && payload.length >= options.gzipThreshold && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+      payload = await gzipAsync(payload);
+      headers['Content-Encoding'] = 'gzip';
+    }
+    headers['Content-Length'] = payload.length;
+    if (closeConnection || options.closing?.()) {
+      headers.Connection = 'close';
+      res.shouldKeepAlive = false;
+    }
+    res.writeHead(200, headers);
+    res.end(payload);
+  }
+}
