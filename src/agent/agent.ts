@@ -79,7 +79,7 @@ export class Agent {
       },
     });
     const server = http.createServer(
-      { keepAliveTimeout: 5_000, headersTimeout: 30_000, requestTimeout: 300_000 },
+      { keepAliveTimeout: 60_000, headersTimeout: 30_000, requestTimeout: 300_000 },
       createXmlRpcListener({
         dispatch: dispatcher.dispatch,
         maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,

@@ -101,6 +101,8 @@ export class Dispatcher {
   readonly reviveStruct = (struct: XmlRpcStruct): unknown => (isRef(struct) ? this.handles.get(struct[REF_HANDLE]).object : struct);
 
   private servedClassOf(obj: object): string | undefined {
+    const proto = Object.getPrototypeOf(obj);
+    if (proto === Object.prototype || proto === null) return undefined;
     const direct = this.servedCtors.get(obj.constructor as AnyClass);
     if (direct) return direct;
     for (const [ctor, name] of this.servedCtors) if (obj instanceof (ctor as unknown as new () => object)) return name;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { FaultCode, HANDLE_PATTERN, XmlRpcFault } from '../wire/index.js';
+import { FaultCode, HANDLE_PATTERN, type XmlRpcFault } from '../wire/index.js';
+import { fault } from './faults.js';
 
 export const DEFAULT_MAX_HANDLES = 100_000;
 
@@ -30,9 +31,10 @@ export class HandleTable {
 
   add(object: object, className: string): string {
     if (this.entries.size >= this.maxHandles) {
-      throw new XmlRpcFault(
+      throw fault(
         FaultCode.HANDLE_LIMIT,
-        `HandleLimitError: the agent holds ${this.entries.size} live objects, its limit (--max-handles); release objects you no longer need (release(), await using, or drop the proxy)`,
+        'HandleLimitError',
+        `the agent holds ${this.entries.size} live objects, its limit (--max-handles); release objects you no longer need (release(), await using, or drop the proxy)`,
       );
     }
     const handle = `${className}_${this.bootId}_${this.seq++}`;
@@ -58,17 +60,14 @@ export class HandleTable {
   missing(handle: string): XmlRpcFault {
     const m = HANDLE_PATTERN.exec(handle);
     if (m && m[2] !== this.bootId) {
-      return new XmlRpcFault(
+      return fault(
         FaultCode.STALE_HANDLE,
-        `StaleHandleError: ${handle} was created by an earlier run of this agent (boot ${m[2]}; this run is boot ${this.bootId}): the agent restarted since, and the object is gone; create it again`,
-        Object.assign(Object.create(null), { name: 'StaleHandleError', handle, bootId: this.bootId }),
+        'StaleHandleError',
+        `${handle} was created by an earlier run of this agent (boot ${m[2]}; this run is boot ${this.bootId}): the agent restarted since, and the object is gone; create it again`,
+        { handle, bootId: this.bootId },
       );
     }
-    return new XmlRpcFault(
-      FaultCode.UNKNOWN_HANDLE,
-      `UnknownHandleError: no live object ${handle} on this agent: it was released, or never created here`,
-      Object.assign(Object.create(null), { name: 'UnknownHandleError', handle, bootId: this.bootId }),
-    );
+    return fault(FaultCode.UNKNOWN_HANDLE, 'UnknownHandleError', `no live object ${handle} on this agent: it was released, or never created here`, { handle, bootId: this.bootId });
   }
 
   release(handle: string): boolean {

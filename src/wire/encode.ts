@@ -8,9 +8,10 @@ export interface EncodeOptions {
   /** Arrays and structs nested deeper than this are refused (default 256). */
   maxDepth?: number;
   /**
-   * Called for objects that are not plain data (class instances). Return a
-   * replacement to encode instead, or undefined to encode the object by
-   * value (its own enumerable properties, as Python marshals `__dict__`).
+   * Called for every object that is not an array, Map, Set, Date, Buffer or
+   * Double. Return a replacement to encode instead, or undefined to encode
+   * the object by value (its own enumerable properties, as Python marshals
+   * `__dict__`). Keep it cheap for plain objects: it runs for each one.
    */
   replace?: (value: object) => unknown;
 }
@@ -132,9 +133,9 @@ export function encodeValue(root: unknown, options: EncodeOptions = {}): string 
       tasks.push({ v: obj.valueOf(), where, depth });
       continue;
     }
-    const proto = Object.getPrototypeOf(obj);
-    const plain = proto === Object.prototype || proto === null || Array.isArray(obj);
-    if (!plain && replace && !(obj instanceof Map) && !(obj instanceof Set)) {
+    // Every non-array object goes past the hook: a Proxy (such as a remote
+    // object) can look like plain data from the outside.
+    if (replace && !Array.isArray(obj) && !(obj instanceof Map) && !(obj instanceof Set)) {
       const replaced = replace(obj);
       if (replaced !== undefined && replaced !== obj) {
         tasks.push({ v: replaced, where, depth });

@@ -154,7 +154,8 @@ export function createXmlRpcListener(options: XmlRpcListenerOptions): (req: Inco
         xml = encodeResponse(outcome.value, outcome.encodeOptions);
       } catch (err) {
         if (err instanceof EncodeError) {
-          throw new XmlRpcFault(FaultCode.APPLICATION, `TypeError: ${doc.methodName} returned a value XML-RPC cannot carry: ${err.message}`, Object.assign(Object.create(null), { name: 'TypeError', message: err.message }));
+          const message = `${doc.methodName} returned a value XML-RPC cannot carry: ${err.message}`;
+          throw new XmlRpcFault(FaultCode.APPLICATION, `TypeError: ${message}`, Object.assign(Object.create(null), { name: 'TypeError', message }));
         }
         throw err;
       }

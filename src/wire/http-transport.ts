@@ -7,6 +7,14 @@ import { CallTimeoutError, ConnectionError, HttpStatusError, type CallSite, type
 const gunzipAsync = promisify(gunzip);
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * Idle connections are dropped by the client well before the agent's idle
+ * timeout (60 s): when both sides give up at the same moment, a call can go
+ * out on a connection the agent is closing, and fail.
+ */
+const CLIENT_IDLE_MS = 30_000;
+const AGENT_OPTIONS = { keepAlive: true, scheduling: 'lifo' as const, timeout: CLIENT_IDLE_MS };
 export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 export interface TransportOptions {
@@ -72,10 +80,10 @@ export class HttpTransport {
     this.path = options.path ?? '/';
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     if (options.tls) {
-      this.agent = new https.Agent({ keepAlive: true, scheduling: 'lifo', ...options.tls });
+      this.agent = new https.Agent({ ...AGENT_OPTIONS, ...options.tls });
       this.request = https.request;
     } else {
-      this.agent = new http.Agent({ keepAlive: true, scheduling: 'lifo' });
+      this.agent = new http.Agent(AGENT_OPTIONS);
       this.request = http.request;
     }
     this.headers = { 'Content-Type': 'text/xml', 'Accept-Encoding': 'gzip', 'User-Agent': 'roc-toolkit' };

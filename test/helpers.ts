@@ -1,0 +1,29 @@
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { Agent, type AgentOptions } from '../src/agent/index.js';
+
+/** The repository root (tests run from dist/test). */
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export const fixture = (name: string): string => join(repoRoot, 'test', 'fixtures', name);
+export const example = (name: string): string => join(repoRoot, 'examples', name);
+
+/** An agent on a free loopback port, closed after the test. */
+export async function withAgent<T>(options: Partial<AgentOptions>, body: (agent: Agent) => Promise<T>): Promise<T> {
+  const agent = await Agent.start({ modules: [example('remote_class.js')], port: 0, ...options });
+  try {
+    return await body(agent);
+  } finally {
+    await agent.close(100);
+  }
+}
+
+/** Asserts that `promise` rejects, and returns the error for closer checks. */
+export async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, any>> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error & Record<string, any>;
+  }
+  throw new Error('expected a rejection, but the promise resolved');
+}
