@@ -1,0 +1,150 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { serverProxy } from '../../src/index.js';
+import { example, fixture, repoRoot } from '../helpers.js';
+
+const execFileAsync = promisify(execFile);
+const agentBin = join(repoRoot, 'dist', 'src', 'cli', 'roc-agent.js');
+const rocBin = join(repoRoot, 'dist', 'src', 'cli', 'roc.js');
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, [agentBin, ...args], { timeout: 20_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Starts an agent process and resolves once it listens. */
+async function start(args: string[]): Promise<{ child: ChildProcess; port: number; lines: string[]; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [agentBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      lines.push(line);
+      const m = /Listening on http:\/\/[^:]+:(\d+)\//.exec(line);
+      if (m) resolve(Number(m[1]));
+    });
+    void exited.then((code) => reject(new Error(`agent exited with ${code}: ${lines.join('\n')}`)));
+  });
+  return { child, port, lines, exited };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('roc-agent', () => {
+  test('prints the classes it serves and where it listens; serve is the default command', async () => {
+    for (const prefix of [[], ['serve']]) {
+      const { child, port, lines, exited } = await start([...prefix, '-m', example('remote_class.js'), '-p', '0']);
+      assert.deepEqual(lines.slice(0, 2), ['Available class(es): Point, RemoteClass', 'Available function(s): version']);
+      assert.match(lines[2]!, new RegExp(`^Listening on http://127\\.0\\.0\\.1:${port}/ \\(boot [0-9a-f]{8}, pid ${child.pid}\\)$`));
+      const proxy = serverProxy('127.0.0.1', port);
+      assert.deepEqual(await proxy.classes(), ['Point', 'RemoteClass']);
+      await proxy.shutdown();
+      assert.equal(await exited, 0);
+      proxy.close();
+    }
+  });
+
+  test('-q prints nothing; SIGTERM stops it with exit code 0', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [agentBin, '-q', '-m', example('remote_class.js'), '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    const proxy = serverProxy('127.0.0.1', port);
+    await proxy.waitUntilReady({ timeout: 10_000 });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.equal(output, '');
+    proxy.close();
+  });
+
+  test('a missing module: exit 1 and a message naming it', async () => {
+    const r = await run(['-m', 'nowhere/missing.js', '-p', '0']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^roc-agent: module not found: \/.*nowhere\/missing\.js \(given as -m nowhere\/missing\.js\); pass a \.js, \.mjs or \.cjs file, or a directory of them\n$/);
+  });
+
+  test('a module that throws on import: exit 1 and the error', async () => {
+    const r = await run(['-m', fixture('throws_on_import.js'), '-p', '0']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^roc-agent: module \/.*throws_on_import\.js threw while loading: Error: this module refuses to load\n/);
+  });
+
+  test('no module at all: exit 1 and how to pass one', async () => {
+    const r = await run(['-p', '0']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'roc-agent: no module to serve; pass -m <file or directory>, e.g. roc-agent -m examples/remote_class.js -p 7007\n');
+  });
+
+  test('a bad port is refused by the option parser', async () => {
+    const r = await run(['-m', example('remote_class.js'), '-p', 'http']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /option '-p, --port <port>' argument 'http' is invalid\. bad port "http": expected a number from 0 to 65535/);
+  });
+
+  test('a port in use: exit 1 and a message with the way out', async () => {
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const r = await run(['-m', example('remote_class.js'), '-p', String(port)]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, `roc-agent: cannot listen on 127.0.0.1:${port}: the port is already in use (another agent? roc-agent -e asks it to shut down first)\n`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test('-e asks the agent already on the port to shut down, then takes the port', async () => {
+    const first = await start(['-m', example('remote_class.js'), '-p', '0']);
+    const second = await start(['-e', '-m', fixture('edge_cases.js'), '-p', String(first.port)]);
+    assert.equal(await first.exited, 0);
+    assert.equal(second.port, first.port);
+    assert.ok(second.lines.includes(`asked the agent on 127.0.0.1:${first.port} to shut down`));
+    const proxy = serverProxy('127.0.0.1', second.port);
+    assert.deepEqual(await proxy.classes(), ['Account', 'Card', 'Exploding']);
+    await proxy.shutdown();
+    assert.equal(await second.exited, 0);
+    proxy.close();
+  });
+
+  test('--no-remote-shutdown refuses shutdown() with a clear fault', async () => {
+    const a = await start(['--no-remote-shutdown', '-m', example('remote_class.js'), '-p', '0']);
+    const proxy = serverProxy('127.0.0.1', a.port);
+    await assert.rejects(proxy.shutdown(), /shutdown on 127\.0\.0\.1:\d+ failed: ForbiddenError: remote shutdown is turned off on this agent \(--no-remote-shutdown\)/);
+    assert.deepEqual(await proxy.classes(), ['Point', 'RemoteClass']);
+    a.child.kill('SIGTERM');
+    assert.equal(await a.exited, 0);
+    proxy.close();
+  });
+});
+
+describe('npm start (roc demo)', () => {
+  test('runs the quickstart end to end and leaves no agent behind', async () => {
+    const { stdout } = await execFileAsync(process.execPath, [rocBin, 'demo'], { timeout: 30_000 });
+    assert.match(stdout, /proxy\.classes\(\)\s+-> \["Point","RemoteClass"\]/);
+    assert.match(stdout, /RModule\.RemoteClass\(1, 2, 3\)\s+-> RemoteObject<RemoteClass RemoteClass_[0-9a-f]{8}_0 on 127\.0\.0\.1:\d+>/);
+    assert.match(stdout, /inst\.add\(2, 3\)\s+-> 5/);
+    assert.match(stdout, /inst\.boom\('bad thing'\)\s+-> RemoteError: ValueError: bad thing/);
+    assert.match(stdout, /proxy\.instances\(\)  \(after release\)\s+-> \[\]/);
+    assert.match(stdout, /proxy\.shutdown\(\)\s+-> agent exited with code 0/);
+  });
+});

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { remoteModule, serverProxy, type Remote } from '../../src/index.js';
+import type * as Typed from '../fixtures/typed_module.js';
+import { repoRoot, withAgent } from '../helpers.js';
+
+// The assertions that matter most here are the compiler's: this file does
+// not build if the types drift from what the runtime does.
+test('remoteModule<typeof import(...)> gives typed async proxies', async () => {
+  await withAgent({ modules: [join(repoRoot, 'dist/test/fixtures/typed_module.js')] }, async (agent) => {
+    const proxy = serverProxy({ host: '127.0.0.1', port: agent.port });
+    const M = remoteModule<typeof Typed>(proxy);
+
+    const counter: Remote<Typed.Counter> = await M.Counter(5);
+    const total: number = await counter.add(3);
+    assert.equal(total, 8);
+    assert.equal(await counter.addLater(2, 1), 10);
+    const label: string = await counter.label;
+    assert.equal(label, 'counter');
+
+    const child = await counter.child();
+    assert.equal(await child.label, 'counter/child');
+    assert.equal(await counter.merge(child), 10);
+
+    const snap = await counter.snapshot();
+    const at: Date = snap.at;
+    assert.ok(at instanceof Date);
+    const nothing: null = await counter.nothing();
+    assert.equal(nothing, null);
+    const doubled: number = await M.double(21);
+    assert.equal(doubled, 42);
+
+    if (false as boolean) {
+      // @ts-expect-error wrong argument type
+      await counter.add('three');
+      // @ts-expect-error constructor parameters are checked
+      await M.Counter('five');
+      // @ts-expect-error names starting with _ are not reachable
+      await counter._hidden();
+      // @ts-expect-error private members are not part of the remote type
+      await counter.count;
+      // @ts-expect-error methods return promises, not values
+      const n: number = counter.add(1);
+      void n;
+    }
+    {
+      await using scoped = await M.Counter(1);
+      assert.equal(await scoped.add(1), 2);
+    }
+    proxy.close();
+  });
+});
