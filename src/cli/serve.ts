@@ -92,6 +92,14 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   log(`Available class(es): ${classes.join(', ') || '(none)'}`);
   if (functions.length) log(`Available function(s): ${functions.join(', ')}`);
   log(`Listening on ${agent.url} (boot ${agent.bootId}, pid ${process.pid})`);
+  // Served code may throw from a timer or leave a rejection unobserved; that
+  // is its bug, not a reason for every other caller to lose the agent.
+  process.on('uncaughtException', (err) => {
+    process.stderr.write(`roc-agent: served code threw outside any call (the agent keeps running): ${err.stack ?? String(err)}\n`);
+  });
+  process.on('unhandledRejection', (reason) => {
+    process.stderr.write(`roc-agent: a promise in served code was rejected and never handled (the agent keeps running): ${(reason as Error)?.stack ?? String(reason)}\n`);
+  });
   const stop = (signal: string): void => {
     log(`${signal}: stopping`);
     void agent.close().then(() => process.exit(0));

@@ -38,7 +38,7 @@ after(async () => {
 
 describe('protocol methods', () => {
   test('classes, create, instances, release', async () => {
-    assert.deepEqual(await proxy.classes(), ['Account', 'Card', 'Exploding']);
+    assert.deepEqual(await proxy.classes(), ['Account', 'Card', 'Careless', 'Exploding']);
     const handle = await proxy.create('Account', ['ann', 5]);
     assert.match(handle, new RegExp(`^Account_${agent.bootId}_\\d+$`));
     assert.ok((await proxy.instances()).includes(handle));
@@ -219,8 +219,8 @@ describe('errors', () => {
   test('unknown class: a rejection that lists the classes served', async () => {
     const err = await rejection(M.Nope(1, 2));
     assert.ok(err instanceof UnknownClassError);
-    assert.equal(err.message, `no class "Nope" on 127.0.0.1:${agent.port}; it serves Account, Card, Exploding`);
-    assert.deepEqual(err.available, ['Account', 'Card', 'Exploding']);
+    assert.equal(err.message, `no class "Nope" on 127.0.0.1:${agent.port}; it serves Account, Card, Careless, Exploding`);
+    assert.deepEqual(err.available, ['Account', 'Card', 'Careless', 'Exploding']);
   });
 
   test('a released handle: UnknownHandleError from the agent, ReleasedProxyError locally', async () => {

@@ -16,7 +16,7 @@ test('CommonJS modules and old-style constructors are served as classes', async 
 
 test('exported functions are served apart from classes', async () => {
   const served = await loadModules([fixture('edge_cases.js')]);
-  assert.deepEqual([...served.classes.keys()].sort(), ['Account', 'Card', 'Exploding']);
+  assert.deepEqual([...served.classes.keys()].sort(), ['Account', 'Card', 'Careless', 'Exploding']);
   assert.deepEqual([...served.functions.keys()].sort(), ['delayedEcho', 'sum']);
 });
 

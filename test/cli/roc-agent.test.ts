@@ -75,6 +75,23 @@ describe('roc-agent', () => {
     proxy.close();
   });
 
+  test('served code that throws outside a call is logged and the agent keeps serving', async () => {
+    const a = await start(['-m', fixture('edge_cases.js'), '-p', '0']);
+    let stderr = '';
+    a.child.stderr!.on('data', (d) => (stderr += d));
+    const proxy = serverProxy('127.0.0.1', a.port);
+    const handle = await proxy.create('Careless', []);
+    assert.equal(await proxy.call(`${handle}.throwLater`, 'from a timer'), 'scheduled');
+    assert.equal(await proxy.call(`${handle}.rejectUnobserved`, 'never awaited'), 'rejected');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(await proxy.classes(), ['Account', 'Card', 'Careless', 'Exploding']);
+    assert.match(stderr, /roc-agent: served code threw outside any call \(the agent keeps running\): Error: from a timer/);
+    assert.match(stderr, /roc-agent: a promise in served code was rejected and never handled \(the agent keeps running\): Error: never awaited/);
+    await proxy.shutdown();
+    assert.equal(await a.exited, 0);
+    proxy.close();
+  });
+
   test('a missing module: exit 1 and a message naming it', async () => {
     const r = await run(['-m', 'nowhere/missing.js', '-p', '0']);
     assert.equal(r.code, 1);
@@ -120,7 +137,7 @@ describe('roc-agent', () => {
     assert.equal(second.port, first.port);
     assert.ok(second.lines.includes(`asked the agent on 127.0.0.1:${first.port} to shut down`));
     const proxy = serverProxy('127.0.0.1', second.port);
-    assert.deepEqual(await proxy.classes(), ['Account', 'Card', 'Exploding']);
+    assert.deepEqual(await proxy.classes(), ['Account', 'Card', 'Careless', 'Exploding']);
     await proxy.shutdown();
     assert.equal(await second.exited, 0);
     proxy.close();
