@@ -1,6 +1,8 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createXmlRpcListener, DEFAULT_MAX_BODY_BYTES } from '../wire/index.js';
+import { isLoopback, tokenGate } from './auth.js';
 import { Dispatcher } from './dispatch.js';
 import { HandleTable } from './handles.js';
 import { loadModules, type ServedModules } from './loader.js';
@@ -24,6 +26,20 @@ export interface AgentOptions {
   callTimeoutMs?: number;
   /** Answers at least this large are gzipped for clients that accept it. */
   gzipThreshold?: number;
+  /** Callers must present this token (Bearer, or Basic with it as password). */
+  token?: string;
+  /** Allow listening off loopback without a token. */
+  insecure?: boolean;
+  /** Serve HTTPS. With clientCa, callers must present a certificate it signed. */
+  tls?: { cert: string | Buffer; key: string | Buffer; clientCa?: string | Buffer };
+  /** Calls running at once before new ones are refused with a BusyError fault (default 256). */
+  maxConcurrent?: number;
+  /** Time allowed to receive a request's headers, ms (default 30 s). */
+  headerTimeoutMs?: number;
+  /** An idle kept-alive connection is closed after this many ms (default 60 s). */
+  idleTimeoutMs?: number;
+  /** Time allowed to receive a whole request, ms (default 5 min). */
+  requestTimeoutMs?: number;
   /** Lines about what the agent does; nothing is printed when absent. */
   log?: (line: string) => void;
 }
@@ -31,6 +47,8 @@ export interface AgentOptions {
 export class AgentStartError extends Error {
   override name = 'AgentStartError';
 }
+
+export const DEFAULT_MAX_CONCURRENT = 256;
 
 /** A running agent. */
 export class Agent {
@@ -45,7 +63,10 @@ export class Agent {
   stopping: Promise<void> | undefined;
   private resolveClosed!: () => void;
 
-  private constructor(server: http.Server, served: ServedModules, handles: HandleTable, host: string, port: number) {
+  readonly scheme: 'http' | 'https';
+
+  private constructor(server: http.Server, served: ServedModules, handles: HandleTable, host: string, port: number, scheme: 'http' | 'https') {
+    this.scheme = scheme;
     this.server = server;
     this.served = served;
     this.handles = handles;
@@ -61,7 +82,7 @@ export class Agent {
   }
 
   get url(): string {
-    return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}/`;
+    return `${this.scheme}://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}/`;
   }
 
   static async start(options: AgentOptions): Promise<Agent> {
@@ -73,21 +94,34 @@ export class Agent {
       served,
       handles,
       callTimeoutMs: options.callTimeoutMs,
+      maxConcurrent: options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT,
       onShutdown: options.noRemoteShutdown ? undefined : () => {
         options.log?.('shutdown() received: stopping');
         void agent?.close();
       },
     });
-    const server = http.createServer(
-      { keepAliveTimeout: 60_000, headersTimeout: 30_000, requestTimeout: 300_000 },
-      createXmlRpcListener({
-        dispatch: dispatcher.dispatch,
-        maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-        decodeOptions: { maxDepth: options.maxDepth, reviveStruct: dispatcher.reviveStruct },
-        gzipThreshold: options.gzipThreshold,
-        closing: () => agent?.stopping !== undefined,
-      }),
-    );
+    if (!options.token && !options.insecure && !isLoopback(host)) {
+      throw new AgentStartError(
+        `refusing to listen on ${host} without a token: anyone who can reach it could run code on this machine. ` +
+          'Give --token-file <file> (make one with: roc token) or ROC_TOKEN, or pass --insecure to accept the risk',
+      );
+    }
+    const listener = createXmlRpcListener({
+      dispatch: dispatcher.dispatch,
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      decodeOptions: { maxDepth: options.maxDepth, reviveStruct: dispatcher.reviveStruct },
+      gzipThreshold: options.gzipThreshold,
+      closing: () => agent?.stopping !== undefined,
+      admit: options.token ? tokenGate(options.token) : undefined,
+    });
+    const timeouts = {
+      keepAliveTimeout: options.idleTimeoutMs ?? 60_000,
+      headersTimeout: options.headerTimeoutMs ?? 30_000,
+      requestTimeout: options.requestTimeoutMs ?? 300_000,
+    };
+    const server: http.Server = options.tls
+      ? https.createServer({ ...timeouts, cert: options.tls.cert, key: options.tls.key, ...(options.tls.clientCa ? { ca: options.tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) }, listener)
+      : http.createServer(timeouts, listener);
     const port = await new Promise<number>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
         const where = `${host}:${options.port ?? DEFAULT_PORT}`;
@@ -98,7 +132,7 @@ export class Agent {
       });
       server.listen(options.port ?? DEFAULT_PORT, host, () => resolve((server.address() as AddressInfo).port));
     });
-    agent = new Agent(server, served, handles, host, port);
+    agent = new Agent(server, served, handles, host, port, options.tls ? 'https' : 'http');
     return agent;
   }
 

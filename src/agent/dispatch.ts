@@ -13,6 +13,8 @@ export interface DispatcherOptions {
   onShutdown?: () => void;
   /** Per-call deadline for served code in ms; 0 or undefined: none. */
   callTimeoutMs?: number;
+  /** Calls running at once before new ones get a BusyError fault; undefined: no limit. */
+  maxConcurrent?: number;
   startedAt?: number;
 }
 
@@ -290,8 +292,23 @@ export class Dispatcher {
     return results;
   }
 
+  private running = 0;
+
   /** The listener's entry point. */
   readonly dispatch = async (name: string, params: XmlRpcValue[]): Promise<CallOutcome> => {
+    const limit = this.options.maxConcurrent;
+    if (limit !== undefined && this.running >= limit) {
+      throw fault(FaultCode.BUSY, 'BusyError', `the agent is running ${this.running} calls, its limit (--max-concurrent); the call was not run, try again`);
+    }
+    this.running++;
+    try {
+      return await this.dispatchNow(name, params);
+    } finally {
+      this.running--;
+    }
+  };
+
+  private async dispatchNow(name: string, params: XmlRpcValue[]): Promise<CallOutcome> {
     if (name === 'shutdown') {
       if (!this.options.onShutdown) throw fault(FaultCode.FORBIDDEN, 'ForbiddenError', 'remote shutdown is turned off on this agent (--no-remote-shutdown)');
       // Stop listening before answering: a caller that reconnects at once must be refused, not reset.
@@ -300,5 +317,5 @@ export class Dispatcher {
     }
     if (name === 'system.multicall') return { value: await this.multicall(params), encodeOptions: this.encodeOptions };
     return { value: await this.call(name, params), encodeOptions: this.encodeOptions };
-  };
+  }
 }

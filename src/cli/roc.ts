@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { runDemo } from './demo.js';
 import { fail } from './exit.js';
+import { runToken } from './token.js';
 
 const program = new Command('roc')
   .description('ROC host tools')
@@ -19,5 +20,12 @@ program
       fail(`roc demo: ${(err as Error).message}`, err);
     }
   });
+
+program
+  .command('token')
+  .description('write a new random token file (mode 0600) for agents and hosts to share')
+  .argument('[file]', 'where to write it', '.roc/token')
+  .option('-f, --force', 'replace an existing token file')
+  .action(runToken);
 
 await program.parseAsync(process.argv);

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { Agent, DEFAULT_HOST, DEFAULT_PORT, type AgentOptions } from '../agent/index.js';
+import { Agent, DEFAULT_HOST, DEFAULT_MAX_CONCURRENT, DEFAULT_PORT, isLoopback, type AgentOptions } from '../agent/index.js';
+import { readTokenFile } from '../wire/index.js';
 import { serverProxy } from '../client/index.js';
 import { collect, fail, parsePort, parsePositiveInt } from './exit.js';
 
@@ -14,6 +16,15 @@ interface ServeFlags {
   maxDepth: number;
   maxHandles: number;
   callTimeout: number;
+  maxConcurrent: number;
+  headerTimeout: number;
+  idleTimeout: number;
+  stopGrace: number;
+  tokenFile?: string;
+  insecure?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
 }
 
 function wrap<T>(parse: (v: string) => T) {
@@ -38,12 +49,21 @@ export function addServeOptions(cmd: Command): Command {
     .option('--max-body <bytes>', 'largest request body accepted', wrap(parsePositiveInt('size')), 16 * 1024 * 1024)
     .option('--max-depth <n>', 'deepest nesting of arrays and structs accepted', wrap(parsePositiveInt('depth')), 256)
     .option('--max-handles <n>', 'most live objects held for callers', wrap(parsePositiveInt('count')), 100_000)
-    .option('--call-timeout <ms>', 'deadline for one served method, 0 for none', wrap(parsePositiveInt('timeout')), 0);
+    .option('--call-timeout <ms>', 'deadline for one served method, 0 for none', wrap(parsePositiveInt('timeout')), 0)
+    .option('--max-concurrent <n>', 'calls running at once before new ones are refused', wrap(parsePositiveInt('count')), DEFAULT_MAX_CONCURRENT)
+    .option('--header-timeout <ms>', 'time allowed to receive request headers', wrap(parsePositiveInt('timeout')), 30_000)
+    .option('--idle-timeout <ms>', 'idle kept-alive connections are closed after this', wrap(parsePositiveInt('timeout')), 60_000)
+    .option('--stop-grace <ms>', 'on SIGTERM/SIGINT, time calls under way get to finish', wrap(parsePositiveInt('timeout')), 10_000)
+    .option('--token-file <file>', 'callers must present the token in this file (default: the ROC_TOKEN variable)')
+    .option('--insecure', 'allow listening off loopback without a token')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--tls-client-ca <file>', 'require client certificates signed by this CA (PEM)');
 }
 
-async function shutDownCompetitor(host: string, port: number, log: (line: string) => void): Promise<void> {
+async function shutDownCompetitor(host: string, port: number, log: (line: string) => void, token: string | undefined): Promise<void> {
   const probeHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  const proxy = serverProxy(probeHost, port, { timeout: 2_000 });
+  const proxy = serverProxy(probeHost, port, { timeout: 2_000, token });
   try {
     await proxy.shutdown();
     log(`asked the agent on ${probeHost}:${port} to shut down`);
@@ -54,7 +74,7 @@ async function shutDownCompetitor(host: string, port: number, log: (line: string
   proxy.close();
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    const probe = serverProxy(probeHost, port, { timeout: 500 });
+    const probe = serverProxy(probeHost, port, { timeout: 500, token });
     try {
       await probe.call('classes');
     } catch (err) {
@@ -69,7 +89,31 @@ async function shutDownCompetitor(host: string, port: number, log: (line: string
 export async function runServe(flags: ServeFlags): Promise<void> {
   const log = flags.quiet ? () => {} : (line: string) => process.stdout.write(`${line}\n`);
   if (!flags.module || flags.module.length === 0) fail('roc-agent: no module to serve; pass -m <file or directory>, e.g. roc-agent -m examples/remote_class.js -p 7007');
-  if (flags.egoist) await shutDownCompetitor(flags.host, flags.port, log);
+  const warn = (line: string): void => {
+    process.stderr.write(`roc-agent: warning: ${line}\n`);
+  };
+  let token: string | undefined;
+  try {
+    token = flags.tokenFile ? readTokenFile(flags.tokenFile, warn) : process.env.ROC_TOKEN?.trim() || undefined;
+  } catch (err) {
+    fail(`roc-agent: ${(err as Error).message}`, err);
+  }
+  let tls: AgentOptions['tls'];
+  if (flags.tlsCert || flags.tlsKey) {
+    if (!flags.tlsCert || !flags.tlsKey) fail('roc-agent: --tls-cert and --tls-key go together');
+    const read = (file: string, what: string): Buffer => {
+      try {
+        return readFileSync(file);
+      } catch (err) {
+        fail(`roc-agent: cannot read ${what} ${file}: ${(err as Error).message}`, err);
+      }
+    };
+    tls = { cert: read(flags.tlsCert, 'the TLS certificate'), key: read(flags.tlsKey, 'the TLS key'), ...(flags.tlsClientCa ? { clientCa: read(flags.tlsClientCa, 'the client CA') } : {}) };
+  }
+  if (!token && flags.insecure && !isLoopback(flags.host)) {
+    warn(`listening on ${flags.host} with no token (--insecure): anyone who can reach this port can run code on this machine as ${process.env.USER ?? 'this user'}`);
+  }
+  if (flags.egoist) await shutDownCompetitor(flags.host, flags.port, log, token);
   const options: AgentOptions = {
     modules: flags.module,
     host: flags.host,
@@ -79,6 +123,12 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     maxDepth: flags.maxDepth,
     maxHandles: flags.maxHandles,
     callTimeoutMs: flags.callTimeout,
+    maxConcurrent: flags.maxConcurrent,
+    headerTimeoutMs: flags.headerTimeout,
+    idleTimeoutMs: flags.idleTimeout,
+    token,
+    insecure: flags.insecure,
+    tls,
     log,
   };
   let agent: Agent;
@@ -91,7 +141,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   const functions = [...agent.served.functions.keys()].sort();
   log(`Available class(es): ${classes.join(', ') || '(none)'}`);
   if (functions.length) log(`Available function(s): ${functions.join(', ')}`);
-  log(`Listening on ${agent.url} (boot ${agent.bootId}, pid ${process.pid})`);
+  log(`Listening on ${agent.url} (boot ${agent.bootId}, pid ${process.pid}${token ? ', token required' : ''})`);
   // Served code may throw from a timer or leave a rejection unobserved; that
   // is its bug, not a reason for every other caller to lose the agent.
   process.on('uncaughtException', (err) => {
@@ -102,7 +152,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   });
   const stop = (signal: string): void => {
     log(`${signal}: stopping`);
-    void agent.close().then(() => process.exit(0));
+    void agent.close(flags.stopGrace).then(() => process.exit(0));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

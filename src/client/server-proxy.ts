@@ -8,6 +8,7 @@ import {
   REF_CLASS,
   REF_HANDLE,
   XmlRpcFault,
+  readTokenFile,
   type CallSite,
   type DecodeOptions,
   type EncodeOptions,
@@ -17,7 +18,38 @@ import {
 import { remoteErrorFor } from './errors.js';
 import { makeRemoteObject, refOf } from './remote-object.js';
 
-export interface ServerProxyOptions extends TransportOptions {}
+export interface ServerProxyOptions extends TransportOptions {
+  /** Read the token from this file (one line). Without token or tokenFile, ROC_TOKEN is used when set. */
+  tokenFile?: string;
+}
+
+/** Fills in the token from tokenFile or ROC_TOKEN. */
+function withToken(options: ServerProxyOptions): ServerProxyOptions {
+  if (options.token) return options;
+  if (options.tokenFile) return { ...options, token: readTokenFile(options.tokenFile) };
+  const env = process.env.ROC_TOKEN?.trim();
+  return env ? { ...options, token: env } : options;
+}
+
+/** `http://user:TOKEN@host:port/path`, as Python's ServerProxy takes it. */
+function fromUrl(url: string, options: Omit<ServerProxyOptions, 'host' | 'port'> = {}): ServerProxyOptions {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new TypeError(`serverProxy: ${JSON.stringify(url)} is not a URL; pass serverProxy(host, port) or serverProxy('http://host:port/')`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError(`serverProxy: ${url} must be http: or https:`);
+  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+  return {
+    ...options,
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port,
+    path: u.pathname || '/',
+    ...(u.password ? { token: decodeURIComponent(u.password) } : {}),
+    ...(u.protocol === 'https:' ? { tls: options.tls ?? {} } : {}),
+  };
+}
 
 export interface CallOptions {
   /** This call's deadline in ms, instead of the proxy's. */
@@ -50,7 +82,7 @@ export class ServerProxy {
   constructor(options: ServerProxyOptions) {
     if (!options || typeof options.host !== 'string' || !options.host) throw new TypeError('serverProxy needs a host, e.g. serverProxy({ host: "127.0.0.1", port: 7007 })');
     if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new TypeError(`serverProxy needs a port from 1 to 65535, got ${String(options.port)}`);
-    this.transport = new HttpTransport(options);
+    this.transport = new HttpTransport(withToken(options));
     this.encodeOptions = { replace: (obj) => refOf(obj, this) };
     this.decodeOptions = {
       reviveStruct: (s: XmlRpcStruct) => (isRef(s) ? makeRemoteObject(this, s[REF_HANDLE], s[REF_CLASS]) : s),
@@ -193,10 +225,20 @@ export interface AgentDescription {
   functions: { name: string; module: string; params: string }[];
 }
 
-/** `serverProxy({ host, port, timeout })` or `serverProxy(host, port)`, as the original's `server_proxy(host, port)`. */
+/**
+ * `serverProxy({ host, port, timeout })`, `serverProxy(host, port)` as the
+ * original's `server_proxy(host, port)`, or `serverProxy('http://roc:TOKEN@host:port/')`.
+ */
 export function serverProxy(options: ServerProxyOptions): ServerProxy;
+export function serverProxy(url: string, options?: Omit<ServerProxyOptions, 'host' | 'port'>): ServerProxy;
 export function serverProxy(host: string, port: number, options?: Omit<ServerProxyOptions, 'host' | 'port'>): ServerProxy;
-export function serverProxy(hostOrOptions: string | ServerProxyOptions, port?: number, options?: Omit<ServerProxyOptions, 'host' | 'port'>): ServerProxy {
-  if (typeof hostOrOptions === 'string') return new ServerProxy({ ...options, host: hostOrOptions, port: port! });
-  return new ServerProxy(hostOrOptions);
+export function serverProxy(
+  first: string | ServerProxyOptions,
+  second?: number | Omit<ServerProxyOptions, 'host' | 'port'>,
+  third?: Omit<ServerProxyOptions, 'host' | 'port'>,
+): ServerProxy {
+  if (typeof first !== 'string') return new ServerProxy(first);
+  if (typeof second === 'number') return new ServerProxy({ ...third, host: first, port: second });
+  if (first.includes('://')) return new ServerProxy(fromUrl(first, second));
+  throw new TypeError(`serverProxy(${JSON.stringify(first)}) needs a port: serverProxy(host, port)`);
 }

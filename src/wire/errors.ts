@@ -50,7 +50,10 @@ export class ConnectionError extends RocError {
   constructor(site: CallSite, reason: ConnectionFailure, cause: unknown) {
     const code = (cause as NodeJS.ErrnoException | undefined)?.code;
     const detail = code ? `${code}` : (cause as Error | undefined)?.message ?? String(cause);
-    super(`${site.method} on ${describeSite(site)} failed: connection ${reason === 'other' ? 'failed' : reason} (${detail}); ${HINTS[reason]}`, site, { cause });
+    const hint = code?.includes('CERTIFICATE_REQUIRED')
+      ? 'the agent requires a client certificate: pass tls: { cert, key } to serverProxy'
+      : HINTS[reason];
+    super(`${site.method} on ${describeSite(site)} failed: connection ${reason === 'other' ? 'failed' : reason} (${detail}); ${hint}`, site, { cause });
     this.reason = reason;
     this.code = code;
   }

@@ -68,29 +68,41 @@ export function createXmlRpcListener(options: XmlRpcListenerOptions): (req: Inco
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const toFault = options.toFault ?? defaultToFault;
 
-  const tooLarge = (req: IncomingMessage, res: ServerResponse): void => {
-    // Answer first, then drop the connection: reading a body we will refuse is what the limit is there to avoid.
+
+
+  /**
+   * Answers a request we will not serve. A body, if any, is not read: the
+   * connection is closed after the answer instead (an unauthenticated
+   * client must not make the agent read 50 MB).
+   */
+  const refuse = (req: IncomingMessage, res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void => {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (!hasBody) {
+      req.resume();
+      plain(res, status, message, headers);
+      return;
+    }
     res.shouldKeepAlive = false;
-    plain(res, 413, `request body larger than ${maxBody} bytes; the agent's limit is set with --max-body`, { Connection: 'close' });
+    plain(res, status, message, { ...headers, Connection: 'close' });
     res.on('finish', () => req.socket.destroy());
   };
 
+  const tooLarge = (req: IncomingMessage, res: ServerResponse): void =>
+    refuse(req, res, 413, `request body larger than ${maxBody} bytes; the agent's limit is set with --max-body`);
+
   return (req, res) => {
     if (req.method !== 'POST') {
-      req.resume();
-      plain(res, 405, `XML-RPC takes POST, not ${req.method}`, { Allow: 'POST' });
+      refuse(req, res, 405, `XML-RPC takes POST, not ${req.method}`, { Allow: 'POST' });
       return;
     }
     const path = (req.url ?? '/').split('?')[0]!;
     if (!paths.has(path)) {
-      req.resume();
-      plain(res, 404, `no XML-RPC endpoint at ${path}; use ${[...paths].join(' or ')}`);
+      refuse(req, res, 404, `no XML-RPC endpoint at ${path}; use ${[...paths].join(' or ')}`);
       return;
     }
     const refused = options.admit?.(req);
     if (refused) {
-      req.resume();
-      plain(res, refused.status, refused.message, refused.headers);
+      refuse(req, res, refused.status, refused.message, refused.headers);
       return;
     }
     const declared = Number(req.headers['content-length'] ?? NaN);

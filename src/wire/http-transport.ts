@@ -48,7 +48,7 @@ function classify(err: NodeJS.ErrnoException): ConnectionFailure {
     case 'EAI_AGAIN':
       return 'dns';
   }
-  if (err.code?.startsWith('ERR_TLS') || err.code?.startsWith('CERT_') || err.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || err.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || err.code === 'SELF_SIGNED_CERT_IN_CHAIN') return 'tls';
+  if (/^(ERR_TLS|ERR_SSL|CERT_)|SELF_SIGNED|UNABLE_TO_(VERIFY|GET)/.test(err.code ?? '')) return 'tls';
   if (err.message === 'socket hang up') return 'closed';
   return 'other';
 }

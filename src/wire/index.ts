@@ -7,3 +7,4 @@ export { createXmlRpcListener, DEFAULT_MAX_BODY_BYTES, type CallContext, type Ca
 export { HttpTransport, DEFAULT_TIMEOUT_MS, type TransportOptions } from './http-transport.js';
 export { CallTimeoutError, ConnectionError, describeSite, HttpStatusError, ProtocolError, RocError, type CallSite, type ConnectionFailure } from './errors.js';
 export { HANDLE_PATTERN, isRef, makeRef, REF_CLASS, REF_HANDLE, type HandleRef } from './protocol.js';
+export { newToken, readTokenFile, TokenFileError, writeTokenFile } from './token.js';

@@ -1,0 +1,187 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Agent } from '../../src/agent/index.js';
+import { HttpStatusError, serverProxy } from '../../src/index.js';
+import { encodeCall } from '../../src/wire/index.js';
+import { example, rejection, repoRoot } from '../helpers.js';
+
+const execFileAsync = promisify(execFile);
+const TOKEN = 'test-token-0123456789abcdef';
+let agent: Agent;
+
+before(async () => {
+  agent = await Agent.start({ modules: [example('remote_class.js')], port: 0, token: TOKEN });
+});
+after(() => agent.close(100));
+
+function rawPost(headers: Record<string, string>, body = encodeCall('classes', [])): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: agent.port, method: 'POST', path: '/', headers, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('token authentication', () => {
+  test('no token: 401 with a short message and nothing about what is served', async () => {
+    const r = await rawPost({});
+    assert.equal(r.status, 401);
+    assert.equal(r.body, 'this agent needs a token: send Authorization: Bearer <token>, or Basic auth with the token as password\n');
+    assert.match(String(r.headers['www-authenticate']), /^Basic realm="roc-agent"/);
+    const proxy = serverProxy('127.0.0.1', agent.port, { token: '' });
+    const err = await rejection(proxy.classes());
+    assert.ok(err instanceof HttpStatusError);
+    assert.equal(err.status, 401);
+    assert.equal(err.message, `classes on 127.0.0.1:${agent.port} was refused with HTTP 401: this agent needs a token: send Authorization: Bearer <token>, or Basic auth with the token as password; the agent wants a token: pass { token } to serverProxy, or set ROC_TOKEN`);
+    proxy.close();
+  });
+
+  test('wrong token over Bearer and Basic: 401 "wrong token"', async () => {
+    for (const auth of [`Bearer nope`, `Basic ${Buffer.from('roc:nope').toString('base64')}`, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`]) {
+      const r = await rawPost({ Authorization: auth });
+      assert.equal(r.status, 401, auth);
+      assert.equal(r.body, 'wrong token\n');
+      assert.doesNotMatch(r.body, /RemoteClass|Point/);
+    }
+    const proxy = serverProxy('127.0.0.1', agent.port, { token: 'wrong' });
+    const err = await rejection(proxy.classes());
+    assert.match(err.message, /was refused with HTTP 401: wrong token; the agent wants a token/);
+    proxy.close();
+  });
+
+  test('unknown schemes and malformed headers are refused', async () => {
+    for (const auth of ['Digest abc', 'Bearer', 'Basic !!!', `Basic ${Buffer.from('no-colon').toString('base64')}`, TOKEN]) {
+      assert.equal((await rawPost({ Authorization: auth })).status, 401, auth);
+    }
+  });
+
+  test('the right token over Bearer (serverProxy) and Basic with any user name (URL form)', async () => {
+    const bearer = serverProxy('127.0.0.1', agent.port, { token: TOKEN });
+    assert.deepEqual(await bearer.classes(), ['Point', 'RemoteClass']);
+    bearer.close();
+    const basic = serverProxy(`http://anyone:${TOKEN}@127.0.0.1:${agent.port}/`);
+    assert.deepEqual(await basic.classes(), ['Point', 'RemoteClass']);
+    basic.close();
+    const r = await rawPost({ Authorization: `Basic ${Buffer.from(`whoever:${TOKEN}`).toString('base64')}` });
+    assert.equal(r.status, 200);
+  });
+
+  test('tokenFile and ROC_TOKEN give the client its token', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roc-token-'));
+    const file = join(dir, 'token');
+    writeFileSync(file, `${TOKEN}\n`, { mode: 0o600 });
+    const fromFile = serverProxy('127.0.0.1', agent.port, { tokenFile: file });
+    assert.deepEqual(await fromFile.classes(), ['Point', 'RemoteClass']);
+    fromFile.close();
+    process.env.ROC_TOKEN = TOKEN;
+    try {
+      const fromEnv = serverProxy('127.0.0.1', agent.port);
+      assert.deepEqual(await fromEnv.classes(), ['Point', 'RemoteClass']);
+      fromEnv.close();
+    } finally {
+      delete process.env.ROC_TOKEN;
+    }
+    assert.throws(() => serverProxy('127.0.0.1', agent.port, { tokenFile: join(dir, 'missing') }), /cannot read token file .*missing: no such file \(make one with: roc token .*missing\)/);
+  });
+
+  test('shutdown() needs the token like everything else', async () => {
+    const r = await rawPost({}, encodeCall('shutdown', []));
+    assert.equal(r.status, 401);
+    const proxy = serverProxy('127.0.0.1', agent.port, { token: TOKEN });
+    assert.deepEqual(await proxy.classes(), ['Point', 'RemoteClass']);
+    proxy.close();
+  });
+
+  test('an unauthenticated 50 MB body is not read: the connection is closed after the 401', async () => {
+    const result = await new Promise<{ status: number } | Error>((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port: agent.port, method: 'POST', agent: false, headers: { 'Content-Length': String(50 * 1024 * 1024) } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode! }));
+      });
+      req.on('error', (err) => resolve(err));
+      req.write(Buffer.alloc(64 * 1024));
+    });
+    if (result instanceof Error) assert.match(result.message, /EPIPE|ECONNRESET|socket hang up/);
+    else assert.equal(result.status, 401);
+  });
+
+  test("Python's ServerProxy with the token in the URL", { skip: process.env.ROC_NO_PYTHON ? 'ROC_NO_PYTHON set' : false }, async () => {
+    const code = `import xmlrpc.client, sys\np = xmlrpc.client.ServerProxy(sys.argv[1], allow_none=True)\nprint(p.classes())\ntry:\n    xmlrpc.client.ServerProxy(sys.argv[2]).classes()\nexcept xmlrpc.client.ProtocolError as e:\n    print(e.errcode)`;
+    const { stdout } = await execFileAsync('python3', ['-c', code, `http://roc:${TOKEN}@127.0.0.1:${agent.port}/`, `http://roc:wrong@127.0.0.1:${agent.port}/`]);
+    assert.equal(stdout, "['Point', 'RemoteClass']\n401\n");
+  });
+});
+
+describe('listening off loopback', () => {
+  test('is refused without a token', async () => {
+    await assert.rejects(Agent.start({ modules: [example('remote_class.js')], port: 0, host: '0.0.0.0' }), {
+      name: 'AgentStartError',
+      message: 'refusing to listen on 0.0.0.0 without a token: anyone who can reach it could run code on this machine. Give --token-file <file> (make one with: roc token) or ROC_TOKEN, or pass --insecure to accept the risk',
+    });
+  });
+
+  test('is allowed with a token, or with insecure', async () => {
+    for (const extra of [{ token: TOKEN }, { insecure: true }]) {
+      const a = await Agent.start({ modules: [example('remote_class.js')], port: 0, host: '0.0.0.0', ...extra });
+      await a.close(100);
+    }
+  });
+
+  test('roc-agent --insecure warns on stderr', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/roc-agent.js'), '--insecure', '--host', '0.0.0.0', '-p', '0', '-m', example('remote_class.js')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ROC_TOKEN: '' } });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    await new Promise<void>((resolve) => child.stdout.on('data', (d) => String(d).includes('Listening') && resolve()));
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    assert.match(stderr, /^roc-agent: warning: listening on 0\.0\.0\.0 with no token \(--insecure\): anyone who can reach this port can run code on this machine as /);
+  });
+});
+
+describe('roc token', () => {
+  const rocBin = join(repoRoot, 'dist/src/cli/roc.js');
+  test('writes a random token with mode 0600 and refuses to overwrite without --force', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roc-token-'));
+    const file = join(dir, 'sub', 'token');
+    const { stdout } = await execFileAsync(process.execPath, [rocBin, 'token', file]);
+    assert.match(stdout, /^wrote a new token to .*token \(mode 0600\)/);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const first = readFileSync(file, 'utf8').trim();
+    assert.match(first, /^[A-Za-z0-9_-]{43}$/);
+    const again = await execFileAsync(process.execPath, [rocBin, 'token', file]).catch((e) => e as { code: number; stderr: string });
+    assert.equal((again as { code: number }).code, 1);
+    assert.match((again as { stderr: string }).stderr, /^roc token: token file .*token exists already; agents and hosts may use it\. Pass --force to replace it\n$/);
+    await execFileAsync(process.execPath, [rocBin, 'token', '--force', file]);
+    assert.notEqual(readFileSync(file, 'utf8').trim(), first);
+  });
+
+  test('roc-agent --token-file: missing file exits 1; a file others can read gets a warning', async () => {
+    const agentBin = join(repoRoot, 'dist/src/cli/roc-agent.js');
+    const missing = await execFileAsync(process.execPath, [agentBin, '-m', example('remote_class.js'), '-p', '0', '--token-file', '/nonexistent/token']).catch((e) => e as { code: number; stderr: string });
+    assert.equal((missing as { code: number }).code, 1);
+    assert.equal((missing as { stderr: string }).stderr, 'roc-agent: cannot read token file /nonexistent/token: no such file (make one with: roc token /nonexistent/token)\n');
+    const dir = mkdtempSync(join(tmpdir(), 'roc-token-'));
+    const open = join(dir, 'token');
+    writeFileSync(open, TOKEN, { mode: 0o644 });
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [agentBin, '-m', example('remote_class.js'), '-p', '0', '--token-file', open], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const line = await new Promise<string>((resolve) => child.stdout.on('data', (d) => String(d).includes('Listening') && resolve(String(d))));
+    assert.match(line, /token required/);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    assert.match(stderr, /roc-agent: warning: token file .*token can be read by others \(mode 0644\); chmod 600 /);
+  });
+});
