@@ -114,10 +114,13 @@ export class Agent {
       closing: () => agent?.stopping !== undefined,
       admit: options.token ? tokenGate(options.token) : undefined,
     });
+    const headersTimeout = options.headerTimeoutMs ?? 30_000;
     const timeouts = {
       keepAliveTimeout: options.idleTimeoutMs ?? 60_000,
-      headersTimeout: options.headerTimeoutMs ?? 30_000,
-      requestTimeout: options.requestTimeoutMs ?? 300_000,
+      headersTimeout,
+      requestTimeout: Math.max(headersTimeout, options.requestTimeoutMs ?? 300_000),
+      // Node enforces the two timeouts above only when it sweeps, every 30 s by default.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 2))),
     };
     const server: http.Server = options.tls
       ? https.createServer({ ...timeouts, cert: options.tls.cert, key: options.tls.key, ...(options.tls.clientCa ? { ca: options.tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) }, listener)

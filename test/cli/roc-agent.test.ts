@@ -1,15 +1,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { serverProxy } from '../../src/index.js';
-import { example, fixture, repoRoot } from '../helpers.js';
+import { agentBin, example, fixture, freePort, repoRoot, startAgentProcess } from '../helpers.js';
 
 const execFileAsync = promisify(execFile);
-const agentBin = join(repoRoot, 'dist', 'src', 'cli', 'roc-agent.js');
 const rocBin = join(repoRoot, 'dist', 'src', 'cli', 'roc.js');
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -22,30 +20,7 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
   }
 }
 
-/** Starts an agent process and resolves once it listens. */
-async function start(args: string[]): Promise<{ child: ChildProcess; port: number; lines: string[]; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [agentBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      lines.push(line);
-      const m = /Listening on http:\/\/[^:]+:(\d+)\//.exec(line);
-      if (m) resolve(Number(m[1]));
-    });
-    void exited.then((code) => reject(new Error(`agent exited with ${code}: ${lines.join('\n')}`)));
-  });
-  return { child, port, lines, exited };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+const start = (args: string[]) => startAgentProcess(args);
 
 describe('roc-agent', () => {
   test('prints the classes it serves and where it listens; serve is the default command', async () => {

@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { decodeDocument, DecodeError, encodeCall, encodeFault, encodeResponse, XmlRpcFault } from '../../src/wire/index.js';
+
+/** Values XML-RPC can carry, as the encoder takes them. */
+const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  leaf: fc.oneof(
+    fc.integer(),
+    fc.double({ noNaN: false }),
+    fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+    fc.string({ unit: 'grapheme' }),
+    fc.string(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.date({ min: new Date(Date.UTC(1, 0, 1)), max: new Date(Date.UTC(9999, 11, 31)), noInvalidDate: true }).map((d) => new Date(Math.floor(d.getTime() / 1000) * 1000)),
+    fc.uint8Array({ maxLength: 32 }).map((a) => Buffer.from(a)),
+  ),
+  node: fc.oneof({ depthSize: 'small' }, tie('leaf'), tie('array'), tie('struct')),
+  array: fc.array(tie('node'), { maxLength: 5 }),
+  struct: fc.dictionary(fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'prototype', 'faultCode')), tie('node'), { maxKeys: 5 }),
+})).node;
+
+const document = fc.oneof(
+  fc.tuple(fc.string({ minLength: 1 }).filter((s) => s.trim().length > 0), fc.array(value, { maxLength: 4 })).map(([m, params]) => encodeCall(m, params)),
+  value.map((v) => encodeResponse(v)),
+  fc.tuple(fc.integer(), fc.string()).map(([code, text]) => encodeFault(new XmlRpcFault(code, text))),
+);
+
+const TAGS = ['<value>', '</value>', '<array>', '<data>', '</data>', '<struct>', '<member>', '<name>', '</name>', '<int>', '</int>', '<i8>', '<double>', '<string>', '<base64>', '<nil/>', '<ex:nil/>', '<!DOCTYPE x>', '<!ENTITY a "b">', '&a;', '&#0;', '&#x110000;', ']]>', '<![CDATA[', '<?pi?>', '<!-- -->', '\u0000', '\uFFFE', '\uD800', '<methodCall>', '<methodResponse>', '<fault>', '<params>', '<param>'];
+
+/** Mutations of a valid document: cut, splice, duplicate, insert tags and bytes. */
+const mutated = fc
+  .tuple(document, fc.array(fc.tuple(fc.nat(), fc.nat(), fc.oneof(fc.constantFrom(...TAGS), fc.string({ maxLength: 8 }), fc.constant(''))), { minLength: 1, maxLength: 6 }))
+  .map(([doc, edits]) => {
+    let s = doc;
+    for (const [a, b, insert] of edits) {
+      const i = a % (s.length + 1);
+      const j = Math.min(s.length, i + (b % 12));
+      s = s.slice(0, i) + insert + s.slice(j);
+    }
+    return s;
+  });
+
+/** Every answer is a value or a fault: nothing else may escape. */
+function decodesCleanly(xml: string): void {
+  try {
+    decodeDocument(xml);
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw new Error(`decode threw ${String(err)} for ${JSON.stringify(xml.slice(0, 200))}`);
+    assert.ok(typeof err.faultCode === 'number' && err.message.length > 0);
+  }
+}
+
+test('valid documents decode to the value that was encoded', () => {
+  fc.assert(
+    fc.property(fc.array(value, { maxLength: 4 }), (params) => {
+      const decoded = decodeDocument(encodeCall('m', params));
+      assert.equal(decoded.kind, 'call');
+      const normal = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? (x >= BigInt(Number.MIN_SAFE_INTEGER) && x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : `${x}n`) : Number.isNaN(x) ? 'NaN' : x === Infinity ? 'inf' : x === -Infinity ? '-inf' : Object.is(x, -0) ? '-0' : x)));
+      assert.deepEqual(normal(decoded.kind === 'call' ? decoded.params : null), normal(params));
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('mutated documents: no exception but DecodeError escapes the decoder', () => {
+  fc.assert(fc.property(mutated, decodesCleanly), { numRuns: 3_000 });
+});
+
+test('random text: no exception but DecodeError escapes the decoder', () => {
+  fc.assert(fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.array(fc.constantFrom(...TAGS, 'x', ' ', '1')).map((a) => a.join(''))), decodesCleanly), { numRuns: 3_000 });
+});
