@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createXmlRpcListener, DEFAULT_MAX_BODY_BYTES } from '../wire/index.js';
+import { guestLibraryMethods } from '../guestlib/index.js';
 import { isLoopback, tokenGate } from './auth.js';
 import { Dispatcher } from './dispatch.js';
 import { HandleTable } from './handles.js';
@@ -19,6 +20,8 @@ export interface AgentOptions {
   port?: number;
   /** Turns off `shutdown()` from callers. */
   noRemoteShutdown?: boolean;
+  /** Serve the built-in guest library as roc.* methods (default true). */
+  guestLibrary?: boolean;
   maxBodyBytes?: number;
   maxDepth?: number;
   maxHandles?: number;
@@ -95,6 +98,7 @@ export class Agent {
       handles,
       callTimeoutMs: options.callTimeoutMs,
       maxConcurrent: options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT,
+      library: options.guestLibrary === false ? undefined : guestLibraryMethods(),
       onShutdown: options.noRemoteShutdown ? undefined : () => {
         options.log?.('shutdown() received: stopping');
         void agent?.close();

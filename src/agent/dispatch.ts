@@ -15,6 +15,8 @@ export interface DispatcherOptions {
   callTimeoutMs?: number;
   /** Calls running at once before new ones get a BusyError fault; undefined: no limit. */
   maxConcurrent?: number;
+  /** Extra namespaced functions (the built-in guest library), by wire name. */
+  library?: ReadonlyMap<string, (...args: unknown[]) => unknown>;
   startedAt?: number;
 }
 
@@ -173,7 +175,8 @@ export class Dispatcher {
     const functions = [...this.served.functions.values()]
       .sort((a, b) => a.name.localeCompare(b.name))
       .map((f) => ({ name: f.name, module: f.file, params: parameterList(f.fn) }));
-    return Object.assign(Object.create(null), { version: VERSION, bootId: this.handles.bootId, classes, functions }) as XmlRpcStruct;
+    const library = [...(this.options.library?.keys() ?? [])].sort();
+    return Object.assign(Object.create(null), { version: VERSION, bootId: this.handles.bootId, classes, functions, library }) as XmlRpcStruct;
   }
 
   private ping(): XmlRpcStruct {
@@ -186,12 +189,13 @@ export class Dispatcher {
       node: process.version,
       modules: [...this.served.files],
       classes: this.classNames(),
+      library: this.options.library !== undefined && this.options.library.size > 0,
       handles: this.handles.size,
     }) as XmlRpcStruct;
   }
 
   private listMethods(): string[] {
-    const names = [...this.builtins.keys(), 'system.multicall', 'shutdown', ...this.served.functions.keys()];
+    const names = [...this.builtins.keys(), 'system.multicall', 'shutdown', ...this.served.functions.keys(), ...(this.options.library?.keys() ?? [])];
     for (const c of this.served.classes.values()) for (const s of publicStatics(c.ctor)) names.push(`${c.name}.${s}`);
     for (const handle of this.handles.names()) {
       for (const m of publicMethods(this.handles.get(handle).object)) names.push(`${handle}.${m}`);
@@ -203,6 +207,8 @@ export class Dispatcher {
     if (BUILTINS_HELP[name]) return BUILTINS_HELP[name]!;
     const fn = this.served.functions.get(name);
     if (fn) return `${name}(${parameterList(fn.fn)}) from ${fn.file}`;
+    const lib = this.options.library?.get(name);
+    if (lib) return `${name}(${parameterList(lib as (...a: never[]) => unknown)}) from the built-in guest library`;
     const target = this.resolveDotted(name);
     if (target) return `${target.owner}.${target.member}(${parameterList(target.fn as (...a: never[]) => unknown)})`;
     return '';
@@ -260,6 +266,8 @@ export class Dispatcher {
     try {
       const builtin = this.builtins.get(name);
       if (builtin) return Promise.resolve(builtin(params));
+      const lib = this.options.library?.get(name);
+      if (lib) return this.run(() => lib(...params), name);
       const dotted = this.resolveDotted(name);
       if (dotted) return this.run(() => dotted.fn.apply(dotted.receiver, params), name);
       const fn = this.served.functions.get(name);

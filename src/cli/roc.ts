@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { runDemo } from './demo.js';
 import { fail } from './exit.js';
+import { labCommand } from './lab.js';
+import { runPing } from './ping.js';
 import { runToken } from './token.js';
 
 const program = new Command('roc')
@@ -27,5 +29,14 @@ program
   .argument('[file]', 'where to write it', '.roc/token')
   .option('-f, --force', 'replace an existing token file')
   .action(runToken);
+
+program.addCommand(labCommand());
+
+program
+  .command('ping')
+  .description('every guest of the topology: reachable, agent version, round trip, modules')
+  .option('-t, --topology <file>', 'topology file (default: ROC_TOPOLOGY or roc.yml)')
+  .option('--timeout <ms>', 'how long to wait for each guest', '3000')
+  .action(runPing);
 
 await program.parseAsync(process.argv);

@@ -12,6 +12,7 @@ interface ServeFlags {
   quiet?: boolean;
   egoist?: boolean;
   remoteShutdown: boolean;
+  guestLib: boolean;
   maxBody: number;
   maxDepth: number;
   maxHandles: number;
@@ -46,6 +47,7 @@ export function addServeOptions(cmd: Command): Command {
     .option('-q, --quiet', 'print nothing but errors')
     .option('-e, --egoist', 'first ask an agent already on that port to shut down, and wait for the port')
     .option('--no-remote-shutdown', 'refuse shutdown() from callers')
+    .option('--no-guest-lib', 'do not serve the built-in guest library (roc.command, roc.files, ...)')
     .option('--max-body <bytes>', 'largest request body accepted', wrap(parsePositiveInt('size')), 16 * 1024 * 1024)
     .option('--max-depth <n>', 'deepest nesting of arrays and structs accepted', wrap(parsePositiveInt('depth')), 256)
     .option('--max-handles <n>', 'most live objects held for callers', wrap(parsePositiveInt('count')), 100_000)
@@ -88,7 +90,7 @@ async function shutDownCompetitor(host: string, port: number, log: (line: string
 
 export async function runServe(flags: ServeFlags): Promise<void> {
   const log = flags.quiet ? () => {} : (line: string) => process.stdout.write(`${line}\n`);
-  if (!flags.module || flags.module.length === 0) fail('roc-agent: no module to serve; pass -m <file or directory>, e.g. roc-agent -m examples/remote_class.js -p 7007');
+  if ((!flags.module || flags.module.length === 0) && !flags.guestLib) fail('roc-agent: nothing to serve: no module (-m) and the guest library is off; pass -m <file or directory>, e.g. roc-agent -m examples/remote_class.js -p 7007');
   const warn = (line: string): void => {
     process.stderr.write(`roc-agent: warning: ${line}\n`);
   };
@@ -115,7 +117,8 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   }
   if (flags.egoist) await shutDownCompetitor(flags.host, flags.port, log, token);
   const options: AgentOptions = {
-    modules: flags.module,
+    modules: flags.module ?? [],
+    guestLibrary: flags.guestLib,
     host: flags.host,
     port: flags.port,
     noRemoteShutdown: !flags.remoteShutdown,
@@ -141,6 +144,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   const functions = [...agent.served.functions.keys()].sort();
   log(`Available class(es): ${classes.join(', ') || '(none)'}`);
   if (functions.length) log(`Available function(s): ${functions.join(', ')}`);
+  if (flags.guestLib) log('Guest library: roc.command, roc.files, roc.services, roc.network, roc.processes, roc.system');
   log(`Listening on ${agent.url} (boot ${agent.bootId}, pid ${process.pid}${token ? ', token required' : ''})`);
   // Served code may throw from a timer or leave a rejection unobserved; that
   // is its bug, not a reason for every other caller to lose the agent.

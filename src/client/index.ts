@@ -3,3 +3,4 @@ export { remoteModule } from './remote-module.js';
 export { getAttribute, isRemote, release, remoteInfo, setAttribute, type RemoteInfo } from './remote-object.js';
 export { MethodNotFoundError, ReleasedProxyError, RemoteError, StaleHandleError, UnknownClassError, UnknownHandleError } from './errors.js';
 export type { Passable, Remote, RemoteMethod, RemoteModule, Remoted, UntypedRemoteModule } from './types.js';
+export { eventually, EventuallyError, type EventuallyOptions } from './eventually.js';

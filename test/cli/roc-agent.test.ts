@@ -26,8 +26,8 @@ describe('roc-agent', () => {
   test('prints the classes it serves and where it listens; serve is the default command', async () => {
     for (const prefix of [[], ['serve']]) {
       const { child, port, lines, exited } = await start([...prefix, '-m', example('remote_class.js'), '-p', '0']);
-      assert.deepEqual(lines.slice(0, 2), ['Available class(es): Point, RemoteClass', 'Available function(s): version']);
-      assert.match(lines[2]!, new RegExp(`^Listening on http://127\\.0\\.0\\.1:${port}/ \\(boot [0-9a-f]{8}, pid ${child.pid}\\)$`));
+      assert.deepEqual(lines.slice(0, 3), ['Available class(es): Point, RemoteClass', 'Available function(s): version', 'Guest library: roc.command, roc.files, roc.services, roc.network, roc.processes, roc.system']);
+      assert.match(lines[3]!, new RegExp(`^Listening on http://127\\.0\\.0\\.1:${port}/ \\(boot [0-9a-f]{8}, pid ${child.pid}\\)$`));
       const proxy = serverProxy('127.0.0.1', port);
       assert.deepEqual(await proxy.classes(), ['Point', 'RemoteClass']);
       await proxy.shutdown();
@@ -80,10 +80,29 @@ describe('roc-agent', () => {
     assert.match(r.stderr, /^roc-agent: module \/.*throws_on_import\.js threw while loading: Error: this module refuses to load\n/);
   });
 
-  test('no module at all: exit 1 and how to pass one', async () => {
-    const r = await run(['-p', '0']);
+  test('nothing to serve: exit 1 and how to pass a module', async () => {
+    const r = await run(['-p', '0', '--no-guest-lib']);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, 'roc-agent: no module to serve; pass -m <file or directory>, e.g. roc-agent -m examples/remote_class.js -p 7007\n');
+    assert.equal(r.stderr, 'roc-agent: nothing to serve: no module (-m) and the guest library is off; pass -m <file or directory>, e.g. roc-agent -m examples/remote_class.js -p 7007\n');
+  });
+
+  test('no module: the agent serves the guest library alone', async () => {
+    const a = await start(['-p', '0']);
+    assert.deepEqual(a.lines.slice(0, 2), ['Available class(es): (none)', 'Guest library: roc.command, roc.files, roc.services, roc.network, roc.processes, roc.system']);
+    const proxy = serverProxy('127.0.0.1', a.port);
+    assert.equal(await proxy.call('roc.system.hostname'), (await import('node:os')).hostname());
+    await proxy.shutdown();
+    assert.equal(await a.exited, 0);
+    proxy.close();
+  });
+
+  test('--no-guest-lib: roc.* methods are unknown', async () => {
+    const a = await start(['-p', '0', '--no-guest-lib', '-m', example('remote_class.js')]);
+    const proxy = serverProxy('127.0.0.1', a.port);
+    await assert.rejects(proxy.call('roc.system.hostname'), /method "roc\.system\.hostname" is not supported/);
+    await proxy.shutdown();
+    await a.exited;
+    proxy.close();
   });
 
   test('a bad port is refused by the option parser', async () => {

@@ -1,0 +1,49 @@
+import { Command } from 'commander';
+import { labDown, labStatus, labUp } from '../lab/index.js';
+import { fail } from './exit.js';
+import { table } from './table.js';
+
+const out = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+export function labCommand(): Command {
+  const lab = new Command('lab').description('run the topology\'s guests as local agents: no VMs, no root (or --netns, as root)');
+  lab
+    .command('up')
+    .description('start one agent per guest (again: only those not running)')
+    .option('-t, --topology <file>', 'topology file (default: ROC_TOPOLOGY or roc.yml)')
+    .option('--netns', 'each guest in its own network namespace with its topology address (root)')
+    .action(async (flags: { topology?: string; netns?: boolean }) => {
+      try {
+        await labUp({ topology: flags.topology, netns: flags.netns, log: out });
+      } catch (err) {
+        fail(`roc lab up: ${(err as Error).message}`, err);
+      }
+    });
+  lab
+    .command('status')
+    .description('each guest: running, reachable, log file')
+    .option('-t, --topology <file>', 'topology file')
+    .action(async (flags: { topology?: string }) => {
+      try {
+        const rows = await labStatus({ topology: flags.topology });
+        out(table(['GUEST', 'ENDPOINT', 'PID', 'STATE', 'LOG'], rows.map((r) => [r.name, r.endpoint, r.pid ? String(r.pid) : '-', r.reachable ? 'up' : r.running ? `running, not answering: ${r.error}` : 'down', r.log ?? '-'])));
+        if (rows.some((r) => !r.reachable)) process.exitCode = 1;
+      } catch (err) {
+        fail(`roc lab status: ${(err as Error).message}`, err);
+      }
+    });
+  lab
+    .command('down')
+    .description('stop every agent of the lab and remove its namespaces and links')
+    .option('-t, --topology <file>', 'topology file')
+    .action(async (flags: { topology?: string }) => {
+      try {
+        await labDown({ topology: flags.topology, log: out });
+      } catch (err) {
+        fail(`roc lab down: ${(err as Error).message}`, err);
+      }
+    });
+  return lab;
+}

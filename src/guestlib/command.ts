@@ -1,0 +1,44 @@
+import { execa } from 'execa';
+import type { CommandOptions, CommandResult } from './types.js';
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+function check(file: unknown, args: unknown): asserts args is string[] {
+  if (typeof file !== 'string' || !file) throw new TypeError('command.run needs the program to run, e.g. run("ls", ["-l", "/tmp"])');
+  if (!Array.isArray(args) || args.some((a) => typeof a !== 'string')) throw new TypeError('command.run takes its arguments as a list of strings');
+}
+
+/** Runs a program without a shell (unless options.shell) and reports how it ended; a failing command is a result, not an error. */
+export async function run(file: string, args: string[] = [], options: CommandOptions = {}): Promise<CommandResult> {
+  check(file, args);
+  const started = Date.now();
+  const result = await execa(file, args, {
+    reject: false,
+    cwd: options.cwd,
+    env: options.env,
+    timeout: options.timeout ?? DEFAULT_TIMEOUT_MS,
+    input: options.input,
+    shell: options.shell === true,
+    stripFinalNewline: false,
+    encoding: 'utf8',
+  });
+  if (result.failed && result.exitCode === undefined && !result.timedOut && !result.signal) {
+    // The program never ran (not found, not executable, bad cwd): say so rather than report an exit code.
+    const cause = (result.cause as NodeJS.ErrnoException | undefined);
+    throw new Error(`cannot run ${file}: ${cause?.code === 'ENOENT' ? (options.cwd && cause.path === options.cwd ? `no such directory ${options.cwd}` : 'no such program on the guest\'s PATH') : result.shortMessage}`, { cause });
+  }
+  return {
+    command: result.command,
+    exitCode: result.exitCode ?? null,
+    signal: result.signal ?? null,
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? ''),
+    timedOut: result.timedOut,
+    durationMs: Date.now() - started,
+  };
+}
+
+export function shell(commandLine: string, options: Omit<CommandOptions, 'shell'> = {}): Promise<CommandResult> {
+  if (typeof commandLine !== 'string' || !commandLine) throw new TypeError('command.shell needs a command line');
+  return run(commandLine, [], { ...options, shell: true });
+}

@@ -1,0 +1,99 @@
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import type { ConnectResult, HttpResult, ListeningSocket } from './types.js';
+
+const MAX_BODY = 1024 * 1024;
+
+/** `0100007F:1F90` (IPv4) or 32 hex digits (IPv6), each 32-bit word in host (little-endian) order. */
+export function parseProcAddress(hex: string): { address: string; port: number } {
+  const [addr, port] = hex.split(':') as [string, string];
+  const words = addr.match(/.{8}/g) ?? [];
+  const bytes = words.flatMap((w) => (w.match(/../g) ?? []).reverse().map((b) => parseInt(b, 16)));
+  let address: string;
+  if (bytes.length === 4) address = bytes.join('.');
+  else {
+    const groups: string[] = [];
+    for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+    address = groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
+  }
+  return { address, port: parseInt(port, 16) };
+}
+
+async function table(protocol: ListeningSocket['protocol']): Promise<ListeningSocket[]> {
+  let text: string;
+  try {
+    text = await readFile(`/proc/net/${protocol}`, 'utf8');
+  } catch {
+    return [];
+  }
+  // LISTEN for TCP; for UDP, 07 ("close") is a bound socket waiting for datagrams.
+  const wanted = protocol.startsWith('tcp') ? '0A' : '07';
+  const out: ListeningSocket[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length < 4 || cols[3] !== wanted) continue;
+    out.push({ protocol, ...parseProcAddress(cols[1]!) });
+  }
+  return out;
+}
+
+/** Sockets waiting for connections (TCP) or datagrams (UDP), read from /proc/net. */
+export async function listening(protocol: 'tcp' | 'udp' = 'tcp'): Promise<ListeningSocket[]> {
+  if (protocol !== 'tcp' && protocol !== 'udp') throw new TypeError('network.listening takes "tcp" or "udp"');
+  const rows = [...(await table(protocol)), ...(await table(`${protocol}6`))];
+  return rows.sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
+}
+
+export async function isListening(port: number, protocol: 'tcp' | 'udp' = 'tcp'): Promise<boolean> {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError('network.isListening needs a port from 1 to 65535');
+  return (await listening(protocol)).some((s) => s.port === port);
+}
+
+/** Can this guest open a TCP connection to host:port? Never throws for a refusal: that is the answer. */
+export function canConnect(host: string, port: number, timeoutMs = 3_000): Promise<ConnectResult> {
+  if (typeof host !== 'string' || !host || !Number.isInteger(port)) throw new TypeError('network.canConnect needs a host and a port');
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (error: string | null): void => {
+      socket.destroy();
+      resolve({ ok: error === null, ms: Date.now() - started, error });
+    };
+    socket.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs} ms`));
+    socket.once('connect', () => done(null));
+    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
+  });
+}
+
+/** GET a URL from the guest: status, headers and up to 1 MB of body. */
+export function httpGet(url: string, options: { timeout?: number; headers?: Record<string, string> } = {}): Promise<HttpResult> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new TypeError(`network.httpGet: ${JSON.stringify(url)} is not a URL`);
+  }
+  const get = u.protocol === 'https:' ? https.get : http.get;
+  const timeout = options.timeout ?? 10_000;
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const req = get(u, { headers: options.headers, timeout }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        if (size < MAX_BODY) chunks.push(c);
+        size += c.length;
+      });
+      res.on('end', () => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+        resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).subarray(0, MAX_BODY).toString('utf8'), ms: Date.now() - started });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} got no answer within ${timeout} ms`)));
+    req.on('error', (err: NodeJS.ErrnoException) => reject(new Error(`GET ${url} failed: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '))));
+  });
+}

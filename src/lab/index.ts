@@ -1,0 +1,2 @@
+export { isRunning, labDir, labDown, labIdOf, labStatus, labUp, readLabState, type LabGuestState, type LabGuestStatus, type LabOptions, type LabState } from './lab.js';
+export { bridgeName, netnsName } from './netns.js';

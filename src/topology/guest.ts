@@ -1,0 +1,103 @@
+import { inspect } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { remoteModule, ServerProxy, type AgentInfo, type RemoteModule, type UntypedRemoteModule, type WaitOptions } from '../client/index.js';
+import type { GuestLibrary } from '../guestlib/types.js';
+import type { GuestSpec } from './load.js';
+
+/** `lib.files.read(path)` calls `roc.files.read` on the guest. */
+function libraryView(proxy: ServerProxy): GuestLibrary {
+  const areas = new Map<string, unknown>();
+  return new Proxy({} as GuestLibrary, {
+    get(_t, area) {
+      if (typeof area !== 'string' || area === 'then') return undefined;
+      let view = areas.get(area);
+      if (!view) {
+        const fns = new Map<string, unknown>();
+        view = new Proxy({}, {
+          get(_u, fn) {
+            if (typeof fn !== 'string' || fn === 'then') return undefined;
+            let f = fns.get(fn);
+            if (!f) {
+              f = (...args: unknown[]) => proxy.callWith(`roc.${area}.${fn}`, args);
+              fns.set(fn, f);
+            }
+            return f;
+          },
+        });
+        areas.set(area, view);
+      }
+      return view;
+    },
+  });
+}
+
+/**
+ * One guest of the topology, reached by name. Its proxy reconnects by
+ * itself, so a guest whose agent restarted is reachable again as it was;
+ * objects made before the restart fail with StaleHandleError.
+ */
+export class Guest<M = unknown> {
+  readonly name: string;
+  readonly spec: GuestSpec;
+  private proxyValue: ServerProxy | undefined;
+  private moduleValue: unknown;
+  private libValue: GuestLibrary | undefined;
+
+  constructor(spec: GuestSpec) {
+    this.name = spec.name;
+    this.spec = spec;
+  }
+
+  /** `host:port`. */
+  get endpoint(): string {
+    return this.proxy.endpoint;
+  }
+
+  get proxy(): ServerProxy {
+    if (!this.proxyValue) {
+      const { spec } = this;
+      const read = (file: string | undefined): Buffer | undefined => (file ? readFileSync(file) : undefined);
+      this.proxyValue = new ServerProxy({
+        host: spec.host,
+        port: spec.port,
+        guest: spec.name,
+        timeout: spec.timeoutMs,
+        tokenFile: spec.tokenFile,
+        ...(spec.tls ? { tls: { ca: read(spec.tls.ca), cert: read(spec.tls.cert), key: read(spec.tls.key) } } : {}),
+      });
+    }
+    return this.proxyValue;
+  }
+
+  /** The classes (and functions) the guest's agent serves, as remoteModule gives them. */
+  get module(): unknown extends M ? UntypedRemoteModule : RemoteModule<M> {
+    this.moduleValue ??= remoteModule(this.proxy);
+    return this.moduleValue as unknown extends M ? UntypedRemoteModule : RemoteModule<M>;
+  }
+
+  /** The built-in guest library: command, files, services, network, processes, system. */
+  get lib(): GuestLibrary {
+    this.libValue ??= libraryView(this.proxy);
+    return this.libValue;
+  }
+
+  ping(options?: { timeout?: number }): Promise<AgentInfo> {
+    return this.proxy.ping(options);
+  }
+
+  waitUntilReady(options?: WaitOptions): Promise<AgentInfo | undefined> {
+    return this.proxy.waitUntilReady(options);
+  }
+
+  call<T = unknown>(method: string, ...params: unknown[]): Promise<T> {
+    return this.proxy.callWith<T>(method, params);
+  }
+
+  close(): void {
+    this.proxyValue?.close();
+  }
+
+  [inspect.custom](): string {
+    return `Guest<${this.name} ${this.spec.host}:${this.spec.port}>`;
+  }
+}

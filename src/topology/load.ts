@@ -1,0 +1,213 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import yaml from 'js-yaml';
+import { parseDuration } from './duration.js';
+
+export const DEFAULT_AGENT_PORT = 7007;
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** One guest, with defaults applied and paths made absolute. */
+export interface GuestSpec {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly roles: readonly string[];
+  /** Modules the guest's agent serves (absolute paths on the host's checkout). */
+  readonly modules: readonly string[];
+  readonly tokenFile: string | undefined;
+  readonly timeoutMs: number;
+  readonly tls: { ca?: string; cert?: string; key?: string } | undefined;
+  /** Settings only the Vagrantfile reads. */
+  readonly vagrant: { box?: string; memory?: number; cpus?: number };
+}
+
+export interface TopologyData {
+  readonly file: string;
+  readonly guests: ReadonlyMap<string, GuestSpec>;
+}
+
+export interface Problem {
+  readonly line: number;
+  readonly key: string;
+  readonly message: string;
+}
+
+export class TopologyError extends Error {
+  override name = 'TopologyError';
+  readonly file: string;
+  readonly problems: readonly Problem[];
+  constructor(file: string, problems: readonly Problem[]) {
+    super(problems.map((p) => `${file}:${p.line}: ${p.key}: ${p.message}`).join('\n'));
+    this.file = file;
+    this.problems = problems;
+  }
+}
+
+const TOP_KEYS = ['defaults', 'guests'];
+const GUEST_KEYS = ['host', 'port', 'roles', 'modules', 'token_file', 'timeout', 'tls', 'box', 'memory', 'cpus'];
+const DEFAULT_KEYS = ['port', 'roles', 'modules', 'token_file', 'timeout', 'tls', 'box', 'memory', 'cpus'];
+const TLS_KEYS = ['ca', 'cert', 'key'];
+const GUEST_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/**
+ * The line a key path stands on: each key is searched for after the one
+ * before it, which finds block and flow style alike (`web1: { host: x }`).
+ */
+export function lineOf(text: string, path: readonly (string | number)[]): number {
+  let pos = 0;
+  let found = -1;
+  for (const seg of path) {
+    if (typeof seg === 'number') continue;
+    const re = new RegExp(`(?:^|[\\s{,])["']?${seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']?\\s*:`, 'gm');
+    re.lastIndex = pos;
+    const m = re.exec(text);
+    if (!m) break;
+    found = m.index + (m[0].length - m[0].trimStart().length);
+    pos = m.index + m[0].length;
+  }
+  if (found < 0) return 1;
+  return text.slice(0, found).split('\n').length;
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Reads and checks a topology file; every problem is reported with its file, line and key. */
+export function parseTopology(file: string, options: { checkTokenFiles?: boolean } = {}): TopologyData {
+  const abs = resolve(file);
+  const dir = dirname(abs);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (err) {
+    throw new TopologyError(abs, [{ line: 0, key: '(file)', message: `cannot read it: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}` }]);
+  }
+  let doc: unknown;
+  try {
+    doc = yaml.load(text, { filename: abs, schema: yaml.CORE_SCHEMA });
+  } catch (err) {
+    const e = err as { mark?: { line: number }; reason?: string; message: string };
+    throw new TopologyError(abs, [{ line: (e.mark?.line ?? 0) + 1, key: '(yaml)', message: e.reason ?? e.message }]);
+  }
+  const problems: Problem[] = [];
+  const problem = (path: (string | number)[], message: string): void => {
+    const key = path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[');
+    // A problem in defaults shows up once per guest that inherits it; say it once.
+    if (problems.some((p) => p.key === key && p.message === message)) return;
+    problems.push({ line: lineOf(text, path), key: path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '['), message });
+  };
+  if (!isMap(doc)) {
+    throw new TopologyError(abs, [{ line: 1, key: '(top)', message: 'a topology is a mapping with a guests: section' }]);
+  }
+  for (const key of Object.keys(doc)) if (!TOP_KEYS.includes(key)) problem([key], `unknown key (expected ${TOP_KEYS.join(', ')})`);
+
+  const checkKeys = (obj: Record<string, unknown>, path: string[], allowed: string[]): void => {
+    for (const key of Object.keys(obj)) if (!allowed.includes(key)) problem([...path, key], `unknown key (expected ${allowed.join(', ')})`);
+  };
+  const defaults = doc.defaults === undefined ? {} : doc.defaults;
+  if (!isMap(defaults)) problem(['defaults'], 'must be a mapping');
+  else checkKeys(defaults, ['defaults'], DEFAULT_KEYS);
+  const d = isMap(defaults) ? defaults : {};
+
+  const guestsNode = doc.guests;
+  if (!isMap(guestsNode) || Object.keys(guestsNode).length === 0) {
+    problem(['guests'], 'must map at least one guest name to its settings, e.g. web1: { host: 127.0.1.11 }');
+    throw new TopologyError(abs, problems);
+  }
+
+  const path = (p: string): string => (isAbsolute(p) ? p : join(dir, p));
+  const stringList = (value: unknown, where: (string | number)[]): string[] | undefined => {
+    if (value === undefined) return undefined;
+    const list = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(list) || list.some((x) => typeof x !== 'string' || !x)) {
+      problem(where, 'must be a list of names');
+      return undefined;
+    }
+    return list as string[];
+  };
+
+  const guests = new Map<string, GuestSpec>();
+  const taken = new Map<string, string>();
+  for (const [name, raw] of Object.entries(guestsNode)) {
+    const at = ['guests', name];
+    if (!GUEST_NAME.test(name)) problem(at, 'a guest name starts with a letter and holds only letters, digits, - and _ (at most 32)');
+    if (!isMap(raw)) {
+      problem(at, 'must be a mapping with at least host:');
+      continue;
+    }
+    checkKeys(raw, at, GUEST_KEYS);
+    const pick = (key: string): unknown => (raw[key] !== undefined ? raw[key] : d[key]);
+    const from = (key: string): (string | number)[] => (raw[key] !== undefined ? [...at, key] : ['defaults', key]);
+
+    const host = raw.host;
+    if (typeof host !== 'string' || !host) problem(at, 'host: is missing (an IP address or host name)');
+    else if (!isIP(host) && (!HOST_NAME.test(host) || /^[\d.]+$/.test(host))) problem([...at, 'host'], `${JSON.stringify(host)} is not an IP address or host name`);
+
+    const portValue = pick('port') ?? DEFAULT_AGENT_PORT;
+    const port = typeof portValue === 'number' && Number.isInteger(portValue) && portValue >= 1 && portValue <= 65535 ? portValue : undefined;
+    if (port === undefined) problem(from('port'), `${JSON.stringify(portValue)} is not a port (1 to 65535)`);
+
+    if (typeof host === 'string' && port !== undefined) {
+      const endpoint = `${host}:${port}`;
+      const other = taken.get(endpoint);
+      if (other) problem(raw.port !== undefined ? [...at, 'port'] : [...at, 'host'], `${endpoint} is already guest ${other}'s; give each guest on one host its own port`);
+      else taken.set(endpoint, name);
+    }
+
+    const roles = stringList(raw.roles, [...at, 'roles']) ?? stringList(d.roles, ['defaults', 'roles']) ?? [];
+    const modules = [...(stringList(d.modules, ['defaults', 'modules']) ?? []), ...(stringList(raw.modules, [...at, 'modules']) ?? [])].map(path);
+    for (const m of modules) if (!existsSync(m)) problem(raw.modules !== undefined ? [...at, 'modules'] : ['defaults', 'modules'], `module ${m} does not exist`);
+
+    const tokenValue = pick('token_file');
+    let tokenFile: string | undefined;
+    if (tokenValue !== undefined) {
+      if (typeof tokenValue !== 'string' || !tokenValue) problem(from('token_file'), 'must be a path');
+      else {
+        tokenFile = path(tokenValue);
+        if (options.checkTokenFiles !== false && !existsSync(tokenFile)) problem(from('token_file'), `${tokenFile} does not exist (make one with: roc token ${tokenFile})`);
+      }
+    }
+
+    const timeoutValue = pick('timeout');
+    const timeoutMs = timeoutValue === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(timeoutValue);
+    if (timeoutMs === undefined || timeoutMs <= 0) problem(from('timeout'), `${JSON.stringify(timeoutValue)} is not a duration (like 10s, 500ms or 2m)`);
+
+    const tlsValue = pick('tls');
+    let tls: GuestSpec['tls'];
+    if (tlsValue !== undefined) {
+      if (!isMap(tlsValue)) problem(from('tls'), 'must be a mapping of ca, cert, key paths');
+      else {
+        checkKeys(tlsValue, from('tls') as string[], TLS_KEYS);
+        tls = Object.fromEntries(TLS_KEYS.filter((k) => typeof tlsValue[k] === 'string').map((k) => [k, path(tlsValue[k] as string)]));
+      }
+    }
+    const vagrant: GuestSpec['vagrant'] = {};
+    const box = pick('box');
+    if (box !== undefined) {
+      if (typeof box !== 'string') problem(from('box'), 'must be a box name');
+      else vagrant.box = box;
+    }
+    for (const key of ['memory', 'cpus'] as const) {
+      const v = pick(key);
+      if (v === undefined) continue;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) problem(from(key), 'must be a positive whole number');
+      else vagrant[key] = v;
+    }
+    guests.set(name, { name, host: String(host), port: port ?? DEFAULT_AGENT_PORT, roles, modules, tokenFile, timeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_MS, tls, vagrant });
+  }
+  if (problems.length) throw new TopologyError(abs, problems.sort((a, b) => a.line - b.line));
+  return { file: abs, guests };
+}
+
+/** `ROC_TOPOLOGY`, else `roc.yml` in the working directory or the nearest parent. */
+export function findTopologyFile(cwd = process.cwd()): string {
+  const fromEnv = process.env.ROC_TOPOLOGY;
+  if (fromEnv) return resolve(cwd, fromEnv);
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'roc.yml');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) break;
+  }
+  throw new Error(`no topology: set ROC_TOPOLOGY, or put a roc.yml in ${resolve(cwd)} or a parent folder (see the README's topology section)`);
+}
