@@ -1,0 +1,259 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { labDown, labStatus, labUp, readLabState, isRunning } from '../../src/lab/index.js';
+import {
+  eventually,
+  EventuallyError,
+  GroupError,
+  guest,
+  guests,
+  loadTopology,
+  RemoteError,
+  StaleHandleError,
+  UnknownClassError,
+  useTopology,
+  type Topology,
+} from '../../src/index.js';
+import { writeTokenFile } from '../../src/wire/index.js';
+import { example, fixture, freePort, rejection, repoRoot } from '../helpers.js';
+
+const execFileAsync = promisify(execFile);
+let dir: string;
+let file: string;
+let port: number;
+let topology: Topology;
+const savedEnv = { PATH: process.env.PATH, ROC_FAKE_SYSTEMD: process.env.ROC_FAKE_SYSTEMD };
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'roc-lab-'));
+  port = await freePort();
+  writeTokenFile(join(dir, '.roc', 'token'));
+  file = join(dir, 'roc.yml');
+  writeFileSync(
+    file,
+    [
+      `defaults: { port: ${port}, token_file: .roc/token, timeout: 10s }`,
+      'guests:',
+      `  web1: { host: 127.0.1.11, roles: [web], modules: [${example('remote_class.js')}] }`,
+      `  web2: { host: 127.0.1.12, roles: [web], modules: [${example('remote_class.js')}] }`,
+      '  db1:  { host: 127.0.1.13, roles: [db] }',
+      '',
+    ].join('\n'),
+  );
+  // The agents inherit this environment: a stand-in systemctl and journalctl come first on PATH.
+  mkdirSync(join(dir, 'systemd'));
+  process.env.PATH = `${fixture('fakebin')}:${process.env.PATH}`;
+  process.env.ROC_FAKE_SYSTEMD = join(dir, 'systemd');
+  await labUp({ topology: file });
+  topology = loadTopology(file);
+  useTopology(topology);
+});
+
+after(async () => {
+  useTopology(undefined);
+  const state = readLabState(file);
+  await labDown({ topology: file });
+  process.env.PATH = savedEnv.PATH;
+  if (savedEnv.ROC_FAKE_SYSTEMD === undefined) delete process.env.ROC_FAKE_SYSTEMD;
+  for (const g of state?.guests ?? []) assert.equal(isRunning(g.pid), false, `${g.name}'s agent (pid ${g.pid}) still runs after down`);
+  assert.equal(existsSync(join(dir, '.roc', 'lab', 'state.json')), false);
+});
+
+describe('guest() and guests() on a lab of three', () => {
+  test('guest(name).module creates objects on that guest', async () => {
+    const inst = await guest('web1').module.RemoteClass(1, 2, 3);
+    assert.equal(await inst.add(2, 3), 5);
+    assert.equal((await guest('web2').ping()).bootId !== (await guest('web1').ping()).bootId, true);
+    const err = await rejection(guest('db1').module.RemoteClass(1, 2, 3));
+    assert.ok(err instanceof UnknownClassError);
+    assert.equal(err.message, `no class "RemoteClass" on guest db1 (127.0.1.13:${port}); it serves no classes`);
+    assert.equal(err.guest, 'db1');
+  });
+
+  test('guests(selector) runs on every member in parallel and reports per guest', async () => {
+    const made = await guests('role:web').module.RemoteClass(1, 2, 3);
+    assert.deepEqual(made.succeeded, ['web1', 'web2']);
+    const sums = await guests('role:web').map((g) => made.get(g.name).add(g.name.length, 10));
+    assert.deepEqual(sums.byGuest, { web1: 14, web2: 14 });
+    const hosts = await guests().lib.system.hostname();
+    assert.equal(hosts.values.length, 3);
+    const pings = await guests('web*').ping();
+    assert.deepEqual(Object.keys(pings.byGuest), ['web1', 'web2']);
+  });
+
+  test('a failure on some guests names each one and keeps the successes', async () => {
+    const state = readLabState(file)!;
+    const db1 = state.guests.find((g) => g.name === 'db1')!;
+    process.kill(db1.pid, 'SIGKILL');
+    await eventually(() => !isRunning(db1.pid), { timeout: 5_000 });
+    const result = await guests().ping({ timeout: 2_000 });
+    assert.equal(result.ok, false);
+    assert.deepEqual(result.failed, ['db1']);
+    assert.deepEqual(result.succeeded, ['web1', 'web2']);
+    assert.equal(result.get('web1').version, '0.1.0');
+    const err = (() => {
+      try {
+        void result.values;
+      } catch (e) {
+        return e as GroupError;
+      }
+      throw new Error('values should throw');
+    })();
+    assert.ok(err instanceof GroupError);
+    assert.equal(err.message, `ping() failed on 1 of 3 guests:\n  db1 (127.0.1.13:${port}): ping on guest db1 (127.0.1.13:${port}) failed: connection refused (ECONNREFUSED); nothing listens there: is the agent running and on that port? (roc-agent -m <module> -p <port>)\n  succeeded on: web1, web2`);
+    assert.deepEqual(err.successes.map((s) => s.guest), ['web1', 'web2']);
+
+    // lab up again starts only what is down; the same Guest object reaches the new agent.
+    const before = readLabState(file)!.guests.filter((g) => g.name !== 'db1').map((g) => g.pid);
+    await labUp({ topology: file });
+    const after = readLabState(file)!;
+    assert.deepEqual(after.guests.filter((g) => g.name !== 'db1').map((g) => g.pid), before);
+    assert.equal((await guest('db1').ping()).pid, after.guests.find((g) => g.name === 'db1')!.pid);
+  });
+
+  test('an agent killed and restarted mid-test: old handles are stale, the guest works on', async () => {
+    const inst = await guest('web2').module.RemoteClass(7, 8, 9);
+    assert.equal(await inst.incr(), 1);
+    const web2 = readLabState(file)!.guests.find((g) => g.name === 'web2')!;
+    process.kill(web2.pid, 'SIGKILL');
+    await eventually(() => !isRunning(web2.pid), { timeout: 5_000 });
+    await labUp({ topology: file });
+    const err = await rejection(inst.incr());
+    assert.ok(err instanceof StaleHandleError, String(err));
+    assert.equal(err.guest, 'web2');
+    assert.match(err.message, /^RemoteClass_[0-9a-f]{8}_\d+\.incr on guest web2 \(127\.0\.1\.12:\d+\) failed: StaleHandleError: .* the agent restarted since, and the object is gone; create it again$/);
+    const fresh = await guest('web2').module.RemoteClass(7, 8, 9);
+    assert.equal(await fresh.incr(), 1);
+  });
+});
+
+describe('the built-in guest library', () => {
+  test('command: exit code, stdout, stderr, env, cwd, input, timeout; no shell unless asked', async () => {
+    const { command } = guest('web1').lib;
+    const r = await command.run('sh', ['-c', 'echo "$FOO"; echo oops >&2; exit 3'], { env: { FOO: 'bar' } });
+    assert.equal(r.exitCode, 3);
+    assert.equal(r.stdout, 'bar\n');
+    assert.equal(r.stderr, 'oops\n');
+    assert.equal(r.timedOut, false);
+    assert.equal((await command.run('pwd', [], { cwd: '/tmp' })).stdout, '/tmp\n');
+    assert.equal((await command.run('cat', [], { input: 'piped in' })).stdout, 'piped in');
+    assert.equal((await command.run('echo', ['$HOME', '`id`'])).stdout, '$HOME `id`\n', 'arguments are not shell syntax');
+    assert.equal((await command.shell('echo $((1 + 2))')).stdout, '3\n');
+    const slow = await command.run('sleep', ['5'], { timeout: 200 });
+    assert.equal(slow.timedOut, true);
+    assert.equal(slow.exitCode, null);
+    const missing = await rejection(command.run('no-such-program-xyz'));
+    assert.ok(missing instanceof RemoteError);
+    assert.match(missing.message, /roc\.command\.run on guest web1 \(127\.0\.1\.11:\d+\) failed: Error: cannot run no-such-program-xyz: no such program on the guest's PATH/);
+  });
+
+  test('files: write, read, exists, stat, sha256, list, remove, mkdir', async () => {
+    const { files } = guest('web2').lib;
+    const base = join(dir, 'files-test');
+    await files.mkdir(join(base, 'sub'));
+    assert.equal(await files.write(join(base, 'a.txt'), 'hello\n'), 6);
+    assert.equal(await files.write(join(base, 'a.txt'), 'again\n', { append: true }), 12);
+    await files.write(join(base, 'bin'), Buffer.from([0, 1, 2, 255]), { mode: 0o600 });
+    assert.equal(await files.read(join(base, 'a.txt')), 'hello\nagain\n');
+    assert.deepEqual(await files.readBytes(join(base, 'bin')), Buffer.from([0, 1, 2, 255]));
+    assert.equal(await files.exists(join(base, 'a.txt')), true);
+    assert.equal(await files.exists(join(base, 'nope')), false);
+    const st = await files.stat(join(base, 'bin'));
+    assert.equal(st.size, 4);
+    assert.equal(st.mode, 0o600);
+    assert.equal(st.isFile, true);
+    assert.ok(st.mtime instanceof Date);
+    assert.equal(await files.sha256(join(base, 'a.txt')), createHash('sha256').update('hello\nagain\n').digest('hex'));
+    assert.deepEqual((await files.list(base)).map((e) => ({ ...e })), [{ name: 'a.txt', type: 'file' }, { name: 'bin', type: 'file' }, { name: 'sub', type: 'directory' }]);
+    assert.equal(await files.remove(join(base, 'sub')), true);
+    assert.equal(await files.remove(join(base, 'sub')), false);
+    const err = await rejection(files.read(join(base, 'missing.txt')));
+    assert.match(err.message, /roc\.files\.read on guest web2 .* failed: Error: ENOENT: no such file or directory, open '.*missing\.txt'/);
+  });
+
+  test('services: state, start, stop, restart and the journal (systemctl)', async () => {
+    const { services } = guest('db1').lib;
+    writeFileSync(join(dir, 'systemd', 'nginx.unit'), '');
+    assert.equal(await services.isActive('nginx'), false);
+    await services.start('nginx');
+    assert.equal(await services.isActive('nginx.service'), true);
+    assert.equal(await services.isEnabled('nginx'), false);
+    assert.deepEqual({ ...(await services.status('nginx')) }, { unit: 'nginx', active: 'active', sub: 'running', enabled: 'disabled' });
+    await services.restart('nginx');
+    await services.stop('nginx');
+    assert.equal(await services.isActive('nginx'), false);
+    assert.deepEqual(await services.journal('nginx', 2), ['restart nginx', 'stop nginx']);
+    assert.deepEqual(await services.journal('other'), []);
+    const err = await rejection(services.start('nosuch'));
+    assert.match(err.message, /roc\.services\.start on guest db1 .* failed: Error: systemctl start nosuch failed with exit code 5: Failed to start nosuch\.service: Unit nosuch\.service not found\./);
+    const bad = await rejection(services.start('x; rm -rf /'));
+    assert.match(bad.message, /TypeError: services\.start needs a unit name such as nginx or nginx\.service/);
+  });
+
+  test('network: listening sockets, can connect, HTTP GET', async () => {
+    const { network } = guest('web1').lib;
+    const listening = await network.listening();
+    assert.ok(listening.some((s) => s.address === '127.0.1.11' && s.port === port && s.protocol === 'tcp'), JSON.stringify(listening));
+    assert.equal(await network.isListening(port), true);
+    const reach = await network.canConnect('127.0.1.13', port);
+    assert.equal(reach.ok, true);
+    const closed = await network.canConnect('127.0.1.13', await freePort());
+    assert.deepEqual([closed.ok, closed.error], [false, 'ECONNREFUSED']);
+    const server = http.createServer((req, res) => res.writeHead(201, { 'X-Test': 'yes' }).end(`path ${req.url}`)).listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const r = await network.httpGet(`http://127.0.0.1:${(server.address() as { port: number }).port}/health`);
+      assert.equal(r.status, 201);
+      assert.equal(r.body, 'path /health');
+      assert.equal(r.headers['x-test'], 'yes');
+    } finally {
+      server.close();
+    }
+    const udp = await network.listening('udp');
+    assert.ok(Array.isArray(udp));
+  });
+
+  test('processes and system facts', async () => {
+    const { processes, system } = guest('web1').lib;
+    const pid = readLabState(file)!.guests.find((g) => g.name === 'web1')!.pid;
+    const found = await processes.find('roc-agent.js');
+    assert.ok(found.some((p) => p.pid === pid), `agent pid ${pid} among ${found.map((p) => p.pid).join(' ')}`);
+    const all = await processes.list();
+    assert.ok(all.some((p) => p.pid === 1));
+    const facts = await system.facts();
+    assert.equal(typeof facts.hostname, 'string');
+    assert.ok(facts.uptime > 0 && facts.cpus > 0 && facts.memoryMb > 0);
+    assert.equal(facts.node, process.version);
+    assert.ok((await system.uptime()) > 0);
+  });
+
+  test('eventually waits for converging state, and says what never converged', async () => {
+    const flag = join(dir, 'ready.flag');
+    void guest('web1').lib.command.shell(`sleep 0.3; echo ready > ${flag}`);
+    assert.equal(await eventually(() => guest('web1').lib.files.exists(flag), { timeout: 5_000, interval: 50 }), true);
+    const err = await rejection(eventually(() => guest('web1').lib.files.read(join(dir, 'never')), { timeout: 300, interval: 50, message: 'the never file' }));
+    assert.ok(err instanceof EventuallyError);
+    assert.match(err.message, /^the never file still failed after 300 ms \(\d+ attempts\): roc\.files\.read on guest web1 .* failed: Error: ENOENT/);
+  });
+});
+
+describe('roc ping and roc lab status', () => {
+  test('a table of every guest', async () => {
+    const roc = join(repoRoot, 'dist/src/cli/roc.js');
+    const { stdout } = await execFileAsync(process.execPath, [roc, 'ping', '-t', file]);
+    const lines = stdout.trim().split('\n');
+    assert.match(lines[0]!, /^GUEST\s+ENDPOINT\s+STATE\s+VERSION\s+RTT\s+MODULES \/ ERROR$/);
+    assert.match(lines[1]!, new RegExp(`^web1\\s+127\\.0\\.1\\.11:${port}\\s+up\\s+0\\.1\\.0\\s+\\d+\\.\\d ms\\s+remote_class\\.js$`));
+    assert.match(lines[3]!, new RegExp(`^db1\\s+127\\.0\\.1\\.13:${port}\\s+up\\s+0\\.1\\.0\\s+\\d+\\.\\d ms\\s+\\(library only\\)$`));
+    const status = await labStatus({ topology: file });
+    assert.deepEqual(status.map((s) => [s.name, s.reachable, s.running]), [['web1', true, true], ['web2', true, true], ['db1', true, true]]);
+    assert.ok(status.every((s) => s.log && existsSync(s.log)));
+  });
+});
