@@ -5,6 +5,7 @@ import { runDemo } from './demo.js';
 import { fail } from './exit.js';
 import { labCommand } from './lab.js';
 import { runPing } from './ping.js';
+import { runSlim } from './slim.js';
 import { runToken } from './token.js';
 
 const program = new Command('roc')
@@ -31,6 +32,16 @@ program
   .action(runToken);
 
 program.addCommand(labCommand());
+
+program
+  .command('slim')
+  .description("a SLIM server for FitNesse (FitNesse's SlimService options; the port last, 1 for stdin/stdout)")
+  .argument('[port]', 'port to listen on; 1 (the default) speaks on stdin/stdout')
+  .option('-v, --verbose', 'log each instruction and its result on stderr')
+  .option('-s, --statement-timeout <seconds>', 'deadline for each statement')
+  .option('-d, --daemon', 'keep accepting connections after bye')
+  .option('--host <address>', 'address to listen on in socket mode', '127.0.0.1')
+  .action(runSlim);
 
 program
   .command('ping')

@@ -1,0 +1,65 @@
+/**
+ * SLIM frames on a byte stream: `%06d:` then that many bytes of UTF-8
+ * (more digits when the payload needs them). Bytes are buffered raw and
+ * only complete frames are decoded, so a multi-byte character split
+ * across reads is never corrupted.
+ */
+export class FrameReader {
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  push(chunk: Buffer): string[] {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    const frames: string[] = [];
+    for (;;) {
+      const frame = this.next();
+      if (frame === undefined) break;
+      frames.push(frame);
+    }
+    return frames;
+  }
+
+  /** Bytes received that do not make a whole frame yet. */
+  get pending(): number {
+    return this.size;
+  }
+
+  private next(): string | undefined {
+    if (this.size < 7) return undefined;
+    const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+    this.chunks = [buf];
+    let colon = -1;
+    for (let i = 0; i < Math.min(buf.length, 21); i++) {
+      const c = buf[i]!;
+      if (c === 0x3a) {
+        colon = i;
+        break;
+      }
+      if (c < 0x30 || c > 0x39) throw new FrameError(`frame length must be digits, got ${JSON.stringify(buf.subarray(0, Math.min(buf.length, 20)).toString('latin1'))}`);
+    }
+    if (colon < 0) {
+      if (buf.length > 21) throw new FrameError('frame length has more than 20 digits');
+      return undefined;
+    }
+    if (colon < 6) throw new FrameError(`frame length must have at least six digits, got ${JSON.stringify(buf.subarray(0, colon).toString('latin1'))}`);
+    const length = Number(buf.subarray(0, colon).toString('latin1'));
+    const end = colon + 1 + length;
+    if (buf.length < end) return undefined;
+    const payload = buf.subarray(colon + 1, end).toString('utf8');
+    const rest = buf.subarray(end);
+    this.chunks = rest.length ? [rest] : [];
+    this.size = rest.length;
+    return payload;
+  }
+}
+
+export class FrameError extends Error {
+  override name = 'FrameError';
+}
+
+export function frame(payload: string): Buffer {
+  const body = Buffer.from(payload, 'utf8');
+  const length = body.length < 1_000_000 ? String(body.length).padStart(6, '0') : String(body.length);
+  return Buffer.concat([Buffer.from(`${length}:`, 'latin1'), body]);
+}
