@@ -90,7 +90,7 @@ function startAgent(spec: GuestSpec, logFile: string, netns: string | undefined,
       ? (['ip', ['netns', 'exec', netns, 'unshare', '--uts', 'sh', '-c', 'hostname "$0" && exec "$@"', spec.name, process.execPath, ...args]] as const)
       : ([process.execPath, args] as const);
     // Detached, in its own process group, so it outlives `roc lab up` and down can stop it.
-    const child = spawn(cmd, cmdArgs, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ROC_TOKEN: '' } });
+    const child = spawn(cmd, cmdArgs, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ROC_TOKEN: '', ROC_GUEST: spec.name } });
     child.unref();
     if (child.pid === undefined) throw new Error(`could not start the agent of guest ${spec.name}`);
     return child.pid;
