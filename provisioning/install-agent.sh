@@ -88,14 +88,35 @@ fi
 
 put "$bundle" /opt/roc/roc-agent.js 0755
 
+# module_type PATH: "module" or "commonjs", as Node decides it for PATH's .js files
+# from the nearest package.json; a copy elsewhere must keep that choice.
+module_type() {
+  d=$(dirname "$1")
+  while :; do
+    if [ -f "$d/package.json" ]; then
+      if grep -q '"type"[[:space:]]*:[[:space:]]*"module"' "$d/package.json"; then echo module; else echo commonjs; fi
+      return
+    fi
+    [ "$d" = / ] && break
+    d=$(dirname "$d")
+  done
+  echo commonjs
+}
+
+# Each module gets a folder of its own under /opt/roc/modules, with a
+# package.json that keeps its module type.
 served=
 for m in $modules; do
   [ -e "$m" ] || { echo "install-agent: module $m does not exist" >&2; exit 1; }
-  dest=/opt/roc/modules/$(basename "$m")
+  name=$(basename "$m")
+  home=/opt/roc/modules/${name%.*}
+  write_text "$home/package.json" 0644 "{ \"type\": \"$(module_type "$m")\" }"
   if [ -d "$m" ]; then
+    dest=$home/$name
     mkdir -p "$dest"
     if ! diff -r "$m" "$dest" >/dev/null 2>&1; then rm -rf "$dest"; cp -r "$m" "$dest"; changed=yes; say "copied $m to $dest"; fi
   else
+    dest=$home/$name
     put "$m" "$dest" 0644
   fi
   served="$served -m $dest"

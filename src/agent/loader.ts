@@ -105,7 +105,11 @@ export async function loadModules(paths: readonly string[]): Promise<ServedModul
       namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     } catch (err) {
       const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
-      throw new ModuleLoadError(`module ${file} threw while loading: ${detail}`, file, { cause: err });
+      const esmAsCjs = /Unexpected token 'export'|Cannot use import statement outside a module/.test(detail) && extname(file) === '.js';
+      const hint = esmAsCjs
+        ? `; it uses ES module syntax, but Node reads this .js file as CommonJS: rename it .mjs, or put a package.json with "type": "module" beside it\n`
+        : ': ';
+      throw new ModuleLoadError(`module ${file} threw while loading${hint}${detail}`, file, { cause: err });
     }
     for (const [name, value] of exportsOf(namespace)) {
       if (typeof value !== 'function' || name.startsWith('_')) continue;

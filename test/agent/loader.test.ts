@@ -43,3 +43,11 @@ test('one name exported by two files is an error naming both', async () => {
 test('TypeScript sources are refused with a hint', async () => {
   await assert.rejects(loadModules([fixture('../helpers.ts')]), /only \.js, \.mjs and \.cjs modules can be loaded \(compile TypeScript first\)/);
 });
+
+test('ES module syntax in a .js file Node reads as CommonJS: the message says how to fix it', async () => {
+  await assert.rejects(loadModules([fixture('esm-in-cjs/plain.js')]), (err: unknown) => {
+    assert.ok(err instanceof ModuleLoadError);
+    assert.match(err.message, /^module \/.*plain\.js threw while loading; it uses ES module syntax, but Node reads this \.js file as CommonJS: rename it \.mjs, or put a package\.json with "type": "module" beside it\n/);
+    return true;
+  });
+});

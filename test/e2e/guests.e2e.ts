@@ -1,0 +1,133 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bridgeName, labIdOf, netnsName } from '../../src/lab/index.js';
+import { createNetns, removeNetns } from '../../src/lab/netns.js';
+import { eventually, loadTopology, remoteInfo, StaleHandleError, type Topology } from '../../src/index.js';
+import { writeTokenFile } from '../../src/wire/index.js';
+import { rejection, repoRoot } from '../helpers.js';
+import { NspawnGuest } from './nspawn.js';
+
+const missing = ['systemd-nspawn', 'debootstrap', 'nsenter', 'ip'].filter((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0);
+const why = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, network namespaces, mounts)' : missing.length ? `needs ${missing.join(', ')} (.ci/run installs them)` : false;
+if (why) console.log(`# SKIP end-to-end guests: ${why}`);
+
+const PORT = 7007;
+let dir: string;
+let file: string;
+let labId: string;
+let topology: Topology;
+const guests: NspawnGuest[] = [];
+
+before(async () => {
+  if (why) return;
+  const rootfs = execFileSync('sh', [join(repoRoot, 'test', 'e2e', 'rootfs.sh')], { encoding: 'utf8', timeout: 1_500_000, stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  dir = mkdtempSync(join(tmpdir(), 'roc-e2e-'));
+  writeTokenFile(join(dir, 'token', 'token'));
+  file = join(dir, 'roc.yml');
+  // 198.18.0.0/15 is set aside for network tests (RFC 2544): it exists only inside these namespaces.
+  writeFileSync(file, [
+    `defaults: { port: ${PORT}, token_file: token/token, timeout: 10s }`,
+    'guests:',
+    '  g1: { host: 198.18.57.11, roles: [e2e] }',
+    '  g2: { host: 198.18.57.12, roles: [e2e] }',
+    '',
+  ].join('\n'));
+  topology = loadTopology(file);
+  labId = labIdOf(file);
+  await removeNetns(labId);
+  const layout = await createNetns(labId, [...topology.specs.values()]);
+  for (const spec of topology.specs.values()) {
+    const g = new NspawnGuest(spec.name, rootfs, join(dir, 'guests'), `/run/netns/${layout.namespaces[spec.name]}`, [`${repoRoot}:/vagrant`, `${join(dir, 'token')}:/roc-token`]);
+    g.mount();
+    g.boot();
+    guests.push(g);
+  }
+  for (const g of guests) await g.waitForBoot();
+  // Provisioned by the project's own scripts, as Vagrant would.
+  for (const g of guests) {
+    const node = g.exec('sh', ['/vagrant/provisioning/install-node.sh']);
+    assert.equal(node.status, 0, node.stderr);
+    assert.match(node.stdout, /install-node: keeping \/usr\/bin\/node \(v18\./);
+    const agent = g.exec('sh', ['/vagrant/provisioning/install-agent.sh', '--bundle', '/vagrant/dist/agent/roc-agent.js', '--port', String(PORT), '--token-file', '/roc-token/token', '--module', '/vagrant/examples/remote_class.js']);
+    assert.equal(agent.status, 0, agent.stdout + agent.stderr);
+  }
+  const ready = await topology.guests().waitUntilReady({ timeout: 30_000, interval: 100 });
+  assert.ok(ready.ok, String(ready.failed));
+});
+
+after(async () => {
+  if (why) return;
+  topology?.close();
+  for (const g of guests) await g.stop();
+  for (const g of guests) g.unmount();
+  await removeNetns(labId);
+  // Nothing may be left: no namespace, link, mount or nspawn process of this run.
+  assert.doesNotMatch(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }), new RegExp(`roc-${labId}-`));
+  assert.doesNotMatch(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }), new RegExp(bridgeName(labId)));
+  assert.doesNotMatch(readFileSync('/proc/mounts', 'utf8'), new RegExp(dir));
+  for (const g of guests) assert.equal(g.running, false);
+  assert.equal(spawnSync('pgrep', ['-f', `systemd-nspawn.*${dir}`]).status, 1, 'no nspawn process left');
+});
+
+test('systemd guests provisioned by our scripts serve through the topology', { skip: why }, async () => {
+  const pings = await topology.guests().ping();
+  assert.deepEqual(pings.succeeded, ['g1', 'g2'], String(pings.failed));
+  const inst = await topology.guest('g1').module.RemoteClass(1, 2, 3);
+  assert.equal(await inst.add(2, 3), 5);
+  assert.equal(await topology.guest('g2').lib.system.hostname(), 'g2');
+  // The library against a real systemd.
+  const { services } = topology.guest('g1').lib;
+  assert.equal(await services.isActive('roc-agent'), true);
+  assert.equal(await services.isEnabled('roc-agent'), true);
+  assert.equal((await services.status('roc-agent')).sub, 'running');
+  assert.ok((await services.journal('roc-agent', 20)).some((l) => /Listening on http:\/\/0\.0\.0\.0:7007\//.test(l)));
+  const reach = await topology.guest('g1').lib.network.canConnect('198.18.57.12', PORT);
+  assert.equal(reach.ok, true);
+});
+
+test('install-agent.sh run again changes nothing', { skip: why }, () => {
+  const g = guests[0]!;
+  const before = g.exec('systemctl', ['show', 'roc-agent', '--property=MainPID']).stdout.trim();
+  const again = g.exec('sh', ['/vagrant/provisioning/install-agent.sh', '--bundle', '/vagrant/dist/agent/roc-agent.js', '--port', String(PORT), '--token-file', '/roc-token/token', '--module', '/vagrant/examples/remote_class.js']);
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(again.stdout.trim(), 'install-agent: no change; roc-agent is active');
+  assert.equal(g.exec('systemctl', ['show', 'roc-agent', '--property=MainPID']).stdout.trim(), before);
+});
+
+test('the agent killed: systemd restarts it, old handles are stale', { skip: why }, async () => {
+  const g1 = topology.guest('g1');
+  const inst = await g1.module.RemoteClass(1, 2, 3);
+  const bootBefore = (await g1.ping()).bootId;
+  // As a crash would: SIGKILL to the agent's process.
+  const kill = guests[0]!.exec('sh', ['-c', 'kill -9 "$(systemctl show --property=MainPID --value roc-agent)"']);
+  assert.equal(kill.status, 0, kill.stderr);
+  const info = await eventually(async () => {
+    const i = await g1.ping({ timeout: 1_000 });
+    return i.bootId !== bootBefore ? i : false;
+  }, { timeout: 30_000, interval: 200, message: 'the agent back on g1' });
+  assert.notEqual(info.bootId, bootBefore);
+  const err = await rejection(inst.add(1, 1));
+  assert.ok(err instanceof StaleHandleError, String(err));
+  assert.equal(await (await g1.module.RemoteClass(1, 2, 3)).add(1, 1), 2);
+});
+
+test('the guest rebooted: the agent comes back with it', { skip: why }, async () => {
+  const g2 = topology.guest('g2');
+  const inst = await g2.module.RemoteClass(4, 5, 6);
+  const { handle } = remoteInfo(inst);
+  const before = guests[1]!.boots;
+  guests[1]!.exec('systemctl', ['reboot']);
+  await eventually(() => guests[1]!.boots > before, { timeout: 30_000, message: 'g2 booting again' });
+  await g2.waitUntilReady({ timeout: 90_000, interval: 250 });
+  const err = await rejection(inst.add(1, 1));
+  assert.ok(err instanceof StaleHandleError, `${handle}: ${String(err)}`);
+  assert.equal(await g2.lib.services.isActive('roc-agent'), true);
+});
+
+test('names the namespaces it made', { skip: why }, () => {
+  assert.ok(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(netnsName(labId, 'g1')));
+});

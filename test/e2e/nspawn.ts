@@ -1,0 +1,158 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Descendants of a process, from /proc. */
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    const p = queue.shift()!;
+    for (const task of safeReaddir(`/proc/${p}/task`)) {
+      for (const child of safeRead(`/proc/${p}/task/${task}/children`).split(' ').filter(Boolean).map(Number)) {
+        out.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return out;
+}
+
+const safeReaddir = (dir: string): string[] => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
+const safeRead = (file: string): string => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+};
+
+/**
+ * A Debian guest booted with systemd-nspawn: an overlay on the shared
+ * root filesystem (so each guest keeps its own changes across reboots),
+ * inside a network namespace made beforehand. A reboot inside the guest
+ * makes nspawn exit with 133; the guest then boots again, as the
+ * systemd-nspawn@ unit does.
+ */
+export class NspawnGuest {
+  readonly name: string;
+  readonly merged: string;
+  private readonly upper: string;
+  private readonly work: string;
+  private process: ChildProcess | undefined;
+  private stopping = false;
+  boots = 0;
+
+  constructor(
+    name: string,
+    private readonly rootfs: string,
+    private readonly stateDir: string,
+    private readonly netnsPath: string,
+    private readonly binds: readonly string[],
+  ) {
+    this.name = name;
+    this.upper = join(stateDir, name, 'upper');
+    this.work = join(stateDir, name, 'work');
+    this.merged = join(stateDir, name, 'root');
+  }
+
+  get logFile(): string {
+    return join(this.stateDir, `${this.name}.console.log`);
+  }
+
+  mount(): void {
+    for (const d of [this.upper, this.work, this.merged]) mkdirSync(d, { recursive: true });
+    run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${this.rootfs},upperdir=${this.upper},workdir=${this.work}`, this.merged]);
+    // systemd sets the host name from /etc/hostname at boot, over nspawn's --hostname.
+    writeFileSync(join(this.merged, 'etc', 'hostname'), `${this.name}\n`);
+  }
+
+  boot(): void {
+    this.boots++;
+    const log = openSync(this.logFile, 'a');
+    const child = spawn(
+      'systemd-nspawn',
+      ['-q', '-b', '-D', this.merged, '--register=no', '--keep-unit', `--machine=${this.name}`, `--hostname=${this.name}`, `--network-namespace-path=${this.netnsPath}`, '--console=pipe', ...this.binds.flatMap((b) => ['--bind-ro', b])],
+      { stdio: ['ignore', log, log] },
+    );
+    this.process = child;
+    child.once('exit', (code) => {
+      if (this.process !== child) return;
+      this.process = undefined;
+      if (code === 133 && !this.stopping) this.boot();
+    });
+  }
+
+  /** PID (on the host) of the guest's systemd, once it runs. */
+  leader(): number | undefined {
+    const nspawn = this.process?.pid;
+    if (!nspawn) return undefined;
+    const ours = readlinkSync('/proc/self/ns/pid');
+    return descendants(nspawn).find((p) => safeRead(`/proc/${p}/comm`).trim() === 'systemd' && safeLink(`/proc/${p}/ns/pid`) !== ours);
+  }
+
+  /** Runs a command inside the guest (its mount, UTS, IPC, network and PID namespaces). */
+  exec(cmd: string, args: string[] = [], timeoutMs = 120_000): { status: number | null; stdout: string; stderr: string } {
+    const leader = this.leader();
+    if (!leader) throw new Error(`guest ${this.name} is not running`);
+    const r = spawnSync('nsenter', ['--target', String(leader), '--mount', '--uts', '--ipc', '--net', '--pid', '--', cmd, ...args], { encoding: 'utf8', timeout: timeoutMs });
+    return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
+  /** Waits for the guest's systemd to finish booting. */
+  async waitForBoot(timeoutMs = 60_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      if (this.leader()) {
+        const r = this.exec('systemctl', ['is-system-running', '--wait'], 30_000);
+        last = r.stdout.trim() || r.stderr.trim();
+        if (['running', 'degraded'].includes(last)) return last;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`guest ${this.name} did not finish booting in ${timeoutMs} ms (last state: ${last}); console log: ${this.logFile}`);
+  }
+
+  get running(): boolean {
+    return this.process !== undefined;
+  }
+
+  /** Powers the guest off and waits for nspawn to exit. */
+  async stop(timeoutMs = 30_000): Promise<void> {
+    this.stopping = true;
+    const child = this.process;
+    if (!child) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    // SIGTERM makes nspawn ask the guest's systemd for an orderly shutdown.
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  unmount(): void {
+    spawnSync('umount', [this.merged]);
+    rmSync(join(this.stateDir, this.name), { recursive: true, force: true });
+  }
+}
+
+function safeLink(p: string): string {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return '';
+  }
+}
+
+export function run(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Builds, once, the Debian 12 root filesystem the end-to-end tier boots its
+# systemd guests from, and prints its path. Cached in $ROC_E2E_CACHE
+# (default /var/cache/roc-e2e) between runs on the same machine.
+set -eu
+
+cache=${ROC_E2E_CACHE:-/var/cache/roc-e2e}
+mirror=${ROC_E2E_MIRROR:-http://deb.debian.org/debian}
+# Bump when the package list changes, so an old cache is not reused.
+rootfs=$cache/bookworm-v1
+
+if [ -f "$rootfs/.roc-ready" ]; then
+  echo "$rootfs"
+  exit 0
+fi
+mkdir -p "$cache"
+rm -rf "$rootfs.partial"
+# nodejs is bookworm's 18.x: install-node.sh then keeps it, as on a Debian 12 Vagrant box.
+debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,nodejs,iproute2,procps \
+  bookworm "$rootfs.partial" "$mirror" >&2
+# Nothing in the guests needs a login prompt.
+ln -sf /dev/null "$rootfs.partial/etc/systemd/system/console-getty.service"
+echo 'guest' >"$rootfs.partial/etc/hostname"
+date -u >"$rootfs.partial/.roc-ready"
+mv "$rootfs.partial" "$rootfs"
+echo "$rootfs"
