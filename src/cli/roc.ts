@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
-import { runDemo } from './demo.js';
+import { runDemo, type DemoFlags } from './demo.js';
+import { runQuickstart } from './quickstart.js';
 import { fail } from './exit.js';
 import { labCommand } from './lab.js';
 import { runPing } from './ping.js';
@@ -15,12 +16,26 @@ const program = new Command('roc')
 
 program
   .command('demo')
+  .description('the main job: the cluster example on a local lab, checked by its FitNesse suite (or node --test without Java); a per-table summary and a JUnit report')
+  .option('--suite <page>', 'the FitNesse suite or page to run', 'ClusterSuite.Checks')
+  .option('--runner <runner>', 'fitnesse, node, or auto (FitNesse when Java is present)', 'auto')
+  .option('--report <file>', 'where to write the JUnit XML (default reports/cluster-junit.xml)')
+  .action(async (flags: DemoFlags) => {
+    try {
+      process.exitCode = await runDemo(flags);
+    } catch (err) {
+      fail(`roc demo: ${(err as Error).message}`, err);
+    }
+  });
+
+program
+  .command('quickstart')
   .description('start an agent serving examples/remote_class.js, drive it through the client, and shut it down')
   .action(async () => {
     try {
-      await runDemo();
+      await runQuickstart();
     } catch (err) {
-      fail(`roc demo: ${(err as Error).message}`, err);
+      fail(`roc quickstart: ${(err as Error).message}`, err);
     }
   });
 

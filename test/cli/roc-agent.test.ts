@@ -148,9 +148,9 @@ describe('roc-agent', () => {
   });
 });
 
-describe('npm start (roc demo)', () => {
+describe('roc quickstart', () => {
   test('runs the quickstart end to end and leaves no agent behind', async () => {
-    const { stdout } = await execFileAsync(process.execPath, [rocBin, 'demo'], { timeout: 30_000 });
+    const { stdout } = await execFileAsync(process.execPath, [rocBin, 'quickstart'], { timeout: 30_000 });
     assert.match(stdout, /proxy\.classes\(\)\s+-> \["Point","RemoteClass"\]/);
     assert.match(stdout, /RModule\.RemoteClass\(1, 2, 3\)\s+-> RemoteObject<RemoteClass RemoteClass_[0-9a-f]{8}_0 on 127\.0\.0\.1:\d+>/);
     assert.match(stdout, /inst\.add\(2, 3\)\s+-> 5/);

@@ -1,0 +1,57 @@
+// The cluster suite again, from node's test runner, with the same fixtures
+// the FitNesse pages use: for machines without Java (npm start falls back to it).
+// Needs a running lab of the cluster's guests: ROC_TOPOLOGY=examples/cluster/roc.yml.
+import { test, beforeEach, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { PortCheck } from 'roc-toolkit/fixtures';
+import { ClusterStatus, KvCluster, Replication } from '../fixtures/kv_fixtures.js';
+
+const cluster = new KvCluster();
+beforeEach(() => cluster.startCluster());
+after(() => cluster.stopCluster());
+
+const status = async () => Object.fromEntries((await new ClusterStatus().query()).map((r) => [r.node, r]));
+
+test('Replication: a write to the primary reaches both replicas', async () => {
+  for (const [key, value] of [['color', 'red'], ['city', 'Köln'], ['color', 'blue']]) {
+    const row = new Replication();
+    row.setKey(key);
+    row.setValue(value);
+    row.setWriteTo('kv1');
+    await row.execute();
+    assert.deepEqual([await row.kv1(), await row.kv2(), await row.kv3()], [value, value, value]);
+  }
+  assert.equal(await cluster.writeIsRefused('color', 'green', 'kv2'), true);
+  assert.equal(await cluster.read('color', 'kv2'), 'blue');
+  const s = await status();
+  assert.deepEqual([s.kv1.role, s.kv2.role, s.kv3.role, s.kv1.keys], ['primary', 'replica', 'replica', 2]);
+});
+
+test('Failover: kv2 takes over when the primary stops', async () => {
+  await cluster.write('color', 'red', 'kv1');
+  assert.equal(await cluster.converge('color', 'red', 'kv3', 5), 'red');
+  await cluster.stopNode('kv1');
+  await cluster.promote('kv2');
+  assert.equal(await cluster.roleOf('kv2'), 'primary');
+  await cluster.write('color', 'green', 'kv2');
+  assert.equal(await cluster.converge('color', 'green', 'kv3', 5), 'green');
+  const s = await status();
+  assert.deepEqual([s.kv1.running, s.kv2.role, s.kv3.role], ['no', 'primary', 'replica']);
+  const ports = new PortCheck();
+  ports.setGuest('kv1');
+  ports.setPort('8080');
+  assert.equal(await ports.listening(), false);
+});
+
+test('Recovery: a partitioned replica catches up when healed, a stopped one when started', async () => {
+  await cluster.partition('kv3');
+  await cluster.write('color', 'purple', 'kv1');
+  assert.equal(await cluster.converge('color', 'purple', 'kv2', 5), 'purple');
+  assert.equal(await cluster.read('color', 'kv3'), 'missing');
+  await cluster.heal('kv3');
+  assert.equal(await cluster.converge('color', 'purple', 'kv3', 5), 'purple');
+  await cluster.stopNode('kv2');
+  await cluster.write('size', 'large', 'kv1');
+  await cluster.startReplicaOf('kv2', 'kv1');
+  assert.equal(await cluster.converge('size', 'large', 'kv2', 5), 'large');
+});

@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { release, remoteModule, RemoteError, serverProxy } from '../client/index.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * The quickstart, end to end: start an agent process serving
+ * examples/remote_class.js, drive it through the client, shut it down.
+ */
+export async function runQuickstart(out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<void> {
+  const module = join(root, 'examples', 'remote_class.js');
+  const agentBin = join(root, 'dist', 'src', 'cli', 'roc-agent.js');
+  out(`$ roc-agent -m examples/remote_class.js -p 0`);
+  const child = spawn(process.execPath, [agentBin, '-m', module, '-p', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout! });
+      lines.on('line', (line) => {
+        out(`  agent | ${line}`);
+        const m = /Listening on http:\/\/[^:]+:(\d+)\//.exec(line);
+        if (m) resolve(Number(m[1]));
+      });
+      void exited.then((code) => reject(new Error(`the agent exited (code ${code}) before listening`)));
+    });
+
+    const proxy = serverProxy('127.0.0.1', port);
+    const RModule = remoteModule(proxy);
+    const show = async (label: string, value: Promise<unknown>): Promise<unknown> => {
+      const v = await value;
+      out(`${label.padEnd(40)} -> ${JSON.stringify(v)}`);
+      return v;
+    };
+    await show('proxy.classes()', proxy.classes());
+    const inst = await RModule.RemoteClass(1, 2, 3);
+    out(`${'RModule.RemoteClass(1, 2, 3)'.padEnd(40)} -> ${String(inst)}`);
+    await show('inst.add(2, 3)', inst.add(2, 3));
+    await show('inst.describe()', inst.describe());
+    await show('inst.incr()', inst.incr());
+    await show('await inst.counter', inst.counter);
+    const point = await inst.point();
+    out(`${'inst.point()  (returned by reference)'.padEnd(40)} -> ${String(point)}`);
+    await show('point.norm()', point.norm());
+    try {
+      await inst.boom('bad thing');
+    } catch (err) {
+      if (!(err instanceof RemoteError)) throw err;
+      out(`${"inst.boom('bad thing')".padEnd(40)} -> ${err.name}: ${err.remoteName}: ${err.remoteMessage}`);
+    }
+    await release(point);
+    await release(inst);
+    await show('proxy.instances()  (after release)', proxy.instances());
+    await proxy.shutdown();
+    out(`${'proxy.shutdown()'.padEnd(40)} -> agent exited with code ${await exited}`);
+    proxy.close();
+  } finally {
+    if (child.exitCode === null) child.kill();
+  }
+}

@@ -1,0 +1,87 @@
+/** Per-table results of a FitNesse page (from its format=xml output), and a JUnit report of them. */
+export interface TableResult {
+  page: string;
+  /** 1-based table number on the page, as FitNesse counts them (set-up tables included). */
+  index: number;
+  kind: string;
+  fixture: string;
+  right: number;
+  wrong: number;
+  exceptions: number;
+  ignored: number;
+  /** One line per failed cell: the call, expected and actual. */
+  failures: string[];
+}
+
+const unescape = (s: string): string => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+const tag = (xml: string, name: string): string | undefined => {
+  const m = new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(xml);
+  return m ? unescape(m[1]!.trim()) : undefined;
+};
+
+const KIND: Record<string, string> = { scriptTable: 'script', decisionTable: 'decision', queryTable: 'query', subsetQueryTable: 'subset query', orderedQueryTable: 'ordered query', tableTable: 'table', import: 'import', scenarioTable: 'scenario', dynamicDecisionTable: 'dynamic decision' };
+
+/** Groups a page's expectations by table (instruction ids look like scriptTable_2_3). */
+export function tablesOf(page: string, xml: string): TableResult[] {
+  const tables = new Map<string, TableResult>();
+  for (const m of xml.matchAll(/<instructionResult>([\s\S]*?)<\/instructionResult>/g)) {
+    const body = m[1]!;
+    const instruction = tag(body, 'instruction') ?? '';
+    const id = /id='([^']+)'/.exec(instruction)?.[1] ?? '';
+    const tm = /^(.*?)_(\d+)_\d+$/.exec(id);
+    if (!tm) continue;
+    const key = `${tm[1]}_${tm[2]}`;
+    let t = tables.get(key);
+    if (!t) {
+      t = { page, index: Number(tm[2]) + 1, kind: KIND[tm[1]!] ?? tm[1]!, fixture: '', right: 0, wrong: 0, exceptions: 0, ignored: 0, failures: [] };
+      tables.set(key, t);
+    }
+    const className = /className='([^']+)'/.exec(instruction)?.[1];
+    if (className && !t.fixture) t.fixture = className;
+    for (const e of body.matchAll(/<expectation>([\s\S]*?)<\/expectation>/g)) {
+      const status = tag(e[1]!, 'status');
+      if (status === 'pass') t.right++;
+      else if (status === 'fail') t.wrong++;
+      else if (status === 'error') t.exceptions++;
+      else if (status === 'ignore') t.ignored++;
+      if (status === 'fail' || status === 'error') {
+        const method = /methodName='([^']+)'/.exec(instruction)?.[1] ?? /instruction='(\w+)'/.exec(instruction)?.[1] ?? '?';
+        const args = /args=\[(.*)\]\}$/.exec(instruction)?.[1] ?? '';
+        const expected = tag(e[1]!, 'expected');
+        const actual = tag(e[1]!, 'actual');
+        const message = tag(e[1]!, 'evaluationMessage') ?? tag(body, 'slimResult') ?? '';
+        t.failures.push(`${method}(${args}): ${expected !== undefined ? `expected [${expected}] but was [${actual}]` : message}`);
+      }
+    }
+  }
+  if (tables.size === 0 && /<exceptions>[1-9]/.test(xml)) {
+    tables.set('page', { page, index: 0, kind: 'page', fixture: '', right: 0, wrong: 0, exceptions: 1, ignored: 0, failures: [tag(xml, 'content')?.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 300) ?? 'the page did not run'] });
+  }
+  return [...tables.values()].sort((a, b) => a.index - b.index);
+}
+
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+export function tableName(t: TableResult): string {
+  return `table ${t.index} (${t.kind}${t.fixture ? `: ${t.fixture}` : ''})`;
+}
+
+/** JUnit XML: a test suite per page, a test case per table. */
+export function junit(suite: string, tables: readonly TableResult[], seconds: number): string {
+  const pages = [...new Set(tables.map((t) => t.page))];
+  const failed = tables.filter((t) => t.wrong + t.exceptions > 0).length;
+  let out = `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${esc(suite)}" tests="${tables.length}" failures="${failed}" time="${seconds.toFixed(3)}">\n`;
+  for (const page of pages) {
+    const ts = tables.filter((t) => t.page === page);
+    out += `  <testsuite name="${esc(page)}" tests="${ts.length}" failures="${ts.filter((t) => t.wrong + t.exceptions > 0).length}">\n`;
+    for (const t of ts) {
+      out += `    <testcase classname="${esc(page)}" name="${esc(tableName(t))}">`;
+      if (t.wrong + t.exceptions > 0) {
+        out += `\n      <failure message="${esc(`${page}, ${tableName(t)}: ${t.failures[0] ?? 'failed'}`)}">${esc(t.failures.join('\n'))}</failure>\n    `;
+      }
+      out += '</testcase>\n';
+    }
+    out += '  </testsuite>\n';
+  }
+  return `${out}</testsuites>\n`;
+}

@@ -1,0 +1,78 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { agentBin, example, repoRoot } from '../helpers.js';
+
+const execFileAsync = promisify(execFile);
+const roc = join(repoRoot, 'dist', 'src', 'cli', 'roc.js');
+const java = spawnSync('java', ['-version']).status === 0 ? false : 'java is not on this machine (CI installs a JRE)';
+if (java) console.log(`# SKIP roc demo with FitNesse: ${java}`);
+
+/** Processes of the cluster example still alive: its agents and key-value nodes. */
+function leftovers(): string[] {
+  const r = spawnSync('sh', ['-c', 'ps -eo pid,args | grep -E "kv-node.js|examples/cluster/roc.yml|127.0.1.3[123]" | grep -v grep'], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+async function demo(args: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout } = await execFileAsync(process.execPath, [roc, 'demo', ...args], { cwd: repoRoot, timeout: 300_000 });
+    return { code: 0, out: stdout };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, out: e.stdout + e.stderr };
+  }
+}
+
+describe('the main job: npm start (roc demo)', () => {
+  test('runs the cluster suite green through FitNesse, prints a per-table summary, writes JUnit, leaves nothing running', { skip: java }, async (t) => {
+    const report = join(mkdtempSync(join(tmpdir(), 'roc-demo-')), 'junit.xml');
+    const { code, out } = await demo(['--report', report]);
+    for (const line of out.split('\n').filter((l) => /summary|▶/.test(l))) t.diagnostic(line);
+    assert.equal(code, 0, out);
+    assert.match(out, /▶ ClusterSuite\.Checks\.Failover\n\s+✔ table 1 \(import\)/);
+    assert.match(out, /✔ table \d \(decision: replication\)\s+\d+ right, 0 wrong, 0 exceptions/);
+    assert.match(out, /summary: 3 pages, \d+ tables: \d+ right, 0 wrong, 0 exceptions — all green/);
+    assert.match(out, /lab: down; nothing left running/);
+    const xml = readFileSync(report, 'utf8');
+    assert.match(xml, /<testsuites name="ClusterSuite\.Checks" tests="\d+" failures="0"/);
+    assert.deepEqual(leftovers(), []);
+  });
+
+  test('the excluded failing page fails with a message naming the guest, the fixture, expected and actual', { skip: java }, async () => {
+    const report = join(mkdtempSync(join(tmpdir(), 'roc-demo-')), 'junit.xml');
+    const { code, out } = await demo(['--suite', 'ClusterSuite.FailingOnPurpose', '--report', report]);
+    assert.equal(code, 1);
+    assert.match(out, /✖ table 3 \(script: KvCluster\)\s+\d+ right, 1 wrong, 0 exceptions\n\s+converge\(color, orange, kv3, 1\): expected \[orange\] but was \[missing\]/);
+    assert.match(readFileSync(report, 'utf8'), /<failure message="ClusterSuite\.FailingOnPurpose\.PartitionedReplicaIsStale, table 3 \(script: KvCluster\): converge\(color, orange, kv3, 1\): expected \[orange\] but was \[missing\]">/);
+    assert.deepEqual(leftovers(), []);
+  });
+
+  test('without Java: the same fixtures through node --test', async () => {
+    const report = join(mkdtempSync(join(tmpdir(), 'roc-demo-')), 'junit.xml');
+    const { code, out } = await demo(['--runner', 'node', '--report', report]);
+    assert.equal(code, 0, out);
+    assert.match(out, /✔ Recovery: a partitioned replica catches up when healed/);
+    assert.ok(existsSync(report));
+    assert.match(readFileSync(report, 'utf8'), /<testsuites/);
+    assert.deepEqual(leftovers(), []);
+  });
+});
+
+describe('examples/quickstart', () => {
+  test('the typed host script drives the agent and shuts it down', async () => {
+    const agent = spawn(process.execPath, [agentBin, '-m', example('quickstart/remote_class.js'), '-p', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((r) => agent.once('exit', r));
+    const port = await new Promise<number>((resolve) => agent.stdout!.on('data', (d) => {
+      const m = /Listening on http:\/\/[^:]+:(\d+)\//.exec(String(d));
+      if (m) resolve(Number(m[1]));
+    }));
+    const { stdout } = await execFileAsync(process.execPath, [join(repoRoot, 'dist', 'examples', 'quickstart', 'host.js'), '127.0.0.1', String(port)]);
+    assert.equal(stdout, 'sum(): 6\nscale(10): [ 10, 20, 30 ]\na: 1\nthe agent was asked to shut down\n');
+    assert.equal(await exited, 0);
+  });
+});
