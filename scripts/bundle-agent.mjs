@@ -15,6 +15,7 @@ const result = await build({
   target: `node${MIN_NODE}`,
   format: 'cjs',
   write: false,
+  // Not minified: describe() and methodHelp read parameter names from the functions' source.
   minifyWhitespace: false,
   legalComments: 'none',
   logLevel: 'warning',

@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { loadExeca } from './execa.js';
 import type { CommandOptions, CommandResult } from './types.js';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -12,6 +12,7 @@ function check(file: unknown, args: unknown): asserts args is string[] {
 export async function run(file: string, args: string[] = [], options: CommandOptions = {}): Promise<CommandResult> {
   check(file, args);
   const started = Date.now();
+  const { execa } = await loadExeca();
   const result = await execa(file, args, {
     reject: false,
     cwd: options.cwd,

@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { loadExeca } from './execa.js';
 import type { ServiceStatus } from './types.js';
 
 const UNIT = /^[A-Za-z0-9@._:\\-]+$/;
@@ -8,6 +8,7 @@ function needUnit(unit: unknown, fn: string): asserts unit is string {
 }
 
 async function systemctl(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const { execa } = await loadExeca();
   const r = await execa('systemctl', args, { reject: false, timeout: 60_000 });
   if (r.exitCode === undefined) {
     throw new Error(`cannot run systemctl on this guest: ${(r.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? 'it is not installed (services need systemd)' : r.shortMessage}`);
@@ -51,6 +52,7 @@ export const restart = (unit: string): Promise<null> => change('restart', unit);
 export async function journal(unit: string, lines = 50): Promise<string[]> {
   needUnit(unit, 'journal');
   if (!Number.isInteger(lines) || lines < 1) throw new TypeError('services.journal takes a positive number of lines');
+  const { execa } = await loadExeca();
   const r = await execa('journalctl', ['-u', unit, '-n', String(lines), '--no-pager', '-o', 'cat'], { reject: false, timeout: 60_000 });
   if (r.exitCode === undefined) throw new Error(`cannot run journalctl on this guest: ${r.shortMessage}`);
   if (r.exitCode !== 0) throw new Error(`journalctl -u ${unit} failed with exit code ${r.exitCode}: ${String(r.stderr).trim()}`);

@@ -3,6 +3,7 @@ import { parseDateTime } from './datetime.js';
 import { DecodeError, FaultCode, XmlRpcFault } from './fault.js';
 import type { XmlRpcStruct, XmlRpcValue } from './values.js';
 import { DEFAULT_MAX_DEPTH } from './encode.js';
+import { fastDecode } from './fast-decode.js';
 
 export interface DecodeOptions {
   /** Arrays and structs nested deeper than this are refused (default 256). */
@@ -129,9 +130,15 @@ function scalarValue(tag: string, text: string): unknown {
 /**
  * Decodes any XML-RPC document: a call, a response or a fault. Throws
  * DecodeError (with a fault code) for anything that is not well-formed
- * XML-RPC or that breaks a limit; never anything else.
+ * XML-RPC or that breaks a limit; never anything else. Plain documents take
+ * a hand-written fast path; everything else, and every fault, is saxes'.
  */
 export function decodeDocument(xml: string, options: DecodeOptions = {}): DecodedDocument {
+  return fastDecode(xml, options) ?? decodeDocumentStrict(xml, options);
+}
+
+/** The saxes decoder alone: the reference the fast path is held to. */
+export function decodeDocumentStrict(xml: string, options: DecodeOptions = {}): DecodedDocument {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const revive = options.reviveStruct;
   const parser = new SaxesParser({ xmlns: false, position: true });
@@ -293,7 +300,7 @@ export function decodeDocument(xml: string, options: DecodeOptions = {}): Decode
   return { kind: 'response', value: params[0] as XmlRpcValue };
 }
 
-function toFault(value: unknown): XmlRpcFault {
+export function toFault(value: unknown): XmlRpcFault {
   if (!value || typeof value !== 'object' || Array.isArray(value) || value instanceof Date || Buffer.isBuffer(value)) {
     throw new DecodeError('<fault> must hold a struct', FaultCode.INVALID_REQUEST);
   }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeDocument, DecodeError, encodeCall, encodeFault, encodeResponse, XmlRpcFault } from '../../src/wire/index.js';
+import { decodeDocument, decodeDocumentStrict, DecodeError, encodeCall, encodeFault, encodeResponse, fastDecode, XmlRpcFault } from '../../src/wire/index.js';
 
 /** Values XML-RPC can carry, as the encoder takes them. */
 const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
@@ -70,4 +70,68 @@ test('mutated documents: no exception but DecodeError escapes the decoder', () =
 
 test('random text: no exception but DecodeError escapes the decoder', () => {
   fc.assert(fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.array(fc.constantFrom(...TAGS, 'x', ' ', '1')).map((a) => a.join(''))), decodesCleanly), { numRuns: 3_000 });
+});
+
+/** What a decoder answers for a document: its value, or its fault code and message. */
+function answer(decode: () => unknown): unknown {
+  try {
+    return { value: normalize(decode()) };
+  } catch (err) {
+    return { fault: (err as DecodeError).faultCode, message: (err as Error).message };
+  }
+}
+
+function normalize(v: unknown): unknown {
+  return JSON.parse(JSON.stringify(v, (_k, x) => {
+    if (typeof x === 'bigint') return `${x}n`;
+    if (typeof x === 'number' && !Number.isFinite(x)) return String(x);
+    if (typeof x === 'number' && Object.is(x, -0)) return '-0';
+    if (x instanceof XmlRpcFault) return { faultCode: x.faultCode, faultString: x.faultString, extra: x.extra };
+    if (x && typeof x === 'object' && !Array.isArray(x) && Object.getPrototypeOf(x) === null) return { __nullProto: true, ...x };
+    return x;
+  }));
+}
+
+// The fast path must give the same value or the same fault as saxes on every document, hostile ones included.
+function sameAsSaxes(xml: string): void {
+  const strict = answer(() => decodeDocumentStrict(xml));
+  const fast = fastDecode(xml);
+  if (fast !== undefined) {
+    assert.deepEqual(normalize(fast), (strict as { value?: unknown }).value, `fast path and saxes differ on ${JSON.stringify(xml.slice(0, 300))}`);
+  }
+  assert.deepEqual(answer(() => decodeDocument(xml)), strict);
+}
+
+test('fast path: the same value or fault as saxes on valid documents (and it takes them)', () => {
+  let taken = 0;
+  fc.assert(
+    fc.property(document, (xml) => {
+      sameAsSaxes(xml);
+      if (fastDecode(xml) !== undefined) taken++;
+    }),
+    { numRuns: 2_000 },
+  );
+  assert.ok(taken > 1_500, `the fast path took only ${taken} of 2,000 valid documents`);
+});
+
+test('fast path: the same value or fault as saxes on mutated and random documents', () => {
+  fc.assert(fc.property(mutated, sameAsSaxes), { numRuns: 5_000 });
+  fc.assert(fc.property(fc.oneof(fc.string(), fc.array(fc.constantFrom(...TAGS, 'x', ' ', '1', '&amp;', '&#65;', '\r', '\n')).map((a) => a.join(''))), sameAsSaxes), { numRuns: 3_000 });
+});
+
+test("fast path: Python's whitespace, entities and declarations, and what it leaves to saxes", () => {
+  const python = "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><array><data>\n<value><int>1</int></value>\n<value><string>two &amp; &lt;3&gt; &#x1F01C;</string></value>\n<value><nil/></value></data></array></value>\n</param>\n</params>\n</methodResponse>\n";
+  assert.deepEqual(fastDecode(python), { kind: 'response', value: [1, 'two & <3> 🀜', null] });
+  for (const xml of [
+    '<?xml version="1.0"?><!DOCTYPE x><methodCall><methodName>m</methodName></methodCall>',
+    '<methodCall><!-- c --><methodName>m</methodName></methodCall>',
+    '<methodCall><methodName>m</methodName><params><param><value><string><![CDATA[x]]></string></value></param></params></methodCall>',
+    '<methodCall><methodName>m</methodName><params><param><value><ex:nil/></value></param></params></methodCall>',
+    '<methodCall><methodName>m</methodName><params><param><value><string>a\r\nb</string></value></param></params></methodCall>',
+    '<methodCall><methodName>m</methodName><params><param><value><string>&unknown;</string></value></param></params></methodCall>',
+    '<methodCall><methodName>m</methodName><params><param><value><int>12abc</int></value></param></params></methodCall>',
+  ]) {
+    assert.equal(fastDecode(xml), undefined, xml);
+    sameAsSaxes(xml);
+  }
 });

@@ -1,0 +1,381 @@
+// npm run bench [-- --json] [--quick]: every case of the benchmark issue in
+// one process tree on loopback, side by side, with medians, p99s and the
+// ratios the targets are stated in. Absolute times on a shared machine are
+// noise; the ratios within one run are the result.
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Agent } from 'roc-toolkit/agent';
+import { loadTopology, remoteModule, serverProxy } from 'roc-toolkit';
+import { labDown, labUp } from '../dist/src/lab/index.js';
+import { deserialize, frame, FrameReader, serialize, SLIM_HEADER } from '../dist/src/slim/index.js';
+import { encodeCall, encodeResponse, writeTokenFile } from '../dist/src/wire/index.js';
+
+const execFileAsync = promisify(execFile);
+const root = fileURLToPath(new URL('../', import.meta.url));
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick');
+const N = QUICK ? 500 : 3000;
+const WARMUP = QUICK ? 100 : 500;
+const results = { machine: machine(), cases: {}, ratios: {}, targets: [] };
+
+function machine() {
+  return { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, python: spawnSync('python3', ['--version'], { encoding: 'utf8' }).stdout.trim(), java: (spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0] ?? '').trim(), date: new Date().toISOString() };
+}
+
+const stats = (us) => {
+  const s = [...us].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return { n: s.length, medianUs: q(0.5), p99Us: q(0.99), meanUs: s.reduce((a, b) => a + b, 0) / s.length };
+};
+
+async function timeCalls(fn, n = N, warmup = WARMUP) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const us = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    await fn();
+    us.push(Number(process.hrtime.bigint() - t) / 1000);
+  }
+  return stats(us);
+}
+
+function record(name, s, note = '') {
+  results.cases[name] = { ...s, note };
+  const fmt = (v) => (v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(0)} µs`);
+  console.log(`  ${name.padEnd(52)} median ${fmt(s.medianUs).padStart(9)}  p99 ${fmt(s.p99Us).padStart(9)}${note ? `  ${note}` : ''}`);
+}
+
+function target(label, value, op, goal, unit = 'x') {
+  const ok = op === '>=' ? value >= goal : value <= goal;
+  results.targets.push({ label, value, op, goal, unit, ok });
+  console.log(`  ${ok ? '✔' : '✖'} ${label.padEnd(58)} ${value.toFixed(2)}${unit} (target ${op} ${goal}${unit})`);
+}
+
+const freePort = () => new Promise((resolve) => {
+  const s = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = s.address();
+    s.close(() => resolve(port));
+  });
+});
+
+const medium = Array.from({ length: 100 }, (_, i) => ({ id: i, name: `record ${i}`, score: i * 1.5, active: i % 2 === 0 }));
+
+/** A bare node:http keep-alive POST echo: the floor of any HTTP round trip here. */
+async function bareEcho(body) {
+  const response = encodeResponse(body === 'small' ? 'hello world' : medium);
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      res.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(response) });
+      res.end(response);
+    });
+  }).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const agent = new http.Agent({ keepAlive: true });
+  const payload = encodeCall('RemoteClass_x.echo', [body === 'small' ? 'hello world' : medium]);
+  const post = () => new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: server.address().port, method: 'POST', agent, headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(payload) } }, (res) => {
+      const c = [];
+      res.on('data', (d) => c.push(d));
+      res.on('end', () => resolve(Buffer.concat(c)));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+  return { post, close: () => { agent.destroy(); server.close(); } };
+}
+
+async function startAgentProcess(extra = []) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(root, 'dist/src/cli/roc-agent.js'), '-q', '-m', join(root, 'examples/remote_class.js'), '-p', String(port), ...extra], { stdio: 'ignore' });
+  const proxy = serverProxy('127.0.0.1', port);
+  await proxy.waitUntilReady({ timeout: 10_000, interval: 10 });
+  proxy.close();
+  return { child, port, stop: () => child.kill('SIGKILL') };
+}
+
+async function pythonServer() {
+  const child = spawn('python3', [join(root, 'bench/python_peer.py'), 'server', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = Number(await new Promise((r) => createInterface({ input: child.stdout }).once('line', r)));
+  return { child, port, stop: () => child.kill('SIGKILL') };
+}
+
+async function pythonClient(url, kind, cls) {
+  const { stdout } = await execFileAsync('python3', [join(root, 'bench/python_peer.py'), 'client', url, kind, String(N), String(WARMUP), cls], { maxBuffer: 64 * 2 ** 20 });
+  return stats(JSON.parse(stdout));
+}
+
+async function rss(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m[1]) / 1024;
+}
+
+async function callPairs() {
+  const agent = await startAgentProcess();
+  const py = await pythonServer();
+  try {
+    for (const kind of ['small', 'medium']) {
+      console.log(`\n${kind === 'small' ? 'Sequential small calls (echo of a short string)' : 'Medium payloads (100 four-field structs, ~30 KB of XML)'}`);
+      const value = kind === 'small' ? 'hello world' : medium;
+      const bare = await bareEcho(kind);
+      record(`${kind}: bare node:http keep-alive echo`, await timeCalls(bare.post));
+      bare.close();
+      const proxy = serverProxy('127.0.0.1', agent.port);
+      const inst = await remoteModule(proxy).RemoteClass(1, 2, 3);
+      record(`${kind}: ROC client -> ROC agent`, await timeCalls(() => inst.echo(value)));
+      proxy.close();
+      const pyProxy = serverProxy('127.0.0.1', py.port);
+      const pyHandle = await pyProxy.create('Bench', []);
+      record(`${kind}: ROC client -> Python server`, await timeCalls(() => pyProxy.call(`${pyHandle}.echo`, value)));
+      pyProxy.close();
+      record(`${kind}: Python client -> Python server`, await pythonClient(`http://127.0.0.1:${py.port}/`, kind, 'Bench'));
+      record(`${kind}: Python client -> ROC agent`, await pythonClient(`http://127.0.0.1:${agent.port}/`, kind, 'RemoteClass'));
+      const c = results.cases;
+      results.ratios[`${kind}: ROC vs bare echo`] = c[`${kind}: bare node:http keep-alive echo`].medianUs / c[`${kind}: ROC client -> ROC agent`].medianUs;
+      results.ratios[`${kind}: ROC vs Python->Python`] = c[`${kind}: Python client -> Python server`].medianUs / c[`${kind}: ROC client -> ROC agent`].medianUs;
+    }
+  } finally {
+    agent.stop();
+    py.stop();
+  }
+}
+
+async function batching() {
+  console.log('\nBatching');
+  const agent = await startAgentProcess();
+  const proxy = serverProxy('127.0.0.1', agent.port, { timeout: 120_000 });
+  try {
+    const handle = await proxy.create('RemoteClass', [1, 2, 3]);
+    const calls = Array.from({ length: 1000 }, (_, i) => ({ method: `${handle}.add`, params: [i, 1] }));
+    const s = await timeCalls(() => proxy.multicall(calls), QUICK ? 5 : 20, 2);
+    record('system.multicall of 1,000 calls', s, `${Math.round(1000 / (s.medianUs / 1e6))} calls/s`);
+    results.ratios['multicall calls/s'] = 1000 / (s.medianUs / 1e6);
+    const inst = await remoteModule(proxy).RemoteClass(1, 2, 3);
+    for (const width of [1, 8, 32]) {
+      const total = QUICK ? 800 : 4000;
+      const t = process.hrtime.bigint();
+      let next = 0;
+      await Promise.all(Array.from({ length: width }, async () => {
+        while (next++ < total) await inst.echo('hello world');
+      }));
+      const secs = Number(process.hrtime.bigint() - t) / 1e9;
+      record(`${width} concurrent calls from one client`, { n: total, medianUs: (secs * 1e6) / total, p99Us: NaN, meanUs: NaN }, `${Math.round(total / secs)} calls/s`);
+    }
+  } finally {
+    proxy.close();
+    agent.stop();
+  }
+}
+
+async function fanOut() {
+  console.log('\nFan-out through guests(...) on a lab');
+  const dir = mkdtempSync(join(os.tmpdir(), 'roc-bench-lab-'));
+  writeTokenFile(join(dir, 'token'));
+  const port = await freePort();
+  const lines = [`defaults: { port: ${port}, token_file: token, modules: [${join(root, 'examples/remote_class.js')}] }`, 'guests:'];
+  for (let i = 1; i <= 10; i++) lines.push(`  g${i}: { host: 127.0.2.${10 + i} }`);
+  const file = join(dir, 'roc.yml');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  await labUp({ topology: file });
+  const topology = loadTopology(file);
+  try {
+    for (const sel of ['g1', 'g1,g2,g3', 'g*']) {
+      const group = topology.guests(sel);
+      await group.map((g) => g.ping());
+      const s = await timeCalls(() => group.map((g) => g.call('version')), QUICK ? 100 : 500, 50);
+      record(`one call on ${group.members.length} guest(s)`, s);
+    }
+    results.ratios['fan-out 10 vs 1 (time)'] = results.cases['one call on 10 guest(s)'].medianUs / results.cases['one call on 1 guest(s)'].medianUs;
+  } finally {
+    topology.close();
+    await labDown({ topology: file });
+  }
+}
+
+async function handlesAndMemory() {
+  console.log('\nHandles and agent memory');
+  const agent = await startAgentProcess();
+  const proxy = serverProxy('127.0.0.1', agent.port, { timeout: 120_000 });
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const idle = await rss(agent.child.pid);
+    const cycle = async () => {
+      const h = await proxy.create('Point', [1, 2]);
+      await proxy.call(`${h}.norm`);
+      await proxy.releaseHandle(h);
+    };
+    const s = await timeCalls(cycle, QUICK ? 500 : 3000, 200);
+    record('create + call + release cycle', s, `${Math.round(1e6 / s.medianUs)} cycles/s`);
+    // 100,000 cycles, batched so the run takes seconds: the agent does the same work per handle.
+    const before = await rss(agent.child.pid);
+    const total = QUICK ? 20_000 : 100_000;
+    for (let done = 0; done < total; done += 1000) {
+      const made = await proxy.multicall(Array.from({ length: 1000 }, () => ({ method: 'create', params: ['Point', [1, 2]] })));
+      await proxy.multicall(made.map((m) => ({ method: 'release', params: [m.value] })));
+    }
+    const after = await rss(agent.child.pid);
+    const live = (await proxy.ping()).handles;
+    const clients = Array.from({ length: 50 }, () => serverProxy('127.0.0.1', agent.port));
+    let peak = after;
+    const load = Promise.all(clients.map(async (c) => {
+      const i = await remoteModule(c).RemoteClass(1, 2, 3);
+      for (let k = 0; k < (QUICK ? 40 : 200); k++) await i.echo('hello world');
+    }));
+    const sampler = setInterval(async () => (peak = Math.max(peak, await rss(agent.child.pid))), 50);
+    await load;
+    clearInterval(sampler);
+    clients.forEach((c) => c.close());
+    console.log(`  agent RSS: idle ${idle.toFixed(1)} MB; ${total} handle cycles: ${before.toFixed(1)} -> ${after.toFixed(1)} MB (+${(after - before).toFixed(1)} MB, ${live} live handles); under 50 clients: ${peak.toFixed(1)} MB`);
+    results.cases.memory = { idleMb: idle, beforeCyclesMb: before, afterCyclesMb: after, cycles: total, liveHandlesAfter: live, under50ClientsMb: peak };
+    results.ratios['RSS idle (MB)'] = idle;
+    results.ratios['RSS growth after cycles (MB)'] = after - before;
+  } finally {
+    proxy.close();
+    agent.stop();
+  }
+}
+
+async function startup() {
+  console.log('\nAgent start-up: process start to first answered call');
+  const times = [];
+  for (let i = 0; i < (QUICK ? 3 : 7); i++) {
+    const port = await freePort();
+    const t = process.hrtime.bigint();
+    const child = spawn(process.execPath, [join(root, 'dist/agent/roc-agent.js'), '-q', '-m', join(root, 'examples/remote_class.js'), '-p', String(port)], { stdio: 'ignore' });
+    const proxy = serverProxy('127.0.0.1', port, { timeout: 1000 });
+    for (;;) {
+      try {
+        await proxy.classes();
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    }
+    times.push(Number(process.hrtime.bigint() - t) / 1000);
+    proxy.close();
+    child.kill('SIGKILL');
+  }
+  record('start-up of the single-file agent', stats(times));
+  results.ratios['start-up (ms)'] = stats(times).medianUs / 1000;
+}
+
+/** A SLIM client: header, then batches; times each batch. */
+async function slimBench(label, command, cmdArgs, cwd, instructionsFor) {
+  const port = await freePort();
+  const child = spawn(command, [...cmdArgs, String(port)], { cwd, stdio: 'ignore' });
+  let socket;
+  for (let i = 0; i < 200 && !socket; i++) {
+    socket = await new Promise((resolve) => {
+      const s = new (require_net().Socket)();
+      s.once('error', () => resolve(undefined));
+      s.connect(port, '127.0.0.1', () => resolve(s));
+    });
+    if (!socket) await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!socket) throw new Error(`${label}: the SLIM server did not listen`);
+  const reader = new FrameReader();
+  let header = Buffer.alloc(0);
+  const waiting = [];
+  socket.on('data', (chunk) => {
+    if (header.length < SLIM_HEADER.length) {
+      header = Buffer.concat([header, chunk]);
+      if (header.length < SLIM_HEADER.length) return;
+      chunk = header.subarray(header.indexOf(0x0a) + 1);
+    }
+    for (const f of reader.push(chunk)) waiting.shift()(f);
+  });
+  const send = (list) => new Promise((resolve) => {
+    waiting.push(resolve);
+    socket.write(frame(serialize(list)));
+  });
+  const { setup, call } = instructionsFor;
+  const setupAnswer = deserialize(await send(setup));
+  if (setupAnswer.some((r) => String(r[1]).includes('EXCEPTION'))) throw new Error(`${label}: set-up failed: ${JSON.stringify(setupAnswer)}`);
+  const batch = (n, tag) => Array.from({ length: n }, (_, i) => [`${tag}_${i}`, 'call', 'bench', call, `hello ${i}`]);
+  for (let i = 0; i < 3; i++) await send(batch(1000, 'w'));
+  const one = await timeCalls(() => send(batch(1000, 'b')), QUICK ? 5 : 20, 0);
+  record(`SLIM ${label}: a batch of 1,000 calls`, one, `${Math.round(1000 / (one.medianUs / 1e6))} calls/s`);
+  const t = process.hrtime.bigint();
+  for (let i = 0; i < 100; i++) await send(batch(10, `s${i}`));
+  const hundred = Number(process.hrtime.bigint() - t) / 1000;
+  record(`SLIM ${label}: 100 batches of 10 calls`, { n: 1, medianUs: hundred, p99Us: hundred, meanUs: hundred }, `${Math.round(1000 / (hundred / 1e6))} calls/s`);
+  socket.write(frame('bye'));
+  socket.end();
+  child.kill('SIGKILL');
+  return { one: one.medianUs, hundred };
+}
+
+import * as netModule from 'node:net';
+const require_net = () => netModule;
+
+async function slim() {
+  console.log('\nSLIM: roc slim against FitNesse\'s Java SlimService, driven by the same client');
+  const roc = await slimBench('roc slim', process.execPath, [join(root, 'dist/src/cli/roc.js'), 'slim'], root, {
+    setup: [['i', 'import', 'test/fitnesse/fixtures'], ['m', 'make', 'bench', 'TestSlim']],
+    call: 'echoString',
+  });
+  if (spawnSync('java', ['-version']).status !== 0) {
+    console.log('  (no Java here: the SlimService side is skipped)');
+    return;
+  }
+  const java = await slimBench('Java SlimService', 'java', ['-cp', join(root, 'node_modules/fitnesse/fitnesse-standalone.jar'), 'fitnesse.slim.SlimService'], root, {
+    setup: [['i', 'import', 'fitnesse.slim.test'], ['m', 'make', 'bench', 'TestSlim']],
+    call: 'echoString',
+  });
+  results.ratios['SLIM 1,000-call batch: roc vs Java'] = java.one / roc.one;
+  results.ratios['SLIM 100 batches of 10: roc vs Java'] = java.hundred / roc.hundred;
+}
+
+function svg() {
+  const rows = results.targets.filter((t) => t.unit === 'x');
+  const w = 640;
+  const barH = 22;
+  const h = 40 + rows.length * (barH + 10);
+  const max = Math.max(2, ...rows.map((r) => r.value), ...rows.map((r) => r.goal)) * 1.1;
+  const x = (v) => 260 + (v / max) * (w - 280);
+  let out = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">\n<text x="10" y="20" font-weight="bold">ROC ratios in one run (bar: measured, line: target)</text>\n`;
+  rows.forEach((r, i) => {
+    const y = 35 + i * (barH + 10);
+    out += `<text x="10" y="${y + 15}">${r.label.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text>\n`;
+    out += `<rect x="260" y="${y}" width="${x(r.value) - 260}" height="${barH}" fill="${r.ok ? '#4c9a2a' : '#c0392b'}"/>\n`;
+    out += `<line x1="${x(r.goal)}" y1="${y - 3}" x2="${x(r.goal)}" y2="${y + barH + 3}" stroke="black" stroke-width="2"/>\n`;
+    out += `<text x="${x(r.value) + 4}" y="${y + 15}">${r.value.toFixed(2)}x</text>\n`;
+  });
+  return `${out}</svg>\n`;
+}
+
+console.log(`ROC benchmarks${QUICK ? ' (quick)' : ''} on ${results.machine.cpus} × ${results.machine.model}, ${results.machine.memoryGb} GB, Node ${results.machine.node}, ${results.machine.python}, ${results.machine.java}`);
+await callPairs();
+await batching();
+await fanOut();
+await handlesAndMemory();
+await startup();
+await slim();
+
+console.log('\nTargets (ratios measured side by side in this run)');
+const r = results.ratios;
+target('small calls: ROC / bare HTTP echo (speed)', r['small: ROC vs bare echo'], '>=', 0.85);
+target('small calls: ROC / Python->Python (speed)', r['small: ROC vs Python->Python'], '>=', 1.5);
+target('medium payloads: ROC / Python->Python (speed)', r['medium: ROC vs Python->Python'], '>=', 3);
+target('multicall throughput', r['multicall calls/s'] / 1000, '>=', 30, 'k calls/s');
+target('fan-out to 10 guests / one guest (time)', r['fan-out 10 vs 1 (time)'], '<=', 2);
+target('agent RSS idle', r['RSS idle (MB)'], '<=', 50, ' MB');
+target('agent RSS growth after the handle cycles', r['RSS growth after cycles (MB)'], '<=', 20, ' MB');
+target('agent start-up', r['start-up (ms)'], '<=', 300, ' ms');
+if (r['SLIM 1,000-call batch: roc vs Java'] !== undefined) {
+  target('SLIM 1,000-call batch: roc slim / Java SlimService (speed)', r['SLIM 1,000-call batch: roc vs Java'], '>=', 1);
+  target('SLIM 100 batches of 10: roc slim / Java SlimService (speed)', r['SLIM 100 batches of 10: roc vs Java'], '>=', 1);
+}
+const outDir = join(root, 'bench-results');
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, 'ratios.svg'), svg());
+if (args.includes('--json')) writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nwrote ${join('bench-results', 'ratios.svg')}${args.includes('--json') ? ' and bench-results/results.json' : ''}`);
