@@ -67,22 +67,16 @@ const freePort = () => new Promise((resolve) => {
 
 const medium = Array.from({ length: 100 }, (_, i) => ({ id: i, name: `record ${i}`, score: i * 1.5, active: i % 2 === 0 }));
 
-/** A bare node:http keep-alive POST echo: the floor of any HTTP round trip here. */
+/** A bare node:http keep-alive POST echo of the same bytes, in its own process: the floor of any HTTP round trip here. */
 async function bareEcho(body) {
-  const response = encodeResponse(body === 'small' ? 'hello world' : medium);
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      res.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(response) });
-      res.end(response);
-    });
-  }).listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
+  const file = join(mkdtempSync(join(os.tmpdir(), 'roc-bench-echo-')), 'response.xml');
+  writeFileSync(file, encodeResponse(body === 'small' ? 'hello world' : medium));
+  const child = spawn(process.execPath, [join(root, 'bench/echo_server.mjs'), file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = Number(await new Promise((r) => createInterface({ input: child.stdout }).once('line', r)));
   const agent = new http.Agent({ keepAlive: true });
   const payload = encodeCall('RemoteClass_x.echo', [body === 'small' ? 'hello world' : medium]);
   const post = () => new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: server.address().port, method: 'POST', agent, headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(payload) } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', agent, headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(payload) } }, (res) => {
       const c = [];
       res.on('data', (d) => c.push(d));
       res.on('end', () => resolve(Buffer.concat(c)));
@@ -90,12 +84,13 @@ async function bareEcho(body) {
     req.on('error', reject);
     req.end(payload);
   });
-  return { post, close: () => { agent.destroy(); server.close(); } };
+  return { post, close: () => { agent.destroy(); child.kill('SIGKILL'); } };
 }
 
 async function startAgentProcess(extra = []) {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'dist/src/cli/roc-agent.js'), '-q', '-m', join(root, 'examples/remote_class.js'), '-p', String(port), ...extra], { stdio: 'ignore' });
+  // The single-file agent, as guests run it.
+  const child = spawn(process.execPath, [join(root, 'dist/agent/roc-agent.js'), '-q', '-m', join(root, 'examples/remote_class.js'), '-p', String(port), ...extra], { stdio: 'ignore' });
   const proxy = serverProxy('127.0.0.1', port);
   await proxy.waitUntilReady({ timeout: 10_000, interval: 10 });
   proxy.close();
