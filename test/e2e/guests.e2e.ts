@@ -47,14 +47,19 @@ before(async () => {
     guests.push(g);
   }
   for (const g of guests) await g.waitForBoot();
-  // Provisioned by the project's own scripts, as Vagrant would.
+  // Provisioned by the project's own scripts, as Vagrant would: g1 through
+  // install-agent.sh as root; g2 through `roc-agent install --user roc`, the
+  // bundle's own installer, with the unprivileged service user.
   for (const g of guests) {
     const node = g.exec('sh', ['/vagrant/provisioning/install-node.sh']);
     assert.equal(node.status, 0, node.stderr);
     assert.match(node.stdout, /install-node: keeping \/usr\/bin\/node \(v18\./);
-    const agent = g.exec('sh', ['/vagrant/provisioning/install-agent.sh', '--bundle', '/vagrant/dist/agent/roc-agent.js', '--port', String(PORT), '--token-file', '/roc-token/token', '--module', '/vagrant/examples/remote_class.js']);
-    assert.equal(agent.status, 0, agent.stdout + agent.stderr);
   }
+  const g1 = guests[0]!.exec('sh', ['/vagrant/provisioning/install-agent.sh', '--bundle', '/vagrant/dist/agent/roc-agent.js', '--port', String(PORT), '--token-file', '/roc-token/token', '--module', '/vagrant/examples/remote_class.js']);
+  assert.equal(g1.status, 0, g1.stdout + g1.stderr);
+  const g2 = guests[1]!.exec('node', ['/vagrant/dist/agent/roc-agent.js', 'install', '--port', String(PORT), '--token-file', '/roc-token/token', '-m', '/vagrant/examples/remote_class.js', '--user', 'roc']);
+  assert.equal(g2.status, 0, g2.stdout + g2.stderr);
+  assert.match(g2.stdout, /install-agent: roc-agent enabled and \(re\)started: .* \(as roc\)/);
   const ready = await topology.guests().waitUntilReady({ timeout: 30_000, interval: 100 });
   assert.ok(ready.ok, String(ready.failed));
 });
@@ -87,6 +92,16 @@ test('systemd guests provisioned by our scripts serve through the topology', { s
   assert.ok((await services.journal('roc-agent', 20)).some((l) => /Listening on http:\/\/0\.0\.0\.0:7007\//.test(l)));
   const reach = await topology.guest('g1').lib.network.canConnect('198.18.57.12', PORT);
   assert.equal(reach.ok, true);
+});
+
+test('roc-agent status on a guest; the service user runs g2\'s agent', { skip: why }, async () => {
+  const status = guests[1]!.exec('node', ['/vagrant/dist/agent/roc-agent.js', 'status']);
+  assert.equal(status.status, 0, status.stdout + status.stderr);
+  assert.match(status.stdout, /^roc-agent\.service: active, enabled\nsettings \(\/etc\/roc\/agent\.env\): ROC_AGENT_ARGS=-p 7007 --host 0\.0\.0\.0 -m \/opt\/roc\/modules\/remote_class\/remote_class\.js --token-file \/etc\/roc\/token\n/);
+  const user = guests[1]!.exec('systemctl', ['show', 'roc-agent', '--property=User', '--value']);
+  assert.equal(user.stdout.trim(), 'roc');
+  const facts = await topology.guest('g2').lib.command.run('id', ['-un']);
+  assert.equal(facts.stdout, 'roc\n');
 });
 
 test('install-agent.sh run again changes nothing', { skip: why }, () => {

@@ -181,6 +181,28 @@ describe('executor', () => {
     assert.deepEqual(next, [['again', '1']], 'the next batch runs');
   });
 
+  test('StopSuite, IgnoreScriptTest and IgnoreAllTests have their own forms, and each ends the batch', async () => {
+    for (const [cls, tag] of [['StopSuiteException', 'ABORT_SLIM_SUITE'], ['SlimIgnoreScriptTestException', 'IGNORE_SCRIPT_TEST'], ['SlimIgnoreAllTestsException', 'IGNORE_ALL_TESTS'], ['MyStopTestError', 'ABORT_SLIM_TEST']]) {
+      const executor = new SlimExecutor({ cwd: repoRoot });
+      const Named = { [cls]: class extends Error {} }[cls]!;
+      executor.setInstance('thrower', { go: () => { throw new Named('why'); } });
+      const results = await executor.execute([['s', 'call', 'thrower', 'go'], ['after', 'call', 'thrower', 'go']]);
+      assert.equal(results.length, 1, cls);
+      assert.match(String((results[0] as string[])[1]), new RegExp(`^__EXCEPTION__:${tag}:message:<<${cls}: why>>`), cls);
+    }
+  });
+
+  test('class names are looked up in imported paths, newest first', async () => {
+    const executor = new SlimExecutor({ cwd: repoRoot });
+    const results = await executor.execute([
+      ['i1', 'import', fixtures],
+      ['i2', 'import', `${repoRoot}test/slim/fixtures-newer`],
+      ['m', 'make', 'c', 'calculator'],
+      ['w', 'call', 'c', 'whoAmI'],
+    ]);
+    assert.deepEqual(results, [['i1', 'OK'], ['i2', 'OK'], ['m', 'OK'], ['w', 'the newer import']]);
+  });
+
   test('-s: a statement past its deadline answers TIMED_OUT', async () => {
     const executor = new SlimExecutor({ cwd: repoRoot, statementTimeoutSec: 0.1 });
     const r = await run([['m', 'make', 'calc', 'Calculator'], ['slow', 'call', 'calc', 'later', '2000', 'x'], ['fast', 'call', 'calc', 'add', '1']], executor);

@@ -1,0 +1,6 @@
+// Exports a Calculator too: imported after test/slim/fixtures, it must win.
+export class Calculator {
+  whoAmI() {
+    return 'the newer import';
+  }
+}
