@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { FaultCode, isRef, makeRef, REF_HANDLE, XmlRpcFault, type CallOutcome, type EncodeOptions, type XmlRpcStruct, type XmlRpcValue } from '../wire/index.js';
+import { FaultCode, isRef, makeRef, REF_HANDLE, withDeadline, XmlRpcFault, type CallOutcome, type EncodeOptions, type XmlRpcStruct, type XmlRpcValue } from '../wire/index.js';
 import { VERSION } from '../version.js';
 import { lookup, parameterList, publicMethods, publicStatics } from './access.js';
 import { applicationFault, fault } from './faults.js';
@@ -43,25 +43,6 @@ function expectString(value: XmlRpcValue | undefined, what: string, method: stri
     throw fault(FaultCode.INVALID_PARAMS, 'TypeError', `${method}: ${what} must be a string, got ${value === undefined ? 'nothing' : typeof value}`);
   }
   return value;
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number | undefined, method: string): Promise<T> {
-  if (!ms) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(fault(FaultCode.CALL_TIMEOUT, 'CallTimeoutError', `${method} did not finish within the agent's ${ms} ms call deadline (roc-agent --call-timeout); it may still be running on the agent`));
-    }, ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }
 
 export class Dispatcher {
@@ -247,7 +228,11 @@ export class Dispatcher {
       ? Promise.resolve(result)
       : undefined;
     if (!promise) return Promise.resolve(result);
-    return withDeadline(promise, this.options.callTimeoutMs, method).catch((err: unknown) => {
+    const ms = this.options.callTimeoutMs;
+    const bounded = ms
+      ? withDeadline(promise, ms, () => fault(FaultCode.CALL_TIMEOUT, 'CallTimeoutError', `${method} did not finish within the agent's ${ms} ms call deadline (roc-agent --call-timeout); it may still be running on the agent`))
+      : promise;
+    return bounded.catch((err: unknown) => {
       throw applicationFault(err, method);
     });
   }

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import type { Topology } from '../topology/index.js';
+import { withDeadline } from '../wire/index.js';
 import { toSlim, VOID } from './convert.js';
 import { exceptionResult, SlimFailure, stopTagOf } from './exceptions.js';
 import { importPath, nameVariants, type FixtureClass, type ImportedPath } from './fixtures.js';
@@ -132,20 +133,7 @@ export class SlimExecutor {
 
   private withDeadline<T>(p: Promise<T>): Promise<T> {
     const sec = this.options.statementTimeoutSec;
-    if (!sec) return p;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new SlimFailure('TIMED_OUT', String(sec))), sec * 1000);
-      p.then(
-        (v) => {
-          clearTimeout(timer);
-          resolve(v);
-        },
-        (e: unknown) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      );
-    });
+    return sec ? withDeadline(p, sec * 1000, () => new SlimFailure('TIMED_OUT', String(sec))) : p;
   }
 
   private async import(given: string): Promise<void> {

@@ -9,3 +9,4 @@ export { CallTimeoutError, ConnectionError, describeSite, HttpStatusError, Proto
 export { HANDLE_PATTERN, isRef, makeRef, REF_CLASS, REF_HANDLE, type HandleRef } from './protocol.js';
 export { newToken, readTokenFile, TokenFileError, writeTokenFile } from './token.js';
 export { fastDecode } from './fast-decode.js';
+export { withDeadline } from './deadline.js';
