@@ -174,13 +174,16 @@ export function createXmlRpcListener(options: XmlRpcListenerOptions): (req: Inco
     } catch (err) {
       xml = encodeFault(toFault(err));
     }
-    let payload = Buffer.from(xml, 'utf8');
+    // A string answer lets Node send headers and body in one write; gzip needs bytes.
+    let payload: string | Buffer = xml;
+    let length = Buffer.byteLength(xml, 'utf8');
     const headers: Record<string, string | number> = { 'Content-Type': 'text/xml' };
-    if (options.gzipThreshold !== undefined && payload.length >= options.gzipThreshold && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
-      payload = await gzipAsync(payload);
+    if (options.gzipThreshold !== undefined && length >= options.gzipThreshold && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+      payload = await gzipAsync(Buffer.from(xml, 'utf8'));
+      length = payload.length;
       headers['Content-Encoding'] = 'gzip';
     }
-    headers['Content-Length'] = payload.length;
+    headers['Content-Length'] = length;
     if (closeConnection || options.closing?.()) {
       headers.Connection = 'close';
       res.shouldKeepAlive = false;
