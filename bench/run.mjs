@@ -89,8 +89,8 @@ async function bareEcho(body) {
 
 async function startAgentProcess(extra = []) {
   const port = await freePort();
-  // The single-file agent, as guests run it.
-  const child = spawn(process.execPath, [join(root, 'dist/agent/roc-agent.js'), '-q', '-m', join(root, 'examples/remote_class.js'), '-p', String(port), ...extra], { stdio: 'ignore' });
+  // The single-file agent, with the Node flags the systemd unit gives it.
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', join(root, 'dist/agent/roc-agent.js'), '-q', '-m', join(root, 'examples/remote_class.js'), '-p', String(port), ...extra], { stdio: 'ignore' });
   const proxy = serverProxy('127.0.0.1', port);
   await proxy.waitUntilReady({ timeout: 10_000, interval: 10 });
   proxy.close();
@@ -244,7 +244,7 @@ async function startup() {
   for (let i = 0; i < (QUICK ? 3 : 7); i++) {
     const port = await freePort();
     const t = process.hrtime.bigint();
-    const child = spawn(process.execPath, [join(root, 'dist/agent/roc-agent.js'), '-q', '-m', join(root, 'examples/remote_class.js'), '-p', String(port)], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['--max-semi-space-size=2', join(root, 'dist/agent/roc-agent.js'), '-q', '-m', join(root, 'examples/remote_class.js'), '-p', String(port)], { stdio: 'ignore' });
     const proxy = serverProxy('127.0.0.1', port, { timeout: 1000 });
     for (;;) {
       try {
