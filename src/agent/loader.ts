@@ -1,6 +1,9 @@
-import { readdirSync, statSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isClass, listModuleFiles, MODULE_EXTENSIONS } from '../module-files.js';
+
+export { isClass };
 
 export type AnyClass = abstract new (...args: never[]) => object;
 export type AnyFunction = (...args: never[]) => unknown;
@@ -25,7 +28,6 @@ export interface ServedModules {
   readonly files: readonly string[];
 }
 
-const MODULE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
 
 export class ModuleLoadError extends Error {
   override name = 'ModuleLoadError';
@@ -34,25 +36,6 @@ export class ModuleLoadError extends Error {
     super(message, options);
     this.file = file;
   }
-}
-
-/** A class is a function whose source says `class`, or an old-style constructor with methods on its prototype. */
-export function isClass(value: unknown): value is AnyClass {
-  if (typeof value !== 'function') return false;
-  if (/^class[\s{]/.test(Function.prototype.toString.call(value))) return true;
-  const proto = (value as { prototype?: object }).prototype;
-  return !!proto && Object.getOwnPropertyNames(proto).some((n) => n !== 'constructor');
-}
-
-function listModuleFiles(dir: string): string[] {
-  const files: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...listModuleFiles(full));
-    else if (MODULE_EXTENSIONS.has(extname(entry.name)) && !entry.name.endsWith('.d.ts')) files.push(full);
-  }
-  return files;
 }
 
 function expand(path: string): string[] {

@@ -1,9 +1,9 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { isClass, listModuleFiles } from '../module-files.js';
 import { createRequire } from 'node:module';
-import { extname, join, resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const MODULE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
 
 export type FixtureClass = new (...args: unknown[]) => object;
 
@@ -16,24 +16,13 @@ export interface ImportedPath {
   readonly classes: ReadonlyMap<string, { ctor: FixtureClass; file: string }>;
 }
 
-function moduleFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...moduleFiles(full));
-    else if (MODULE_EXTENSIONS.has(extname(entry.name))) out.push(full);
-  }
-  return out;
-}
-
 /** A directory, a file, a package (or a file in one), or a Java-style dotted path read as folders. */
 function locate(given: string, cwd: string): string[] | undefined {
   const candidates = [given, given.replace(/\./g, sep)];
   for (const c of candidates) {
     const abs = resolve(cwd, c);
     if (!existsSync(abs)) continue;
-    if (statSync(abs).isDirectory()) return moduleFiles(abs);
+    if (statSync(abs).isDirectory()) return listModuleFiles(abs);
     return [abs];
   }
   try {
@@ -42,9 +31,6 @@ function locate(given: string, cwd: string): string[] | undefined {
     return undefined;
   }
 }
-
-const isClass = (v: unknown): v is FixtureClass =>
-  typeof v === 'function' && (/^class[\s{]/.test(Function.prototype.toString.call(v)) || Object.getOwnPropertyNames((v as { prototype?: object }).prototype ?? {}).length > 1);
 
 /** Loads every exported class of what an import table names; undefined when nothing is there. */
 export async function importPath(given: string, cwd: string): Promise<ImportedPath | undefined> {
@@ -55,11 +41,11 @@ export async function importPath(given: string, cwd: string): Promise<ImportedPa
     const ns = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     for (const [key, value] of Object.entries(ns)) {
       if (key === 'default') {
-        if (isClass(value)) classes.set(value.name, { ctor: value, file });
-        else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) if (isClass(v)) classes.set(k, { ctor: v, file });
+        if (isClass(value)) classes.set(value.name, { ctor: value as unknown as FixtureClass, file });
+        else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) if (isClass(v)) classes.set(k, { ctor: v as unknown as FixtureClass, file });
         continue;
       }
-      if (isClass(value)) classes.set(key, { ctor: value, file });
+      if (isClass(value)) classes.set(key, { ctor: value as unknown as FixtureClass, file });
     }
   }
   return { given, files, classes };
