@@ -1,8 +1,7 @@
-import http from 'node:http';
-import https from 'node:https';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import { CallTimeoutError, ConnectionError, HttpStatusError, type CallSite, type ConnectionFailure } from './errors.js';
+import { CallTimeoutError, ConnectionError, HttpStatusError, ProtocolError, type CallSite, type ConnectionFailure } from './errors.js';
+import { Http1Pool } from './http1-client.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -14,7 +13,7 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
  * out on a connection the agent is closing, and fail.
  */
 const CLIENT_IDLE_MS = 30_000;
-const AGENT_OPTIONS = { keepAlive: true, scheduling: 'lifo' as const, timeout: CLIENT_IDLE_MS };
+
 export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 export interface TransportOptions {
@@ -65,11 +64,8 @@ export class HttpTransport {
   readonly endpoint: string;
   readonly guest: string | undefined;
   readonly timeout: number;
-  private readonly path: string;
-  private readonly agent: http.Agent;
-  private readonly request: typeof http.request;
-  private readonly headers: Record<string, string>;
-  private readonly maxResponseBytes: number;
+  private readonly pool: Http1Pool;
+  private readonly requestHead: string;
 
   constructor(options: TransportOptions) {
     this.host = options.host;
@@ -77,18 +73,16 @@ export class HttpTransport {
     this.endpoint = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
     this.guest = options.guest;
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
-    this.path = options.path ?? '/';
-    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    if (options.tls) {
-      this.agent = new https.Agent({ ...AGENT_OPTIONS, ...options.tls });
-      this.request = https.request;
-    } else {
-      this.agent = new http.Agent(AGENT_OPTIONS);
-      this.request = http.request;
-    }
-    this.headers = { 'Content-Type': 'text/xml', 'Accept-Encoding': 'gzip', 'User-Agent': 'roc-toolkit' };
-    if (options.token) this.headers.Authorization = `Bearer ${options.token}`;
+    const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.pool = new Http1Pool({ host: options.host, port: options.port, ...(options.tls ? { tls: options.tls } : {}) }, CLIENT_IDLE_MS, maxBytes);
+    // Everything but the length is the same for every call: built once.
+    this.requestHead =
+      `POST ${options.path ?? '/'} HTTP/1.1\r\nHost: ${this.endpoint}\r\nContent-Type: text/xml\r\nAccept-Encoding: gzip\r\nUser-Agent: roc-toolkit\r\n` +
+      (options.token ? `Authorization: Bearer ${options.token}\r\n` : '');
+    this.maxResponseBytes = maxBytes;
   }
+
+  private readonly maxResponseBytes: number;
 
   site(method: string): CallSite {
     return { endpoint: this.endpoint, method, guest: this.guest };
@@ -106,56 +100,40 @@ export class HttpTransport {
         if (err) reject(err);
         else resolve(text!);
       };
-      const req = this.request({
-        host: this.host,
-        port: this.port,
-        path: this.path,
-        method: 'POST',
-        agent: this.agent,
-        headers: { ...this.headers, 'Content-Length': String(Buffer.byteLength(body, 'utf8')) },
-      });
+      let call: ReturnType<Http1Pool['request']>;
+      try {
+        call = this.pool.request(`${this.requestHead}Content-Length: ${Buffer.byteLength(body, 'utf8')}\r\n\r\n`, body);
+      } catch (err) {
+        reject(new ConnectionError(site, 'closed', err));
+        return;
+      }
       const timer = setTimeout(() => {
         finish(new CallTimeoutError(site, timeout));
-        req.destroy();
+        call.abort();
       }, timeout);
-      req.on('error', (err: NodeJS.ErrnoException) => finish(new ConnectionError(site, classify(err), err)));
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > this.maxResponseBytes) {
-            finish(new HttpStatusError(site, res.statusCode ?? 0, `answer larger than ${this.maxResponseBytes} bytes`));
-            req.destroy();
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('error', (err: NodeJS.ErrnoException) => finish(new ConnectionError(site, classify(err), err)));
-        res.on('aborted', () => finish(new ConnectionError(site, 'closed', new Error('answer cut off'))));
-        res.on('end', () => {
-          if (settled) return;
-          const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-          const status = res.statusCode ?? 0;
-          const gzipped = /gzip/i.test(String(res.headers['content-encoding'] ?? ''));
-          const decode = gzipped ? gunzipAsync(raw, { maxOutputLength: this.maxResponseBytes }) : Promise.resolve(raw);
+      call.answer.then(
+        (a) => {
+          const gzipped = /gzip/i.test(a.headers['content-encoding'] ?? '');
+          const decode = gzipped ? gunzipAsync(a.body, { maxOutputLength: this.maxResponseBytes }) : Promise.resolve(a.body);
           decode.then(
             (buf) => {
               const text = buf.toString('utf8');
-              if (status !== 200) finish(new HttpStatusError(site, status, text));
+              if (a.status !== 200) finish(new HttpStatusError(site, a.status, text));
               else finish(undefined, text);
             },
-            (err: Error) => finish(new HttpStatusError(site, status, `gzip answer could not be inflated: ${err.message}`)),
+            (err: Error) => finish(new HttpStatusError(site, a.status, `gzip answer could not be inflated: ${err.message}`)),
           );
-        });
-      });
-      // A string body lets Node send headers and body in one write (a Buffer goes out as two, by writev).
-      req.end(body, 'utf8');
+        },
+        (err: NodeJS.ErrnoException) => {
+          if (err.code) finish(new ConnectionError(site, classify(err), err));
+          else finish(new ProtocolError(site, err.message, err));
+        },
+      );
     });
   }
 
-  /** Closes idle connections; calls still under way finish. */
+  /** Closes every connection; calls still under way fail. */
   close(): void {
-    this.agent.destroy();
+    this.pool.close();
   }
 }

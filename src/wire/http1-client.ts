@@ -1,0 +1,225 @@
+import net from 'node:net';
+import tls from 'node:tls';
+
+/**
+ * A minimal HTTP/1.1 client for XML-RPC POSTs on kept-alive connections.
+ * Node's http.request spends more per call than a whole round trip of the
+ * agent (ClientRequest, the agent's bookkeeping, a parser per request);
+ * this writes each request in one piece and reads the answer with a small
+ * parser: status line, headers, then a Content-Length body, a chunked body,
+ * or (HTTP/1.0 servers such as Python's) everything until the server closes.
+ */
+export interface Http1Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface Http1Target {
+  host: string;
+  port: number;
+  tls?: tls.ConnectionOptions;
+}
+
+/** Errors carry Node's codes (ECONNREFUSED, ECONNRESET, ...); a close before the answer is 'socket hang up'. */
+function hangUp(): NodeJS.ErrnoException {
+  const err: NodeJS.ErrnoException = new Error('socket hang up');
+  err.code = 'ECONNRESET';
+  return err;
+}
+
+class Parser {
+  private buf: Buffer = Buffer.alloc(0);
+  private status = 0;
+  private headers: Record<string, string> = {};
+  private headerDone = false;
+  private length = -1;
+  private chunked = false;
+  private untilClose = false;
+  private chunks: Buffer[] = [];
+  private received = 0;
+  keepAlive = true;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** Feeds bytes; returns the answer once complete. Throws on a malformed or oversized answer. */
+  push(data: Buffer): Http1Answer | undefined {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, data]) : data;
+    if (!this.headerDone) {
+      const end = this.buf.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (this.buf.length > 64 * 1024) throw new Error('answer headers larger than 64 KiB');
+        return undefined;
+      }
+      const lines = this.buf.subarray(0, end).toString('latin1').split('\r\n');
+      const m = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0] ?? '');
+      if (!m) throw new Error(`not an HTTP answer: ${JSON.stringify((lines[0] ?? '').slice(0, 60))}`);
+      this.buf = this.buf.subarray(end + 4);
+      const status = Number(m[2]);
+      if (status >= 100 && status < 200) return this.buf.length ? this.push(Buffer.alloc(0)) : undefined; // 100 Continue: the real answer follows
+      this.status = status;
+      for (const line of lines.slice(1)) {
+        const colon = line.indexOf(':');
+        if (colon > 0) this.headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      const connection = (this.headers.connection ?? '').toLowerCase();
+      this.keepAlive = m[1] === '1' ? connection !== 'close' : connection === 'keep-alive';
+      this.chunked = /\bchunked\b/i.test(this.headers['transfer-encoding'] ?? '');
+      if (!this.chunked && this.headers['content-length'] !== undefined) this.length = Number(this.headers['content-length']);
+      else if (!this.chunked) {
+        this.untilClose = true;
+        this.keepAlive = false;
+      }
+      if (this.length > this.maxBytes) throw new Error(`answer larger than ${this.maxBytes} bytes`);
+      this.headerDone = true;
+    }
+    if (this.length >= 0) {
+      if (this.buf.length < this.length) return undefined;
+      const body = this.buf.subarray(0, this.length);
+      return { status: this.status, headers: this.headers, body };
+    }
+    if (this.chunked) return this.readChunks();
+    this.received += this.buf.length;
+    if (this.received > this.maxBytes) throw new Error(`answer larger than ${this.maxBytes} bytes`);
+    this.chunks.push(this.buf);
+    this.buf = Buffer.alloc(0);
+    return undefined;
+  }
+
+  private readChunks(): Http1Answer | undefined {
+    for (;;) {
+      const eol = this.buf.indexOf('\r\n');
+      if (eol < 0) return undefined;
+      const size = parseInt(this.buf.subarray(0, eol).toString('latin1').split(';')[0]!, 16);
+      if (Number.isNaN(size)) throw new Error('bad chunk size in a chunked answer');
+      if (size === 0) {
+        // The last chunk: then an empty line, or trailer lines ending in one.
+        const rest = this.buf.subarray(eol + 2);
+        const bare = rest.length >= 2 && rest[0] === 13 && rest[1] === 10;
+        if (!bare && rest.indexOf('\r\n\r\n') < 0) return undefined;
+        return { status: this.status, headers: this.headers, body: Buffer.concat(this.chunks) };
+      }
+      if (this.buf.length < eol + 2 + size + 2) return undefined;
+      this.chunks.push(this.buf.subarray(eol + 2, eol + 2 + size));
+      this.received += size;
+      if (this.received > this.maxBytes) throw new Error(`answer larger than ${this.maxBytes} bytes`);
+      this.buf = this.buf.subarray(eol + 2 + size + 2);
+    }
+  }
+
+  /** The server closed: for an answer read until close, that is its end. */
+  end(): Http1Answer | undefined {
+    if (this.headerDone && this.untilClose) return { status: this.status, headers: this.headers, body: Buffer.concat(this.chunks) };
+    return undefined;
+  }
+}
+
+/** Kept-alive connections to one endpoint; a call takes an idle one or opens one, and is sent once. */
+export class Http1Pool {
+  private readonly idle: net.Socket[] = [];
+  private readonly all = new Set<net.Socket>();
+  private closed = false;
+
+  constructor(
+    private readonly target: Http1Target,
+    private readonly idleTimeoutMs: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  private connect(): net.Socket {
+    const { host, port } = this.target;
+    const socket = this.target.tls ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...this.target.tls }) : net.connect({ host, port });
+    socket.setNoDelay(true);
+    this.all.add(socket);
+    socket.once('close', () => {
+      this.all.delete(socket);
+      const i = this.idle.indexOf(socket);
+      if (i >= 0) this.idle.splice(i, 1);
+    });
+    return socket;
+  }
+
+  private take(): net.Socket {
+    for (;;) {
+      const s = this.idle.pop();
+      if (!s) return this.connect();
+      if (!s.destroyed && s.writable) {
+        // Drop what release() attached for its idle time (setTimeout adds a listener each time).
+        s.setTimeout(0);
+        s.removeAllListeners('timeout');
+        s.removeAllListeners('error');
+        s.removeAllListeners('end');
+        return s;
+      }
+    }
+  }
+
+  private release(socket: net.Socket): void {
+    if (this.closed || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    socket.removeAllListeners('data');
+    socket.removeAllListeners('error');
+    socket.removeAllListeners('end');
+    // An idle connection that errors or is closed by the server just leaves the pool.
+    socket.on('error', () => socket.destroy());
+    socket.on('end', () => socket.destroy());
+    socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
+    this.idle.push(socket);
+  }
+
+  /** Sends one request; `abort` ends it (the deadline). Rejects with Node-style errors. */
+  request(head: string, body: string): { answer: Promise<Http1Answer>; abort: () => void } {
+    if (this.closed) throw new Error('the proxy was closed');
+    const socket = this.take();
+    const parser = new Parser(this.maxBytes);
+    let abort = (): void => {};
+    const answer = new Promise<Http1Answer>((resolve, reject) => {
+      let done = false;
+      const finish = (err: Error | undefined, a?: Http1Answer): void => {
+        if (done) return;
+        done = true;
+        socket.removeListener('close', onClose);
+        if (err) {
+          socket.destroy();
+          reject(err);
+          return;
+        }
+        if (parser.keepAlive) this.release(socket);
+        else socket.destroy();
+        resolve(a!);
+      };
+      const onClose = (): void => {
+        const a = parser.end();
+        if (a) finish(undefined, a);
+        else finish(hangUp());
+      };
+      abort = () => finish(new Error('aborted'));
+      socket.on('data', (d: Buffer) => {
+        let a: Http1Answer | undefined;
+        try {
+          a = parser.push(d);
+        } catch (err) {
+          finish(err as Error);
+          return;
+        }
+        if (a) finish(undefined, a);
+      });
+      socket.on('error', (err) => finish(err));
+      socket.on('end', () => {
+        const a = parser.end();
+        if (a) finish(undefined, a);
+      });
+      socket.once('close', onClose);
+      socket.write(head + body);
+    });
+    return { answer, abort: () => abort() };
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const s of this.all) s.destroy();
+    this.idle.length = 0;
+  }
+}
