@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { FaultCode, isRef, makeRef, REF_HANDLE, withDeadline, XmlRpcFault, type CallOutcome, type EncodeOptions, type XmlRpcStruct, type XmlRpcValue } from '../wire/index.js';
 import { VERSION } from '../version.js';
-import { lookup, parameterList, publicMethods, publicStatics } from './access.js';
+import { isPublicName, lookup, parameterList, publicMethods, publicStatics } from './access.js';
 import { applicationFault, fault } from './faults.js';
 import type { HandleTable } from './handles.js';
 import type { AnyClass, ServedModules } from './loader.js';
@@ -135,8 +135,7 @@ export class Dispatcher {
     const found = lookup(object, name);
     if (found?.kind === 'method') throw fault(FaultCode.INVALID_PARAMS, 'AttributeError', `${className}.${name} is a method and cannot be replaced`);
     if (found?.kind === 'accessor' && !found.set) throw fault(FaultCode.INVALID_PARAMS, 'AttributeError', `${className}.${name} is read-only`);
-    if (!found && !/^[A-Za-z$][\w$]*$/.test(name)) throw fault(FaultCode.INVALID_PARAMS, 'AttributeError', `${JSON.stringify(name)} is not a public attribute name`);
-    if (!found && ['constructor', '__proto__', 'prototype'].includes(name)) throw fault(FaultCode.INVALID_PARAMS, 'AttributeError', `${JSON.stringify(name)} is not a public attribute name`);
+    if (!found && !isPublicName(name)) throw fault(FaultCode.INVALID_PARAMS, 'AttributeError', `${JSON.stringify(name)} is not a public attribute name`);
     return this.run(() => {
       (object as Record<string, unknown>)[name] = params[2];
       return null;

@@ -1,6 +1,7 @@
 import {
   decodeResponse,
   DecodeError,
+  describeSite,
   encodeCall,
   HttpTransport,
   isRef,
@@ -197,10 +198,10 @@ export class ServerProxy {
       await new Promise((r) => setTimeout(r, Math.min(interval, Math.max(0, deadline - Date.now()))));
     }
     const cause = last instanceof Error ? last.message : String(last);
-    throw new Error(`the agent at ${this.guest ? `guest ${this.guest} (${this.endpoint})` : this.endpoint} did not answer within ${timeout} ms; last error: ${cause}`, { cause: last });
+    throw new Error(`the agent at ${describeSite(this.site('waitUntilReady'))} did not answer within ${timeout} ms; last error: ${cause}`, { cause: last });
   }
 
-  /** Closes idle connections. */
+  /** Closes every connection to the agent; calls still under way fail. */
   close(): void {
     this.transport.close();
   }
