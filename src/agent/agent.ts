@@ -149,23 +149,20 @@ export class Agent {
    */
   close(graceMs = 10_000): Promise<void> {
     this.stopping ??= new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
       // Kept-alive connections turn idle as their calls finish; close them as they do.
       const sweep = setInterval(() => this.server.closeIdleConnections(), 20);
       const deadline = setTimeout(() => this.server.closeAllConnections(), graceMs);
+      this.server.close(() => {
+        clearInterval(sweep);
+        clearTimeout(deadline);
+        resolve();
+      });
       this.server.closeIdleConnections();
-      void this.stoppedSweeping(sweep, deadline);
     }).then(() => {
       this.handles.clear();
       this.resolveClosed();
     });
     return this.stopping;
-  }
-
-  private async stoppedSweeping(sweep: NodeJS.Timeout, deadline: NodeJS.Timeout): Promise<void> {
-    await this.closed;
-    clearInterval(sweep);
-    clearTimeout(deadline);
   }
 }
 

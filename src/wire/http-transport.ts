@@ -48,7 +48,6 @@ function classify(err: NodeJS.ErrnoException): ConnectionFailure {
       return 'dns';
   }
   if (/^(ERR_TLS|ERR_SSL|CERT_)|SELF_SIGNED|UNABLE_TO_(VERIFY|GET)/.test(err.code ?? '')) return 'tls';
-  if (err.message === 'socket hang up') return 'closed';
   return 'other';
 }
 
@@ -66,6 +65,7 @@ export class HttpTransport {
   readonly timeout: number;
   private readonly pool: Http1Pool;
   private readonly requestHead: string;
+  private readonly maxResponseBytes: number;
 
   constructor(options: TransportOptions) {
     this.host = options.host;
@@ -81,8 +81,6 @@ export class HttpTransport {
       (options.token ? `Authorization: Bearer ${options.token}\r\n` : '');
     this.maxResponseBytes = maxBytes;
   }
-
-  private readonly maxResponseBytes: number;
 
   site(method: string): CallSite {
     return { endpoint: this.endpoint, method, guest: this.guest };
