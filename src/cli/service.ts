@@ -2,8 +2,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { fail } from './exit.js';
+
+// Loaded on first use: the agent's `serve` path never needs execa, and loading it at start-up costs the idle agent memory.
+const loadExeca = () => import('execa');
 
 // The bundle carries provisioning/ as text (scripts/bundle-agent.mjs defines this); from a checkout it is read from disk.
 declare const __ROC_PROVISIONING__: Record<string, string> | undefined;
@@ -31,6 +33,7 @@ async function runInstaller(args: string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'roc-agent-install-'));
   try {
     for (const name of PROVISIONING_FILES) writeFileSync(join(dir, name), provisioningFile(name), { mode: 0o755 });
+    const { execa } = await loadExeca();
     const r = await execa('sh', [join(dir, 'install-agent.sh'), '--unit-dir', dir, ...args], { stdio: 'inherit', reject: false });
     if (r.exitCode !== 0) process.exit(r.exitCode ?? 1);
   } finally {
@@ -61,6 +64,7 @@ export async function runUninstall(flags: { purge?: boolean }): Promise<void> {
 
 /** `systemctl status` of the service, and an exit code of 0 only when it is active. */
 export async function runStatus(): Promise<void> {
+  const { execa } = await loadExeca();
   const active = await execa('systemctl', ['is-active', 'roc-agent.service'], { reject: false });
   const enabled = await execa('systemctl', ['is-enabled', 'roc-agent.service'], { reject: false });
   if (active.exitCode === undefined) fail(`roc-agent status: cannot run systemctl: ${active.shortMessage}`);
