@@ -137,6 +137,28 @@ describe('roc-agent', () => {
     proxy.close();
   });
 
+  test('execa loads on the first guest command, not at start (it cost the idle agent ~4 MB)', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', fixture('trace-imports.mjs'), agentBin, '-q', '-m', example('remote_class.js'), '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let traced = '';
+    child.stderr!.on('data', (d) => (traced += d));
+    const proxy = serverProxy('127.0.0.1', port);
+    try {
+      await proxy.waitUntilReady({ timeout: 10_000 });
+      // The hooks report from their own thread; wait until they have reported what start-up loaded.
+      for (let i = 0; i < 100 && !traced.includes('import: saxes'); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.match(traced, /import: saxes/, 'the import tracer works');
+      assert.doesNotMatch(traced, /import: execa/, `execa was loaded at start:\n${traced}`);
+      const ran = await proxy.callWith<{ exitCode: number }>('roc.command.run', ['true', []]);
+      assert.equal(ran.exitCode, 0);
+      for (let i = 0; i < 100 && !traced.includes('import: execa'); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.match(traced, /import: execa/);
+    } finally {
+      proxy.close();
+      child.kill('SIGKILL');
+    }
+  });
+
   test('--no-remote-shutdown refuses shutdown() with a clear fault', async () => {
     const a = await start(['--no-remote-shutdown', '-m', example('remote_class.js'), '-p', '0']);
     const proxy = serverProxy('127.0.0.1', a.port);
