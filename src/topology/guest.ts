@@ -93,8 +93,16 @@ export class Guest<M = unknown> {
     return this.proxy.callWith<T>(method, params);
   }
 
+  /**
+   * Closes the guest's connections. The guest itself stays usable: the next call
+   * connects again. Remote objects made through it before stay tied to the closed
+   * connections and fail with ProxyClosedError.
+   */
   close(): void {
     this.proxyValue?.close();
+    this.proxyValue = undefined;
+    this.moduleValue = undefined;
+    this.libValue = undefined;
   }
 
   [inspect.custom](): string {

@@ -66,7 +66,7 @@ export class Topology {
     return new GuestGroup(selector, this.select(selector).map((s) => this.guest(s.name)));
   }
 
-  /** Closes every guest's idle connections. */
+  /** Closes every guest's connections; a guest used again afterwards connects again. */
   close(): void {
     for (const g of this.cache.values()) g.close();
   }

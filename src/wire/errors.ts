@@ -35,7 +35,7 @@ export type ConnectionFailure = 'refused' | 'reset' | 'closed' | 'unreachable' |
 const HINTS: Record<ConnectionFailure, string> = {
   refused: 'nothing listens there: is the agent running and on that port? (roc-agent -m <module> -p <port>)',
   reset: 'the connection was reset during the call: the agent may have crashed or been killed; the call may or may not have run, and it was not retried',
-  closed: 'the agent closed the connection before answering: it may have crashed or been stopped; the call may or may not have run, and it was not retried',
+  closed: 'the agent closed the connection before its answer was complete: it may have crashed or been stopped; the call may or may not have run, and it was not retried',
   unreachable: 'no route to that address: check the host in the topology and the guest network',
   dns: 'the host name does not resolve: check the host in the topology',
   tls: 'the TLS handshake failed: check the agent certificate and the CA given to the client',
@@ -56,6 +56,15 @@ export class ConnectionError extends RocError {
     super(`${site.method} on ${describeSite(site)} failed: connection ${reason === 'other' ? 'failed' : reason} (${detail}); ${hint}`, site, { cause });
     this.reason = reason;
     this.code = code;
+  }
+}
+
+/** A call on a proxy after its close(): nothing was sent. */
+export class ProxyClosedError extends RocError {
+  override name = 'ProxyClosedError';
+
+  constructor(site: CallSite) {
+    super(`${site.method} on ${describeSite(site)} was not sent: this proxy was closed (close() was called on it); make a new serverProxy, or reach the guest through guest() again`, site);
   }
 }
 

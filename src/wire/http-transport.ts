@@ -1,7 +1,7 @@
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import { CallTimeoutError, ConnectionError, HttpStatusError, ProtocolError, type CallSite, type ConnectionFailure } from './errors.js';
-import { Http1Pool } from './http1-client.js';
+import { CallTimeoutError, ConnectionError, HttpStatusError, ProtocolError, ProxyClosedError, type CallSite, type ConnectionFailure } from './errors.js';
+import { ClosedBeforeAnswer, Http1Pool, PoolClosed } from './http1-client.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -102,7 +102,7 @@ export class HttpTransport {
       try {
         call = this.pool.request(`${this.requestHead}Content-Length: ${Buffer.byteLength(body, 'utf8')}\r\n\r\n`, body);
       } catch (err) {
-        reject(new ConnectionError(site, 'closed', err));
+        reject(err instanceof PoolClosed ? new ProxyClosedError(site) : new ConnectionError(site, 'other', err));
         return;
       }
       const timer = setTimeout(() => {
@@ -123,7 +123,8 @@ export class HttpTransport {
           );
         },
         (err: NodeJS.ErrnoException) => {
-          if (err.code) finish(new ConnectionError(site, classify(err), err));
+          if (err instanceof ClosedBeforeAnswer) finish(new ConnectionError(site, 'closed', err));
+          else if (err.code) finish(new ConnectionError(site, classify(err), err));
           else finish(new ProtocolError(site, err.message, err));
         },
       );

@@ -21,11 +21,18 @@ export interface Http1Target {
   tls?: tls.ConnectionOptions;
 }
 
-/** Errors carry Node's codes (ECONNREFUSED, ECONNRESET, ...); a close before the answer is 'socket hang up'. */
-function hangUp(): NodeJS.ErrnoException {
-  const err: NodeJS.ErrnoException = new Error('socket hang up');
-  err.code = 'ECONNRESET';
-  return err;
+/** The server closed the connection (a FIN, not a reset) before its answer was complete. */
+export class ClosedBeforeAnswer extends Error {
+  constructor(readonly receivedBytes: number) {
+    super(receivedBytes ? `after ${receivedBytes} bytes of the answer` : 'before any byte of an answer');
+  }
+}
+
+/** request() on a pool after close(): nothing was sent. */
+export class PoolClosed extends Error {
+  constructor() {
+    super('the connection pool was closed');
+  }
 }
 
 class Parser {
@@ -171,10 +178,11 @@ export class Http1Pool {
 
   /** Sends one request; `abort` ends it (the deadline). Rejects with Node-style errors. */
   request(head: string, body: string): { answer: Promise<Http1Answer>; abort: () => void } {
-    if (this.closed) throw new Error('the proxy was closed');
+    if (this.closed) throw new PoolClosed();
     const socket = this.take();
     const parser = new Parser(this.maxBytes);
     let abort = (): void => {};
+    let receivedBytes = 0;
     const answer = new Promise<Http1Answer>((resolve, reject) => {
       let done = false;
       const finish = (err: Error | undefined, a?: Http1Answer): void => {
@@ -193,10 +201,11 @@ export class Http1Pool {
       const onClose = (): void => {
         const a = parser.end();
         if (a) finish(undefined, a);
-        else finish(hangUp());
+        else finish(new ClosedBeforeAnswer(receivedBytes));
       };
       abort = () => finish(new Error('aborted'));
       socket.on('data', (d: Buffer) => {
+        receivedBytes += d.length;
         let a: Http1Answer | undefined;
         try {
           a = parser.push(d);

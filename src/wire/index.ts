@@ -5,7 +5,7 @@ export { decodeCall, decodeDocument, decodeDocumentStrict, decodeResponse, type 
 export { formatDateTime, parseDateTime } from './datetime.js';
 export { createXmlRpcListener, DEFAULT_MAX_BODY_BYTES, type CallContext, type CallOutcome, type XmlRpcListenerOptions } from './http-listener.js';
 export { HttpTransport, DEFAULT_TIMEOUT_MS, type TransportOptions } from './http-transport.js';
-export { CallTimeoutError, ConnectionError, describeSite, HttpStatusError, ProtocolError, RocError, type CallSite, type ConnectionFailure } from './errors.js';
+export { CallTimeoutError, ConnectionError, describeSite, HttpStatusError, ProtocolError, ProxyClosedError, RocError, type CallSite, type ConnectionFailure } from './errors.js';
 export { HANDLE_PATTERN, isRef, makeRef, REF_CLASS, REF_HANDLE, type HandleRef } from './protocol.js';
 export { newToken, readTokenFile, TokenFileError, writeTokenFile } from './token.js';
 export { fastDecode } from './fast-decode.js';

@@ -15,6 +15,7 @@ import {
   guest,
   guests,
   loadTopology,
+  ProxyClosedError,
   RemoteError,
   StaleHandleError,
   UnknownClassError,
@@ -75,6 +76,15 @@ describe('guest() and guests() on a lab of three', () => {
     assert.ok(err instanceof UnknownClassError);
     assert.equal(err.message, `no class "RemoteClass" on guest db1 (127.0.1.13:${port}); it serves no classes`);
     assert.equal(err.guest, 'db1');
+  });
+
+  test('topology.close() closes connections; guests reconnect, objects made before say the proxy was closed', async () => {
+    const before = await guest('web1').module.RemoteClass(1, 2, 3);
+    topology.close();
+    assert.equal(await guest('web1').call('version'), '1.0');
+    const err = await rejection(before.add(1, 2));
+    assert.ok(err instanceof ProxyClosedError, String(err));
+    assert.match(err.message, new RegExp(`^RemoteClass_[0-9a-f]{8}_\\d+\\.add on guest web1 \\(127\\.0\\.1\\.11:${port}\\) was not sent: this proxy was closed`));
   });
 
   test('guests(selector) runs on every member in parallel and reports per guest', async () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { ConnectionError, HttpStatusError, HttpTransport, ProtocolError } from '../../src/wire/index.js';
+import { ConnectionError, HttpStatusError, HttpTransport, ProtocolError, ProxyClosedError } from '../../src/wire/index.js';
 import { rejection } from '../helpers.js';
 
 /** A raw TCP server that answers every request with `answer(requestNumber)`, written in pieces. */
@@ -97,11 +97,40 @@ test('an answer that is not HTTP is a ProtocolError; a close mid-answer a Connec
     assert.match(e1.message, /not an HTTP answer: "SSH-2\.0-OpenSSH"/);
     const e2 = await rejection(b.post('<x/>', 'm'));
     assert.ok(e2 instanceof ConnectionError, String(e2));
-    assert.match(e2.message, /connection reset \(ECONNRESET\)/);
+    assert.equal(e2.reason, 'closed');
+    assert.equal(e2.message, `m on 127.0.0.1:${cut.port} failed: connection closed (after 49 bytes of the answer); the agent closed the connection before its answer was complete: it may have crashed or been stopped; the call may or may not have run, and it was not retried`);
   } finally {
     a.close();
     b.close();
     garbage.close();
     cut.close();
+  }
+});
+
+test('a close before any answer is "closed", a reset is "reset", a closed proxy sends nothing', async () => {
+  const silent = await rawServer(() => [], { close: true });
+  const resetting = net.createServer((s) => s.once('data', () => s.resetAndDestroy()));
+  await new Promise<void>((r) => resetting.listen(0, '127.0.0.1', r));
+  const resetPort = (resetting.address() as net.AddressInfo).port;
+  const a = new HttpTransport({ host: '127.0.0.1', port: silent.port, guest: 'web1' });
+  const b = new HttpTransport({ host: '127.0.0.1', port: resetPort });
+  try {
+    const closed = await rejection(a.post('<x/>', 'm'));
+    assert.ok(closed instanceof ConnectionError, String(closed));
+    assert.equal(closed.reason, 'closed');
+    assert.match(closed.message, new RegExp(`^m on guest web1 \\(127\\.0\\.0\\.1:${silent.port}\\) failed: connection closed \\(before any byte of an answer\\); the agent closed`));
+    const reset = await rejection(b.post('<x/>', 'm'));
+    assert.ok(reset instanceof ConnectionError, String(reset));
+    assert.equal(reset.reason, 'reset');
+    assert.match(reset.message, /failed: connection reset \(ECONNRESET\); the connection was reset during the call/);
+    a.close();
+    const unsent = await rejection(a.post('<x/>', 'm'));
+    assert.ok(unsent instanceof ProxyClosedError, String(unsent));
+    assert.equal(unsent.message, `m on guest web1 (127.0.0.1:${silent.port}) was not sent: this proxy was closed (close() was called on it); make a new serverProxy, or reach the guest through guest() again`);
+  } finally {
+    a.close();
+    b.close();
+    silent.close();
+    resetting.close();
   }
 });
