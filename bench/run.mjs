@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Agent } from 'roc-toolkit/agent';
 import { loadTopology, remoteModule, serverProxy } from 'roc-toolkit';
-import { labDown, labUp } from '../dist/src/lab/index.js';
+import { freePort, labDown, labUp } from '../dist/src/lab/index.js';
 import { deserialize, frame, FrameReader, serialize, SLIM_HEADER } from '../dist/src/slim/index.js';
 import { encodeCall, encodeResponse, writeTokenFile } from '../dist/src/wire/index.js';
 
@@ -58,13 +58,6 @@ function target(label, value, op, goal, unit = 'x') {
   results.targets.push({ label, value, op, goal, unit, ok });
   console.log(`  ${ok ? '✔' : '✖'} ${label.padEnd(58)} ${value.toFixed(2)}${unit} (target ${op} ${goal}${unit})`);
 }
-
-const freePort = () => new Promise((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
-  });
-});
 
 const medium = Array.from({ length: 100 }, (_, i) => ({ id: i, name: `record ${i}`, score: i * 1.5, active: i % 2 === 0 }));
 

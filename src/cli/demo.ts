@@ -1,11 +1,10 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { isRunning, labDown, labUp, readLabState } from '../lab/index.js';
+import { freePort, isRunning, labDown, labUp, readLabState } from '../lab/index.js';
 import { writeTokenFile } from '../wire/index.js';
 import { junit, tableName, tablesOf, type TableResult } from './report.js';
 
@@ -25,15 +24,6 @@ export interface DemoFlags {
 const out = (line = ''): void => {
   process.stdout.write(`${line}\n`);
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Test pages of a suite, in FitNesse's order (by name). */
 function pagesOf(fitnesseRoot: string, suite: string): string[] {
