@@ -63,8 +63,11 @@ class Parser {
     this.pos += t.length;
   }
 
-  peek(t: string): boolean {
-    return this.s.startsWith(t, this.pos);
+  /** Consumes `t` if the text goes on with it. */
+  eat(t: string): boolean {
+    if (!this.s.startsWith(t, this.pos)) return false;
+    this.pos += t.length;
+    return true;
   }
 
   /** Text up to the next '<', which must open `close`. */
@@ -81,11 +84,8 @@ class Parser {
     this.lit('<value>');
     const start = this.pos;
     this.ws();
-    if (this.peek('</value>')) {
-      const raw = this.s.slice(start, this.pos);
-      this.pos += 8;
-      return text(raw);
-    }
+    const blankEnd = this.pos;
+    if (this.eat('</value>')) return text(this.s.slice(start, blankEnd));
     if (this.s.charCodeAt(this.pos) !== 60 /* < */) {
       this.pos = start;
       return text(this.until('</value>'));
@@ -137,16 +137,11 @@ class Parser {
     if (++this.depth > this.maxDepth) throw BAIL;
     this.ws();
     const items: unknown[] = [];
-    if (this.peek('<data/>')) {
-      this.pos += 7;
-    } else {
+    if (!this.eat('<data/>')) {
       this.lit('<data>');
       for (;;) {
         this.ws();
-        if (this.peek('</data>')) {
-          this.pos += 7;
-          break;
-        }
+        if (this.eat('</data>')) break;
         items.push(this.value());
       }
     }
@@ -161,10 +156,7 @@ class Parser {
     const out: XmlRpcStruct = Object.create(null);
     for (;;) {
       this.ws();
-      if (this.peek('</struct>')) {
-        this.pos += 9;
-        break;
-      }
+      if (this.eat('</struct>')) break;
       this.lit('<member>');
       this.ws();
       this.lit('<name>');
@@ -190,23 +182,17 @@ class Parser {
     }
     this.ws();
     let doc: DecodedDocument;
-    if (this.peek('<methodCall>')) {
-      this.pos += 12;
+    if (this.eat('<methodCall>')) {
       this.ws();
       this.lit('<methodName>');
       const name = text(this.until('</methodName>')).trim();
       if (!name) throw BAIL;
       this.ws();
       const params: XmlRpcValue[] = [];
-      if (this.peek('<params/>')) this.pos += 9;
-      else if (this.peek('<params>')) {
-        this.pos += 8;
+      if (!this.eat('<params/>') && this.eat('<params>')) {
         for (;;) {
           this.ws();
-          if (this.peek('</params>')) {
-            this.pos += 9;
-            break;
-          }
+          if (this.eat('</params>')) break;
           this.lit('<param>');
           this.ws();
           params.push(this.value() as XmlRpcValue);
@@ -217,11 +203,9 @@ class Parser {
       }
       this.lit('</methodCall>');
       doc = { kind: 'call', methodName: name, params };
-    } else if (this.peek('<methodResponse>')) {
-      this.pos += 16;
+    } else if (this.eat('<methodResponse>')) {
       this.ws();
-      if (this.peek('<fault>')) {
-        this.pos += 7;
+      if (this.eat('<fault>')) {
         this.ws();
         const v = this.value();
         this.ws();
