@@ -7,7 +7,10 @@
 #                    [--module PATH]... [--user root|roc] [--args "MORE AGENT ARGS"]
 #   install-agent.sh --uninstall [--purge]
 #
-# The unit files are taken from the folder of this script (or --unit-dir).
+# The unit files (roc-agent.service, roc-agent-user.conf) are taken from
+# --unit-dir, else the folder of this script, else the provisioning/ folder of
+# the checkout the bundle was built in (dist/agent/../../provisioning), else
+# /vagrant/provisioning: Vagrant's shell provisioner uploads this script alone.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +21,7 @@ token_file=
 modules=
 user=root
 extra=
-unit_dir=$here
+unit_dir=
 action=install
 purge=no
 
@@ -84,6 +87,18 @@ if [ "$user" = roc ] && ! id roc >/dev/null 2>&1; then
   useradd --system --no-create-home --home-dir /var/lib/roc --shell /usr/sbin/nologin roc
   changed=yes
   say "made the service user roc"
+fi
+
+# has_units DIR: DIR holds both unit files.
+has_units() { [ -f "$1/roc-agent.service" ] && [ -f "$1/roc-agent-user.conf" ]; }
+if [ -n "$unit_dir" ]; then
+  has_units "$unit_dir" || { echo "install-agent: --unit-dir $unit_dir does not hold roc-agent.service and roc-agent-user.conf" >&2; exit 1; }
+else
+  searched="$here $(dirname "$bundle")/../../provisioning /vagrant/provisioning"
+  for d in $searched; do
+    if has_units "$d"; then unit_dir=$(cd "$d" && pwd); break; fi
+  done
+  [ -n "$unit_dir" ] || { echo "install-agent: cannot find roc-agent.service and roc-agent-user.conf; looked in: $searched. Pass --unit-dir <the project's provisioning folder>" >&2; exit 1; }
 fi
 
 put "$bundle" /opt/roc/roc-agent.js 0755

@@ -27,16 +27,23 @@ for candidate in /usr/local/bin/node /usr/bin/node "$(command -v node 2>/dev/nul
 done
 
 if command -v apt-get >/dev/null 2>&1; then
+  # apt-get update exits 0 even when it fetched nothing (an offline guest keeps
+  # its old lists), so its candidate may be one that cannot be downloaded: the
+  # install itself decides, and a failed install falls through to a tarball.
   apt-get update -qq || say "apt-get update failed; using the package lists as they are"
   version=$(apt-cache policy nodejs 2>/dev/null | awk '/Candidate:/ { print $2 }')
   # 18.19.0+dfsg-6~deb12u2, or 1:18.x with an epoch
   major=$(echo "${version:-none}" | sed -e 's/^[0-9]*://' -e 's/[^0-9].*//')
   if [ -n "$major" ] && [ "$major" -ge "$MIN_MAJOR" ]; then
     say "installing the distribution's nodejs $version"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs
-    exit 0
+    if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs >/dev/null && [ "$(major_of /usr/bin/node)" -ge "$MIN_MAJOR" ]; then
+      say "installed /usr/bin/node ($(/usr/bin/node --version))"
+      exit 0
+    fi
+    say "the distribution's nodejs $version could not be installed (offline, or its packages cannot be fetched); looking for a tarball"
+  else
+    say "the distribution offers nodejs ${version:-(none)}, older than $MIN_MAJOR"
   fi
-  say "the distribution offers nodejs ${version:-(none)}, older than $MIN_MAJOR"
 fi
 
 case $(uname -m) in
