@@ -1,14 +1,10 @@
-import { execFile, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { freePort, isRunning, labDown, labUp, readLabState } from '../lab/index.js';
+import { isRunning, labDown, labUp, readLabState } from '../lab/index.js';
 import { writeTokenFile } from '../wire/index.js';
-import { junit, tableName, tablesOf, type TableResult } from './report.js';
-
-const execFileAsync = promisify(execFile);
+import { runFitnesse } from './fitnesse.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const example = join(root, 'examples', 'cluster');
 
@@ -24,57 +20,6 @@ export interface DemoFlags {
 const out = (line = ''): void => {
   process.stdout.write(`${line}\n`);
 };
-
-/** Test pages of a suite, in FitNesse's order (by name). */
-function pagesOf(fitnesseRoot: string, suite: string): string[] {
-  const dir = join(fitnesseRoot, ...suite.split('.'));
-  const props = (d: string): string => (existsSync(join(d, 'properties.xml')) ? readFileSync(join(d, 'properties.xml'), 'utf8') : '');
-  if (/<Test\/>/.test(props(dir))) return [suite];
-  const pages: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const sub = join(dir, name);
-    if (existsSync(join(sub, 'content.txt'))) {
-      if (/<Test\/>/.test(props(sub))) pages.push(`${suite}.${name}`);
-      else if (/<Suite\/>/.test(props(sub))) pages.push(...pagesOf(fitnesseRoot, `${suite}.${name}`));
-    }
-  }
-  return pages;
-}
-
-async function viaFitnesse(suite: string, topology: string): Promise<TableResult[]> {
-  const jar = join(root, 'node_modules', 'fitnesse', 'fitnesse-standalone.jar');
-  const work = mkdtempSync(join(tmpdir(), 'roc-demo-fitnesse-'));
-  cpSync(join(example, 'FitNesseRoot'), join(work, 'FitNesseRoot'), { recursive: true });
-  const all: TableResult[] = [];
-  try {
-    for (const page of pagesOf(join(work, 'FitNesseRoot'), suite)) {
-      out(`▶ ${page}`);
-      const [slimPort, webPort] = [await freePort(), await freePort()];
-      let xml: string;
-      try {
-        ({ stdout: xml } = await execFileAsync('java', ['-jar', jar, '-d', work, '-p', String(webPort), '-o', '-c', `${page}?test&format=xml`], {
-          cwd: root,
-          env: { ...process.env, ROC_TOPOLOGY: topology, ROC_SLIM_PORT: String(slimPort) },
-          maxBuffer: 64 * 1024 * 1024,
-          timeout: 300_000,
-        }));
-      } catch (err) {
-        // FitNesse exits non-zero when a page fails; its output is still the report.
-        xml = (err as { stdout?: string }).stdout ?? '';
-      }
-      const tables = tablesOf(page, xml);
-      for (const t of tables) {
-        const ok = t.wrong + t.exceptions === 0;
-        out(`    ${ok ? '✔' : '✖'} ${tableName(t).padEnd(44)} ${t.right} right, ${t.wrong} wrong, ${t.exceptions} exceptions${t.ignored ? `, ${t.ignored} ignored` : ''}`);
-        for (const f of t.failures) out(`        ${f}`);
-      }
-      all.push(...tables);
-    }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-  return all;
-}
 
 async function viaNodeTest(topology: string, report: string): Promise<boolean> {
   out('▶ examples/cluster/test/cluster.test.js (node --test; the same fixtures as the FitNesse pages)');
@@ -105,25 +50,18 @@ export async function runDemo(flags: DemoFlags = {}): Promise<number> {
   mkdirSync(join(report, '..'), { recursive: true });
   if (!existsSync(token)) writeTokenFile(token);
 
-  out(`roc demo: a replicated key-value store on three guests (${relative(process.cwd(), topology) || topology}), checked by ${runner === 'fitnesse' ? `FitNesse through roc slim (${suite})` : "node's test runner (no Java here)"}`);
+  out(`roc demo: a replicated key-value store on three guests (${relative(process.cwd(), topology) || topology}), checked by ${runner === 'fitnesse' ? `FitNesse through roc slim (${suite})` : `node's test runner (${hasJava ? '--runner node' : 'no Java here'})`}`);
   let ok = false;
   try {
     await labUp({ topology, log: (l) => out(`lab: ${l}`) });
     if (runner === 'fitnesse') {
-      const tables = await viaFitnesse(suite, topology);
-      const sum = (k: 'right' | 'wrong' | 'exceptions') => tables.reduce((n, t) => n + t[k], 0);
-      const pages = new Set(tables.map((t) => t.page)).size;
-      const failedTables = tables.filter((t) => t.wrong + t.exceptions > 0);
-      ok = tables.length > 0 && failedTables.length === 0;
-      writeFileSync(report, junit(suite, tables, (Date.now() - started) / 1000));
-      out();
-      out(`summary: ${pages} pages, ${tables.length} tables: ${sum('right')} right, ${sum('wrong')} wrong, ${sum('exceptions')} exceptions — ${ok ? 'all green' : `${failedTables.length} table(s) failed`}`);
+      ({ ok } = await runFitnesse({ page: suite, dir: example, topology, report, cwd: root, out }));
     } else {
       ok = await viaNodeTest(topology, report);
       out();
       out(`summary: ${ok ? 'all green' : 'failures above'}`);
+      out(`JUnit report: ${relative(process.cwd(), report) || report}`);
     }
-    out(`JUnit report: ${relative(process.cwd(), report) || report}`);
   } finally {
     const state = readLabState(topology);
     await labDown({ topology, log: (l) => out(`lab: ${l}`) });

@@ -54,11 +54,24 @@ export function tablesOf(page: string, xml: string): TableResult[] {
       }
     }
   }
-  if (tables.size === 0 && /<exceptions>[1-9]/.test(xml)) {
-    tables.set('page', { page, index: 0, kind: 'page', fixture: '', right: 0, wrong: 0, exceptions: 1, ignored: 0, failures: [tag(xml, 'content')?.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 300) ?? 'the page did not run'] });
-  }
   return [...tables.values()].sort((a, b) => a.index - b.index);
 }
+
+/** A page's own counts (its <result><counts>), or undefined when FitNesse printed no result. */
+export function pageCounts(xml: string): { right: number; wrong: number; ignores: number; exceptions: number } | undefined {
+  const counts = tag(xml, 'counts');
+  if (counts === undefined) return undefined;
+  const n = (name: string): number => Number(tag(counts, name) ?? 0);
+  return { right: n('right'), wrong: n('wrong'), ignores: n('ignores'), exceptions: n('exceptions') };
+}
+
+/** The start of a page's rendered text, for a page that failed outside its tables. */
+export function pageText(xml: string, max = 300): string {
+  return tag(xml, 'content')?.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, max) ?? '';
+}
+
+/** `1 page`, `3 pages`. */
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 

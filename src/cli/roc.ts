@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { runDemo, type DemoFlags } from './demo.js';
+import { runFitnesse } from './fitnesse.js';
 import { runQuickstart } from './quickstart.js';
 import { fail } from './exit.js';
 import { labCommand } from './lab.js';
@@ -25,6 +26,24 @@ program
       process.exitCode = await runDemo(flags);
     } catch (err) {
       fail(`roc demo: ${(err as Error).message}`, err);
+    }
+  });
+
+program
+  .command('fitnesse')
+  .description('run a FitNesse suite or page with roc slim: per-table progress, a summary, a JUnit report; exits 1 when anything fails')
+  .argument('<page>', 'the suite or test page, e.g. ClusterSuite.Checks')
+  .option('-d, --dir <folder>', 'the folder that holds FitNesseRoot (FitNesse\'s -d)', '.')
+  .option('-r, --root <name>', 'the wiki folder\'s name (FitNesse\'s -r)', 'FitNesseRoot')
+  .option('-t, --topology <file>', 'the topology remote fixtures use (default: ROC_TOPOLOGY or roc.yml)')
+  .option('--report <file>', 'where to write the JUnit XML', 'reports/fitnesse-junit.xml')
+  .option('--jar <file>', 'fitnesse-standalone.jar (default: the fitnesse npm package\'s)')
+  .action(async (page: string, flags: { dir: string; root: string; topology?: string; report: string; jar?: string }) => {
+    try {
+      const { ok } = await runFitnesse({ page, dir: flags.dir, rootName: flags.root, topology: flags.topology, report: flags.report, jar: flags.jar });
+      process.exitCode = ok ? 0 : 1;
+    } catch (err) {
+      fail(`roc fitnesse: ${(err as Error).message}`, err);
     }
   });
 
