@@ -15,11 +15,14 @@ function find(dir, suffix) {
   return out;
 }
 
-// --e2e runs the end-to-end tier (*.e2e.js: booted guests, as root) instead of the tests.
-const e2e = process.argv.includes('--e2e');
-const filter = process.argv.slice(2).filter((a) => a !== '--e2e');
+// A tier flag picks other files instead of the tests (*.test.js): --e2e the
+// end-to-end tier (*.e2e.js: booted guests, as root), --vagrant the Vagrant
+// tier (*.vagrant.js: a real vagrant up, as root).
+const TIERS = { '--e2e': '.e2e.js', '--vagrant': '.vagrant.js' };
+const tier = process.argv.slice(2).find((a) => a in TIERS);
+const filter = process.argv.slice(2).filter((a) => !(a in TIERS));
 const root = 'dist/test';
-let files = find(root, e2e ? '.e2e.js' : '.test.js');
+let files = find(root, tier ? TIERS[tier] : '.test.js');
 if (filter.length) files = files.filter((f) => filter.some((p) => f.includes(p)));
 if (files.length === 0) {
   console.error(`no test files found under ${root}${filter.length ? ` matching ${filter.join(' ')}` : ''}; run npm run build first`);

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bridgeName, labIdOf, netnsName } from '../../src/lab/index.js';
@@ -16,6 +16,8 @@ const why = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, network name
 if (why) console.log(`# SKIP end-to-end guests: ${why}`);
 
 const PORT = 7007;
+/** A guest outside the topology, with no network at all, for install-node.sh's fallbacks. */
+let bare: NspawnGuest;
 let dir: string;
 let file: string;
 let labId: string;
@@ -46,7 +48,18 @@ before(async () => {
     g.boot();
     guests.push(g);
   }
-  for (const g of guests) await g.waitForBoot();
+  // A Node.js tarball for the bare guest, made from this machine's own node.
+  const nodeDir = join(dir, 'node', `node-${process.version}-linux-x64`);
+  mkdirSync(join(nodeDir, 'bin'), { recursive: true });
+  copyFileSync(process.execPath, join(nodeDir, 'bin', 'node'));
+  execFileSync('tar', ['-czf', `${nodeDir}.tar.gz`, '-C', join(dir, 'node'), `node-${process.version}-linux-x64`]);
+  rmSync(nodeDir, { recursive: true });
+  const bareNs = netnsName(labId, 'bare');
+  execFileSync('ip', ['netns', 'add', bareNs]);
+  bare = new NspawnGuest('bare', rootfs, join(dir, 'guests'), `/run/netns/${bareNs}`, [`${repoRoot}:/vagrant`, `${join(dir, 'node')}:/roc-node`]);
+  bare.mount();
+  bare.boot();
+  for (const g of [...guests, bare]) await g.waitForBoot();
   // Provisioned by the project's own scripts, as Vagrant would: g1 through
   // install-agent.sh as root; g2 through `roc-agent install --user roc`, the
   // bundle's own installer, with the unprivileged service user.
@@ -55,7 +68,8 @@ before(async () => {
     assert.equal(node.status, 0, node.stderr);
     assert.match(node.stdout, /install-node: keeping \/usr\/bin\/node \(v18\./);
   }
-  const g1 = guests[0]!.exec('sh', ['/vagrant/provisioning/install-agent.sh', '--bundle', '/vagrant/dist/agent/roc-agent.js', '--port', String(PORT), '--token-file', '/roc-token/token', '--module', '/vagrant/examples/remote_class.js']);
+  // As Vagrant's shell provisioner runs it: the script uploaded alone to /tmp, without the unit files beside it.
+  const g1 = guests[0]!.exec('sh', ['-c', 'cp /vagrant/provisioning/install-agent.sh /tmp/vagrant-shell.sh && exec sh /tmp/vagrant-shell.sh "$@"', 'sh', '--bundle', '/vagrant/dist/agent/roc-agent.js', '--port', String(PORT), '--token-file', '/roc-token/token', '--module', '/vagrant/examples/remote_class.js']);
   assert.equal(g1.status, 0, g1.stdout + g1.stderr);
   const g2 = guests[1]!.exec('node', ['/vagrant/dist/agent/roc-agent.js', 'install', '--port', String(PORT), '--token-file', '/roc-token/token', '-m', '/vagrant/examples/remote_class.js', '--user', 'roc']);
   assert.equal(g2.status, 0, g2.stdout + g2.stderr);
@@ -67,14 +81,14 @@ before(async () => {
 after(async () => {
   if (why) return;
   topology?.close();
-  for (const g of guests) await g.stop();
-  for (const g of guests) g.unmount();
+  for (const g of [...guests, bare]) await g?.stop();
+  for (const g of [...guests, bare]) g?.unmount();
   await removeNetns(labId);
   // Nothing may be left: no namespace, link, mount or nspawn process of this run.
   assert.doesNotMatch(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }), new RegExp(`roc-${labId}-`));
   assert.doesNotMatch(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }), new RegExp(bridgeName(labId)));
   assert.doesNotMatch(readFileSync('/proc/mounts', 'utf8'), new RegExp(dir));
-  for (const g of guests) assert.equal(g.running, false);
+  for (const g of [...guests, bare]) assert.equal(g.running, false);
   assert.equal(spawnSync('pgrep', ['-f', `systemd-nspawn.*${dir}`]).status, 1, 'no nspawn process left');
 });
 
@@ -141,6 +155,19 @@ test('the guest rebooted: the agent comes back with it', { skip: why }, async ()
   const err = await rejection(inst.add(1, 1));
   assert.ok(err instanceof StaleHandleError, `${handle}: ${String(err)}`);
   assert.equal(await g2.lib.services.isActive('roc-agent'), true);
+});
+
+test('install-node.sh on an offline guest whose apt lists offer nodejs: the install fails, the tarball is used; run again, it keeps it', { skip: why }, () => {
+  const purge = bare.exec('sh', ['-c', 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq nodejs libnode108 >/dev/null && apt-get clean && ! command -v node']);
+  assert.equal(purge.status, 0, purge.stdout + purge.stderr);
+  const run = () => bare.exec('sh', ['-c', 'cp /vagrant/provisioning/install-node.sh /tmp/vagrant-shell.sh && ROC_NODE_TARBALL_DIRS=/roc-node sh /tmp/vagrant-shell.sh']);
+  const first = run();
+  assert.equal(first.status, 0, first.stdout + first.stderr);
+  assert.match(first.stdout, /^install-node: installing the distribution's nodejs 18\.[^\n]*\ninstall-node: the distribution's nodejs 18\.[^ ]* could not be installed \(offline, or its packages cannot be fetched\); looking for a tarball\n/);
+  assert.match(first.stdout, new RegExp(`install-node: unpacking /roc-node/node-${process.version}-linux-x64\\.tar\\.gz into /usr/local\ninstall-node: installed /usr/local/bin/node ${process.version}\n$`));
+  const again = run();
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(again.stdout, `install-node: keeping /usr/local/bin/node (${process.version})\n`);
 });
 
 test('names the namespaces it made', { skip: why }, () => {

@@ -24,6 +24,9 @@ describe('static checks', () => {
     const scripts = [
       ...readdirSync(provisioning).filter((f) => f.endsWith('.sh')).map((f) => join(provisioning, f)),
       join(repoRoot, '.ci', 'run'),
+      join(repoRoot, 'test', 'e2e', 'rootfs.sh'),
+      join(repoRoot, 'test', 'vagrant', 'box.sh'),
+      join(repoRoot, 'test', 'vagrant', 'nspawn', 'boot-loop.sh'),
       ...readdirSync(join(repoRoot, 'test', 'fixtures', 'fakebin')).map((f) => join(repoRoot, 'test', 'fixtures', 'fakebin', f)),
     ];
     assert.ok(scripts.length >= 5);
