@@ -156,6 +156,7 @@ export class Http1Pool {
         s.removeAllListeners('timeout');
         s.removeAllListeners('error');
         s.removeAllListeners('end');
+        s.ref();
         return s;
       }
     }
@@ -173,6 +174,8 @@ export class Http1Pool {
     socket.on('error', () => socket.destroy());
     socket.on('end', () => socket.destroy());
     socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
+    // An idle connection must not keep a finished program alive; take() refs it again for the next call.
+    socket.unref();
     this.idle.push(socket);
   }
 
