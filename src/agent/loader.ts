@@ -1,9 +1,8 @@
 import { statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { isClass, listModuleFiles, MODULE_EXTENSIONS } from '../module-files.js';
+import { importModuleFile, isClass, listModuleFiles, ModuleLoadError, MODULE_EXTENSIONS } from '../module-files.js';
 
-export { isClass };
+export { isClass, ModuleLoadError };
 
 export type AnyClass = abstract new (...args: never[]) => object;
 export type AnyFunction = (...args: never[]) => unknown;
@@ -28,15 +27,6 @@ export interface ServedModules {
   readonly files: readonly string[];
 }
 
-
-export class ModuleLoadError extends Error {
-  override name = 'ModuleLoadError';
-  readonly file: string;
-  constructor(message: string, file: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.file = file;
-  }
-}
 
 function expand(path: string): string[] {
   const abs = resolve(path);
@@ -83,17 +73,7 @@ export async function loadModules(paths: readonly string[]): Promise<ServedModul
   const functions = new Map<string, ServedFunction>();
   const files = [...new Set(paths.flatMap(expand))];
   for (const file of files) {
-    let namespace: Record<string, unknown>;
-    try {
-      namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-    } catch (err) {
-      const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
-      const esmAsCjs = /Unexpected token 'export'|Cannot use import statement outside a module/.test(detail) && extname(file) === '.js';
-      const hint = esmAsCjs
-        ? `; it uses ES module syntax, but Node reads this .js file as CommonJS: rename it .mjs, or put a package.json with "type": "module" beside it\n`
-        : ': ';
-      throw new ModuleLoadError(`module ${file} threw while loading${hint}${detail}`, file, { cause: err });
-    }
+    const namespace = await importModuleFile(file);
     for (const [name, value] of exportsOf(namespace)) {
       if (typeof value !== 'function' || name.startsWith('_')) continue;
       const taken = classes.get(name) ?? functions.get(name);

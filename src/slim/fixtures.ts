@@ -1,8 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
-import { isClass, listModuleFiles } from '../module-files.js';
+import { importModuleFile, isClass, listModuleFiles } from '../module-files.js';
 import { createRequire } from 'node:module';
 import { join, resolve, sep } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 
 export type FixtureClass = new (...args: unknown[]) => object;
@@ -38,7 +37,7 @@ export async function importPath(given: string, cwd: string): Promise<ImportedPa
   if (!files) return undefined;
   const classes = new Map<string, { ctor: FixtureClass; file: string }>();
   for (const file of files) {
-    const ns = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    const ns = await importModuleFile(file);
     for (const [key, value] of Object.entries(ns)) {
       if (key === 'default') {
         if (isClass(value)) classes.set(value.name, { ctor: value as unknown as FixtureClass, file });
