@@ -23,13 +23,18 @@ export function labCommand(): Command {
     });
   lab
     .command('status')
-    .description('each guest: running, reachable, log file')
+    .description('each guest: running, answering (and whether what answers is this lab\'s agent), log file')
     .option('-t, --topology <file>', 'topology file')
-    .action(async (flags: { topology?: string }) => {
+    .option('--json', 'print the rows as JSON, for scripts')
+    .action(async (flags: { topology?: string; json?: boolean }) => {
       try {
         const rows = await labStatus({ topology: flags.topology });
-        out(table(['GUEST', 'ENDPOINT', 'PID', 'STATE', 'LOG'], rows.map((r) => [r.name, r.endpoint, r.pid ? String(r.pid) : '-', r.reachable ? 'up' : r.running ? `running, not answering: ${r.error}` : 'down', r.log ?? '-'])));
-        if (rows.some((r) => !r.reachable)) process.exitCode = 1;
+        if (flags.json) out(JSON.stringify(rows, null, 2));
+        else {
+          const state = (r: (typeof rows)[number]): string => (r.state === 'up' ? 'up' : r.state === 'down' ? 'down' : `${r.state}: ${r.error}`);
+          out(table(['GUEST', 'ENDPOINT', 'PID', 'STATE', 'LOG'], rows.map((r) => [r.name, r.endpoint, r.pid ? String(r.pid) : '-', state(r), r.log ?? '-'])));
+        }
+        if (rows.some((r) => r.state !== 'up')) process.exitCode = 1;
       } catch (err) {
         fail(`roc lab status: ${(err as Error).message}`, err);
       }

@@ -1,3 +1,5 @@
+import { retryUntil } from '../wire/index.js';
+
 export interface EventuallyOptions {
   /** Give up after this many ms (default 10 s). */
   timeout?: number;
@@ -24,23 +26,25 @@ export class EventuallyError extends Error {
  */
 export async function eventually<T>(fn: () => T | Promise<T>, options: EventuallyOptions = {}): Promise<Exclude<Awaited<T>, false>> {
   const timeout = options.timeout ?? 10_000;
-  const interval = options.interval ?? 100;
-  const deadline = Date.now() + timeout;
   let attempts = 0;
   let last: unknown;
-  for (;;) {
+  let value: Exclude<Awaited<T>, false> | undefined;
+  await retryUntil(timeout, options.interval ?? 100, async () => {
     attempts++;
     try {
-      const value = await fn();
-      if (value !== false) return value as Exclude<Awaited<T>, false>;
+      const v = await fn();
+      if (v !== false) {
+        value = v as Exclude<Awaited<T>, false>;
+        return true;
+      }
       last = new Error('the condition returned false');
     } catch (err) {
       last = err;
     }
-    const left = deadline - Date.now();
-    if (left <= 0) break;
-    await new Promise((r) => setTimeout(r, Math.min(interval, left)));
-  }
-  const why = last instanceof Error ? last.message : String(last);
-  throw new EventuallyError(`${options.message ?? 'the condition'} still failed after ${timeout} ms (${attempts} attempts): ${why}`, attempts, { cause: last });
+    return false;
+  }, () => {
+    const why = last instanceof Error ? last.message : String(last);
+    return new EventuallyError(`${options.message ?? 'the condition'} still failed after ${timeout} ms (${attempts} attempts): ${why}`, attempts, { cause: last });
+  });
+  return value as Exclude<Awaited<T>, false>;
 }

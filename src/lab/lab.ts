@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadTopology, type GuestSpec, type Topology } from '../topology/index.js';
+import { loadTopology, type Guest, type GuestSpec, type Topology } from '../topology/index.js';
+import { retryUntil } from '../wire/index.js';
 import { checkNetnsPossible, createNetns, removeNetns, type NetnsLayout } from './netns.js';
 
 const agentBin = fileURLToPath(new URL('../cli/roc-agent.js', import.meta.url));
@@ -43,9 +44,16 @@ export interface LabState {
 export interface LabGuestStatus {
   name: string;
   endpoint: string;
+  /** The pid of the agent this lab started, as its state file says. */
   pid: number | null;
+  /** That pid is alive and is still this guest's agent (not a pid reused by another program). */
   running: boolean;
+  /** Something answered a ping on the guest's endpoint. */
   reachable: boolean;
+  /** The pid of whatever agent answered, which may be another lab's or a stray one. */
+  answeredBy: number | null;
+  /** up: our agent answers; foreign: another agent answers there; not answering: ours runs but is silent; down. */
+  state: 'up' | 'foreign' | 'not answering' | 'down';
   error: string | null;
   log: string | null;
 }
@@ -81,7 +89,24 @@ export function isRunning(pid: number): boolean {
   }
 }
 
-function startAgent(spec: GuestSpec, logFile: string, netns: string | undefined, extra: readonly string[]): number {
+/**
+ * Whether pid is still the agent this lab started for a guest: alive, and
+ * its command line is roc-agent's with the guest's address. A pid alone is
+ * not enough: after the agent died, the system may give it to anything.
+ */
+export function isLabAgent(pid: number, guest: Pick<LabGuestState, 'host' | 'port'>): boolean {
+  if (!isRunning(pid)) return false;
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return process.platform !== 'linux'; // no /proc to ask: the pid is all there is
+  }
+  const args = cmdline.split('\0');
+  return args.includes(agentBin) && args.join(' ').includes(`-p ${guest.port} --host ${guest.host}`);
+}
+
+function startAgent(spec: GuestSpec, logFile: string, netns: string | undefined, extra: readonly string[]): ChildProcess {
   // The same Node flags as the systemd unit (provisioning/roc-agent.service).
   const args = [...AGENT_NODE_FLAGS, agentBin, 'serve', '-p', String(spec.port), '--host', spec.host, ...spec.modules.flatMap((m) => ['-m', m]), ...extra];
   if (spec.tokenFile) args.push('--token-file', spec.tokenFile);
@@ -97,36 +122,43 @@ function startAgent(spec: GuestSpec, logFile: string, netns: string | undefined,
     const child = spawn(cmd, cmdArgs, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ROC_TOKEN: '', ROC_GUEST: spec.name } });
     child.unref();
     if (child.pid === undefined) throw new Error(`could not start the agent of guest ${spec.name}`);
-    return child.pid;
+    return child;
   } finally {
     closeSync(fd);
   }
 }
 
-function tail(file: string, lines = 15): string {
+/** The last lines a log got since `from` (its size when this agent started): earlier runs' lines would mislead. */
+function tail(file: string, from = 0, lines = 15): string {
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => `    | ${l}`).join('\n');
+    const text = readFileSync(file).subarray(from).toString('utf8').trimEnd();
+    return text ? text.split('\n').slice(-lines).map((l) => `    | ${l}`).join('\n') : '    | (nothing in its log)';
   } catch {
     return '    | (no log)';
   }
 }
 
-async function stopPid(pid: number, graceMs = 5_000): Promise<void> {
-  if (!isRunning(pid)) return;
+const sizeOf = (file: string): number => (existsSync(file) ? statSync(file).size : 0);
+
+/** Sends a signal; false when the process is gone already. */
+function signal(pid: number, sig: NodeJS.Signals): boolean {
   try {
-    process.kill(pid, 'SIGTERM');
+    process.kill(pid, sig);
+    return true;
   } catch {
-    return;
+    return false;
   }
-  const deadline = Date.now() + graceMs;
-  while (isRunning(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-  if (isRunning(pid)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-    while (isRunning(pid)) await new Promise((r) => setTimeout(r, 10));
+}
+
+/** SIGTERM, then SIGKILL after the grace period; resolves once the process is gone. */
+async function stopPid(pid: number, graceMs = 5_000): Promise<void> {
+  const gone = (): boolean => !isRunning(pid);
+  if (gone() || !signal(pid, 'SIGTERM')) return;
+  try {
+    await retryUntil(graceMs, 25, gone, () => new Error(`pid ${pid} ignored SIGTERM for ${graceMs} ms`));
+  } catch {
+    signal(pid, 'SIGKILL');
+    await retryUntil(5_000, 10, gone, () => new Error(`pid ${pid} is still there 5 s after SIGKILL`));
   }
 }
 
@@ -154,35 +186,76 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
     log(`made bridge ${netns.bridge} (${netns.gateways.join(', ')}) and namespaces ${Object.values(netns.namespaces).join(', ')}`);
   }
   const state: LabState = { topology: file, labId, netns, guests: [] };
-  const started: string[] = [];
+  const started = new Map<string, ChildProcess>();
+  const logStart = new Map<string, number>();
   for (const spec of specs) {
     const before = previous?.guests.find((g) => g.name === spec.name);
-    if (before && isRunning(before.pid)) {
+    if (before && isLabAgent(before.pid, before)) {
       state.guests.push(before);
       continue;
     }
     const logFile = join(dir, 'logs', `${spec.name}.log`);
+    logStart.set(spec.name, sizeOf(logFile));
     const ns = netns?.namespaces[spec.name];
-    const pid = startAgent(spec, logFile, ns, options.agentArgs ?? []);
-    state.guests.push({ name: spec.name, pid, host: spec.host, port: spec.port, log: logFile, ...(ns ? { netns: ns } : {}) });
-    started.push(spec.name);
-    log(`started ${spec.name} on ${spec.host}:${spec.port} (pid ${pid}${ns ? `, netns ${ns}` : ''}); log: ${logFile}`);
+    const child = startAgent(spec, logFile, ns, options.agentArgs ?? []);
+    state.guests.push({ name: spec.name, pid: child.pid!, host: spec.host, port: spec.port, log: logFile, ...(ns ? { netns: ns } : {}) });
+    started.set(spec.name, child);
+    log(`started ${spec.name} on ${spec.host}:${spec.port} (pid ${child.pid}${ns ? `, netns ${ns}` : ''}); log: ${logFile}`);
   }
   writeState(state);
-  const ready = await topology.guests().map('waitUntilReady()', (g) => (started.includes(g.name) ? g.waitUntilReady({ timeout: options.readyTimeoutMs ?? 20_000, interval: 50 }) : g.ping()));
+  const timeout = options.readyTimeoutMs ?? 20_000;
+  const ready = await topology.guests().map('lab up', (g) => awaitOwnAgent(g, state.guests.find((s) => s.name === g.name)!, started.get(g.name), timeout));
   topology.close();
   if (!ready.ok) {
     const details = ready.outcomes
       .filter((o) => !o.ok)
-      .map((o) => `  ${o.guest}: ${(o as { error: Error }).error.message}\n${tail(state.guests.find((g) => g.name === o.guest)!.log)}`)
+      .map((o) => `  ${o.guest}: ${(o as { error: Error }).error.message}\n${tail(state.guests.find((g) => g.name === o.guest)!.log, logStart.get(o.guest))}`)
       .join('\n');
-    throw new Error(`the lab's agents did not all come up (the others are left running; roc lab down stops them):\n${details}`);
+    throw new LabStartError(`the lab's agents did not all come up (the others are left running; roc lab down stops them):\n${details}`, ready.failed);
   }
-  log(`lab up: ${specs.length} guest(s) from ${file}`);
+  log(`${specs.length === 1 ? 'its guest is' : `all ${specs.length} guests are`} up (${file})`);
   return state;
 }
 
-/** Each guest's agent: running, and answering. */
+/** Some agents of the lab did not come up; `guests` names them. */
+export class LabStartError extends Error {
+  override name = 'LabStartError';
+  constructor(message: string, readonly guests: readonly string[]) {
+    super(message);
+  }
+}
+
+/**
+ * Waits until the agent on the guest's endpoint is the one this lab
+ * started (its ping names that pid). Fails at once when that agent exits
+ * (a module that does not load, a port in use), naming whatever else
+ * answers on the address.
+ */
+async function awaitOwnAgent(g: Guest, own: LabGuestState, child: ChildProcess | undefined, timeoutMs: number): Promise<void> {
+  let exit: string | undefined;
+  child?.once('exit', (code, signal) => {
+    exit = signal ? `signal ${signal}` : `exit code ${code}`;
+  });
+  let answeredBy: number | undefined;
+  let last: unknown;
+  await retryUntil(timeoutMs, 50, async () => {
+    try {
+      answeredBy = (await g.ping({ timeout: 1_000 })).pid;
+      if (answeredBy === own.pid) return true;
+    } catch (err) {
+      last = err;
+    }
+    if (exit !== undefined || (!child && !isLabAgent(own.pid, own))) {
+      const holder = answeredBy !== undefined ? `; another agent (pid ${answeredBy}) answers on ${own.host}:${own.port}: stop it (kill ${answeredBy}, or roc lab down with its topology) and run roc lab up again` : '';
+      throw new Error(`its agent (pid ${own.pid}) ${exit ? `exited at once (${exit})` : 'is not running'}${holder}`);
+    }
+    return false;
+  }, () => answeredBy !== undefined
+    ? new Error(`another agent (pid ${answeredBy}) answers on ${own.host}:${own.port}, and this lab's agent (pid ${own.pid}) did not answer within ${timeoutMs} ms`)
+    : new Error(`its agent (pid ${own.pid}) did not answer within ${timeoutMs} ms: ${last instanceof Error ? last.message : String(last)}`));
+}
+
+/** Each guest's agent: running, answering, and whether what answers is this lab's agent. */
 export async function labStatus(options: { topology?: string } = {}): Promise<LabGuestStatus[]> {
   const topology = loadTopology(options.topology, { checkTokenFiles: false });
   const state = readLabState(topology.file);
@@ -190,13 +263,18 @@ export async function labStatus(options: { topology?: string } = {}): Promise<La
   topology.close();
   return result.outcomes.map((o) => {
     const g = state?.guests.find((x) => x.name === o.guest);
+    const running = g ? isLabAgent(g.pid, g) : false;
+    const answeredBy = o.ok ? o.value.pid : null;
+    const ours = o.ok && g !== undefined && answeredBy === g.pid && running;
     return {
       name: o.guest,
       endpoint: o.endpoint,
       pid: g?.pid ?? null,
-      running: g ? isRunning(g.pid) : false,
+      running,
       reachable: o.ok,
-      error: o.ok ? null : o.error.message,
+      answeredBy,
+      state: ours ? 'up' : o.ok ? 'foreign' : running ? 'not answering' : 'down',
+      error: o.ok ? (ours ? null : `another agent (pid ${answeredBy}) answers on ${o.endpoint}; this lab's ${g ? `(pid ${g.pid}) is not running` : 'was never started'}`) : o.error.message,
       log: g?.log ?? null,
     };
   });
@@ -212,9 +290,14 @@ export async function labDown(options: { topology?: string; log?: (line: string)
   if (state) {
     await Promise.all(
       state.guests.map(async (g) => {
-        const was = isRunning(g.pid);
-        await stopPid(g.pid);
-        if (was) done.push(`stopped ${g.name} (pid ${g.pid})`);
+        if (isLabAgent(g.pid, g)) {
+          await stopPid(g.pid);
+          done.push(`stopped ${g.name} (pid ${g.pid})`);
+        } else if (isRunning(g.pid)) {
+          done.push(`${g.name}: pid ${g.pid} is no longer its agent (another program has that pid now); left alone`);
+        } else {
+          done.push(`${g.name}: its agent (pid ${g.pid}) was not running`);
+        }
       }),
     );
   }

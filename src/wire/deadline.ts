@@ -17,3 +17,25 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () =
     );
   });
 }
+
+/**
+ * Calls `attempt` until it returns true, waiting `intervalMs` between
+ * attempts; rejects with `onTimeout()` once `timeoutMs` has passed, or with
+ * whatever `attempt` throws (a failure that waiting will not mend). The one
+ * retry loop of the code base: waits for agents, conditions and ports all
+ * use it. `attempt` gets the milliseconds left, to bound its own wait.
+ */
+export async function retryUntil(
+  timeoutMs: number,
+  intervalMs: number,
+  attempt: (remainingMs: number) => boolean | Promise<boolean>,
+  onTimeout: () => Error,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await attempt(Math.max(1, deadline - Date.now()))) return;
+    const left = deadline - Date.now();
+    if (left <= 0) throw onTimeout();
+    await new Promise((r) => setTimeout(r, Math.min(intervalMs, left)));
+  }
+}
