@@ -43,6 +43,8 @@ export interface AgentOptions {
   idleTimeoutMs?: number;
   /** Time allowed to receive a whole request, ms (default 5 min). */
   requestTimeoutMs?: number;
+  /** A client's objects are freed after this long without a call from it (ms; default 60 s; 0: never). */
+  leaseTtlMs?: number;
   /** Lines about what the agent does; nothing is printed when absent. */
   log?: (line: string) => void;
 }
@@ -90,7 +92,7 @@ export class Agent {
 
   static async start(options: AgentOptions): Promise<Agent> {
     const served = await loadModules(options.modules);
-    const handles = new HandleTable({ maxHandles: options.maxHandles });
+    const handles = new HandleTable({ maxHandles: options.maxHandles, leaseTtlMs: options.leaseTtlMs });
     const host = options.host ?? DEFAULT_HOST;
     let agent: Agent | undefined;
     const dispatcher = new Dispatcher({
@@ -140,7 +142,25 @@ export class Agent {
       server.listen(options.port ?? DEFAULT_PORT, host, () => resolve((server.address() as AddressInfo).port));
     });
     agent = new Agent(server, served, handles, host, port, options.tls ? 'https' : 'http');
+    agent.sweepLeases(options.log);
     return agent;
+  }
+
+  private leaseTimer: NodeJS.Timeout | undefined;
+
+  /** Frees the objects of clients whose lease lapsed, a few times per TTL, and says whose they were. */
+  private sweepLeases(log: ((line: string) => void) | undefined): void {
+    const ttl = this.handles.leases.ttlMs;
+    if (ttl <= 0) return;
+    this.leaseTimer = setInterval(() => {
+      for (const lapsed of this.handles.releaseLapsed()) {
+        if (lapsed.handles.length === 0) continue;
+        const shown = lapsed.handles.slice(0, 5).join(', ') + (lapsed.handles.length > 5 ? `, ... (${lapsed.handles.length - 5} more)` : '');
+        log?.(`lease ${lapsed.id} of ${lapsed.from} lapsed (no call for ${ttl} ms): freed its ${lapsed.handles.length} object(s): ${shown}`);
+      }
+    }, Math.min(5_000, Math.max(50, Math.floor(ttl / 4))));
+    // The sweep is housekeeping: it never keeps a stopped agent's process alive.
+    this.leaseTimer.unref();
   }
 
   /**
@@ -159,6 +179,7 @@ export class Agent {
       });
       this.server.closeIdleConnections();
     }).then(() => {
+      clearInterval(this.leaseTimer);
       this.handles.clear();
       this.resolveClosed();
     });

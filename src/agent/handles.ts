@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { FaultCode, HANDLE_PATTERN, type XmlRpcFault } from '../wire/index.js';
 import { fault } from './faults.js';
+import { LeaseTable, type LapsedLease } from './leases.js';
 
 export const DEFAULT_MAX_HANDLES = 100_000;
 
@@ -17,19 +18,23 @@ export interface HandleEntry {
 export class HandleTable {
   readonly bootId: string;
   readonly maxHandles: number;
+  /** Which client's lease owns which handle. */
+  readonly leases: LeaseTable;
   private seq = 0;
   private readonly entries = new Map<string, HandleEntry>();
 
-  constructor(options: { maxHandles?: number; bootId?: string } = {}) {
+  constructor(options: { maxHandles?: number; bootId?: string; leaseTtlMs?: number } = {}) {
     this.bootId = options.bootId ?? randomBytes(4).toString('hex');
     this.maxHandles = options.maxHandles ?? DEFAULT_MAX_HANDLES;
+    this.leases = new LeaseTable(options.leaseTtlMs);
   }
 
   get size(): number {
     return this.entries.size;
   }
 
-  add(object: object, className: string): string {
+  /** A new handle for object; with a lease, that client owns it (and it goes when the lease lapses). */
+  add(object: object, className: string, lease?: string): string {
     if (this.entries.size >= this.maxHandles) {
       throw fault(
         FaultCode.HANDLE_LIMIT,
@@ -39,6 +44,7 @@ export class HandleTable {
     }
     const handle = `${className}_${this.bootId}_${this.seq++}`;
     this.entries.set(handle, { object, className });
+    if (lease !== undefined) this.leases.own(lease, handle);
     return handle;
   }
 
@@ -71,7 +77,15 @@ export class HandleTable {
   }
 
   release(handle: string): boolean {
+    this.leases.disown(handle);
     return this.entries.delete(handle);
+  }
+
+  /** Frees the objects of every lease that lapsed, and says whose they were. */
+  releaseLapsed(now = Date.now()): LapsedLease[] {
+    const lapsed = this.leases.takeLapsed(now);
+    for (const lease of lapsed) for (const h of lease.handles) this.entries.delete(h);
+    return lapsed;
   }
 
   names(): string[] {
@@ -80,5 +94,6 @@ export class HandleTable {
 
   clear(): void {
     this.entries.clear();
+    this.leases.clear();
   }
 }

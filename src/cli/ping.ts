@@ -1,9 +1,21 @@
 import { loadTopology } from '../topology/index.js';
+import { HttpStatusError } from '../wire/index.js';
 import { fail } from './exit.js';
 import { table } from './table.js';
 
-/** `roc ping`: every guest with reachability, agent version, round trip and modules. */
-export async function runPing(flags: { topology?: string; timeout?: string }): Promise<void> {
+export interface PingRow {
+  guest: string;
+  endpoint: string;
+  /** up; refused: it answered but refused our token (HTTP 401); down: no answer. */
+  state: 'up' | 'refused' | 'down';
+  version: string | null;
+  rttMs: number | null;
+  modules: string[];
+  error: string | null;
+}
+
+/** `roc ping`: every guest with reachability, agent version, round trip and modules; `--json` for scripts. */
+export async function runPing(flags: { topology?: string; timeout?: string; json?: boolean }): Promise<void> {
   let topology;
   try {
     topology = loadTopology(flags.topology);
@@ -17,12 +29,26 @@ export async function runPing(flags: { topology?: string; timeout?: string }): P
     return { info, ms: Number(process.hrtime.bigint() - started) / 1e6 };
   });
   topology.close();
-  const rows = result.outcomes.map((o) => {
-    if (!o.ok) return [o.guest, o.endpoint, 'DOWN', '-', '-', o.error.message];
+  const rows: PingRow[] = result.outcomes.map((o) => {
+    if (!o.ok) {
+      const refused = o.error instanceof HttpStatusError && o.error.status === 401;
+      return { guest: o.guest, endpoint: o.endpoint, state: refused ? 'refused' : 'down', version: null, rttMs: null, modules: [], error: o.error.message };
+    }
     const { info, ms } = o.value;
-    const modules = info.modules.map((m) => m.split('/').pop()).join(' ') || '(library only)';
-    return [o.guest, o.endpoint, 'up', info.version, `${ms.toFixed(1)} ms`, modules];
+    return { guest: o.guest, endpoint: o.endpoint, state: 'up', version: info.version, rttMs: Math.round(ms * 10) / 10, modules: info.modules, error: null };
   });
-  process.stdout.write(`${table(['GUEST', 'ENDPOINT', 'STATE', 'VERSION', 'RTT', 'MODULES / ERROR'], rows)}\n`);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  } else {
+    const cells = rows.map((r) => [
+      r.guest,
+      r.endpoint,
+      r.state === 'up' ? 'up' : r.state.toUpperCase(),
+      r.version ?? '-',
+      r.rttMs === null ? '-' : `${r.rttMs.toFixed(1)} ms`,
+      r.error ?? (r.modules.map((m) => m.split('/').pop()).join(' ') || '(library only)'),
+    ]);
+    process.stdout.write(`${table(['GUEST', 'ENDPOINT', 'STATE', 'VERSION', 'RTT', 'MODULES / ERROR'], cells)}\n`);
+  }
   if (!result.ok) process.exitCode = 1;
 }

@@ -82,6 +82,7 @@ program
   .description('every guest of the topology: reachable, agent version, round trip, modules')
   .option('-t, --topology <file>', 'topology file (default: ROC_TOPOLOGY or roc.yml)')
   .option('--timeout <ms>', 'how long to wait for each guest', '3000')
+  .option('--json', 'print the rows as JSON, for scripts')
   .action(runPing);
 
 await program.parseAsync(process.argv);

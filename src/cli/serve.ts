@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { Agent, DEFAULT_HOST, DEFAULT_MAX_CONCURRENT, DEFAULT_PORT, isLoopback, type AgentOptions } from '../agent/index.js';
-import { readTokenFile } from '../wire/index.js';
-import { serverProxy } from '../client/index.js';
+import { Agent, DEFAULT_HOST, DEFAULT_LEASE_TTL_MS, DEFAULT_MAX_CONCURRENT, DEFAULT_PORT, isLoopback, type AgentOptions } from '../agent/index.js';
+import { ConnectionError, encodeCall, HttpTransport, readTokenFile, retryUntil } from '../wire/index.js';
 import { collect, fail, parsePort, parsePositiveInt } from './exit.js';
 
 interface ServeFlags {
@@ -21,6 +20,7 @@ interface ServeFlags {
   headerTimeout: number;
   idleTimeout: number;
   stopGrace: number;
+  leaseTtl: number;
   tokenFile?: string;
   insecure?: boolean;
   tlsCert?: string;
@@ -56,6 +56,7 @@ export function addServeOptions(cmd: Command): Command {
     .option('--header-timeout <ms>', 'time allowed to receive request headers', wrap(parsePositiveInt('timeout')), 30_000)
     .option('--idle-timeout <ms>', 'idle kept-alive connections are closed after this', wrap(parsePositiveInt('timeout')), 60_000)
     .option('--stop-grace <ms>', 'on SIGTERM/SIGINT, time calls under way get to finish', wrap(parsePositiveInt('timeout')), 10_000)
+    .option('--lease-ttl <ms>', 'a client\'s objects are freed after this long without a call from it (0: never)', wrap(parsePositiveInt('timeout')), DEFAULT_LEASE_TTL_MS)
     .option('--token-file <file>', 'callers must present the token in this file (default: the ROC_TOKEN variable)')
     .option('--insecure', 'allow listening off loopback without a token')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
@@ -63,29 +64,28 @@ export function addServeOptions(cmd: Command): Command {
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (PEM)');
 }
 
+/**
+ * --egoist: asks an agent already on the port to shut down, then waits until
+ * nothing answers there. Plain XML-RPC over the wire layer: the agent's
+ * bundle carries no host client.
+ */
 async function shutDownCompetitor(host: string, port: number, log: (line: string) => void, token: string | undefined): Promise<void> {
   const probeHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  const proxy = serverProxy(probeHost, port, { timeout: 2_000, token });
+  const call = async (method: string, timeout: number): Promise<void> => {
+    const transport = new HttpTransport({ host: probeHost, port, timeout, token });
+    try {
+      await transport.post(encodeCall(method, []), method);
+    } finally {
+      transport.close();
+    }
+  };
   try {
-    await proxy.shutdown();
+    await call('shutdown', 2_000);
     log(`asked the agent on ${probeHost}:${port} to shut down`);
   } catch {
-    proxy.close();
     return; // nobody there, or not an agent: listen() will say if the port is taken
   }
-  proxy.close();
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const probe = serverProxy(probeHost, port, { timeout: 500, token });
-    try {
-      await probe.call('classes');
-    } catch (err) {
-      if ((err as { reason?: string }).reason === 'refused') return;
-    } finally {
-      probe.close();
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await retryUntil(10_000, 50, () => call('classes', 500).then(() => false, (err: unknown) => err instanceof ConnectionError && err.reason === 'refused'), () => new Error(`the agent on ${probeHost}:${port} is still there 10 s after shutdown()`)).catch(() => undefined);
 }
 
 export async function runServe(flags: ServeFlags): Promise<void> {
@@ -129,6 +129,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     maxConcurrent: flags.maxConcurrent,
     headerTimeoutMs: flags.headerTimeout,
     idleTimeoutMs: flags.idleTimeout,
+    leaseTtlMs: flags.leaseTtl,
     token,
     insecure: flags.insecure,
     tls,

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { FaultCode } from '../wire/index.js';
 import { RemoteError, UnknownClassError } from './errors.js';
+import { answerProbe, isProbe, type LocalView } from './probes.js';
 import { makeRemoteObject } from './remote-object.js';
 import type { ServerProxy } from './server-proxy.js';
 import type { RemoteModule, UntypedRemoteModule } from './types.js';
@@ -49,19 +50,17 @@ export function remoteModule<M = unknown>(server: ServerProxy): unknown extends 
     return makeRemoteObject(server, handle, name);
   };
 
+  const describe = (): string => `RemoteModule<${server.guest ? `${server.guest} ` : ''}${server.endpoint}>`;
+  const view: LocalView = { describe, json: () => ({ remoteModule: server.endpoint, guest: server.guest ?? null }), tag: 'RemoteModule' };
   const target = Object.create(null) as Record<symbol, unknown>;
-  target[inspect.custom] = () => `RemoteModule<${server.guest ? `${server.guest} ` : ''}${server.endpoint}>`;
+  target[inspect.custom] = describe;
   const mod = new Proxy(target, {
     get(_target, key) {
-      if (typeof key === 'symbol') {
-        if (key === inspect.custom) return target[inspect.custom];
-        return undefined;
-      }
-      if (key === 'then') return undefined;
-      let f = factories.get(key);
+      if (isProbe(key)) return answerProbe(key, view);
+      let f = factories.get(key as string);
       if (!f) {
-        f = factory(key);
-        factories.set(key, f);
+        f = factory(key as string);
+        factories.set(key as string, f);
       }
       return f;
     },

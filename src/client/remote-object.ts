@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { makeRef, type XmlRpcStruct } from '../wire/index.js';
 import { ReleasedProxyError, StaleHandleError, UnknownHandleError } from './errors.js';
+import { answerProbe, isProbe, type LocalView } from './probes.js';
 import type { ServerProxy } from './server-proxy.js';
 
 /** What a remote object proxy knows of itself; read it with `remoteInfo(obj)`. */
@@ -23,6 +24,7 @@ const states = new WeakMap<object, State>();
 // A proxy the program dropped without releasing: tell the agent, so its
 // object table does not grow for the life of the test run.
 const collected = new FinalizationRegistry<{ server: ServerProxy; handle: string }>(({ server, handle }) => {
+  server.lease?.drop();
   server.releaseHandle(handle).catch(() => {
     // The agent may be gone or restarted; either way the object is gone.
   });
@@ -52,20 +54,21 @@ export function makeRemoteObject(server: ServerProxy, handle: string, className:
   // util.inspect looks through a Proxy at its target, so the target carries the custom view.
   const target = Object.create(null) as Record<symbol, unknown>;
   target[inspect.custom] = describe;
+  const view: LocalView = {
+    describe,
+    json: () => ({ remoteObject: className, handle, guest: server.guest ?? null, endpoint: server.endpoint, released: state.released }),
+    tag: 'RemoteObject',
+  };
   const proxy = new Proxy(target, {
     get(_target, key) {
-      if (typeof key === 'symbol') {
-        if (key === Symbol.asyncDispose) return () => releaseState(state).then(() => undefined);
-        if (key === inspect.custom || key === Symbol.toPrimitive) return describe;
-        if (key === Symbol.toStringTag) return 'RemoteObject';
-        return undefined;
-      }
-      // Not thenable itself, so `await create()` yields the proxy rather than reading `then` remotely.
-      if (key === 'then') return undefined;
-      let member = members.get(key);
+      if (key === Symbol.asyncDispose) return () => releaseState(state).then(() => undefined);
+      // Probes (then, toJSON, asymmetricMatch, symbols, ...) are answered here: `await create()` yields
+      // the proxy itself, and nothing a library looks for becomes a call to the agent.
+      if (isProbe(key)) return answerProbe(key, view);
+      let member = members.get(key as string);
       if (!member) {
-        member = makeMember(state, key);
-        members.set(key, member);
+        member = makeMember(state, key as string);
+        members.set(key as string, member);
       }
       return member;
     },
@@ -73,11 +76,12 @@ export function makeRemoteObject(server: ServerProxy, handle: string, className:
       throw new TypeError(`cannot assign ${String(key)} on ${describe()} synchronously; use await setAttribute(obj, ${JSON.stringify(String(key))}, value)`);
     },
     has(_target, key) {
-      return typeof key === 'string' && key !== 'then';
+      return !isProbe(key);
     },
   });
   states.set(proxy, state);
   collected.register(proxy, { server, handle }, state);
+  server.lease?.hold();
   return proxy;
 }
 
@@ -91,6 +95,7 @@ async function releaseState(state: State): Promise<boolean> {
   if (state.released) return false;
   state.released = true;
   collected.unregister(state);
+  state.server.lease?.drop();
   try {
     return await state.server.releaseHandle(state.handle);
   } catch (err) {
@@ -119,6 +124,20 @@ export function isRemote(obj: unknown): boolean {
 export function remoteInfo(obj: unknown): RemoteInfo {
   const s = stateOf(obj, 'remoteInfo()');
   return { handle: s.handle, className: s.className, server: s.server, released: s.released };
+}
+
+/**
+ * Calls a remote method by name, for the names a remote object answers
+ * locally (toString, toJSON, valueOf, then, ...): `invoke(obj, 'toString')`.
+ */
+export function invoke<T = unknown>(obj: unknown, name: string, ...args: unknown[]): Promise<T> {
+  try {
+    const s = stateOf(obj, 'invoke()');
+    if (s.released) return Promise.reject(releasedError(s, name));
+    return s.server.callWith(`${s.handle}.${name}`, args);
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /** Reads an attribute, like `await obj.name`, for names the proxy cannot carry (such as `then`). */

@@ -1,35 +1,48 @@
+import { inspect } from 'node:util';
 import {
+  HttpTransport,
   decodeResponse,
   DecodeError,
   describeSite,
   encodeCall,
-  HttpTransport,
   isRef,
   ProtocolError,
   REF_CLASS,
   REF_HANDLE,
   XmlRpcFault,
   readTokenFile,
+  retryUntil,
+  RocError,
   type CallSite,
   type DecodeOptions,
   type EncodeOptions,
+  type Transport,
   type TransportOptions,
   type XmlRpcStruct,
 } from '../wire/index.js';
 import { remoteErrorFor } from './errors.js';
+import { LEASE_HEADER, LeaseKeeper } from './lease.js';
 import { makeRemoteObject, refOf } from './remote-object.js';
 
 export interface ServerProxyOptions extends TransportOptions {
   /** Read the token from this file (one line). Without token or tokenFile, ROC_TOKEN is used when set. */
   tokenFile?: string;
+  /**
+   * Hold a lease on the agent (default true): objects this proxy made are freed
+   * by the agent once this program has made no call for the agent's lease TTL
+   * (it exited, died, or lost the network). With false they live until released.
+   */
+  lease?: boolean;
+  /** Talk through this transport instead of HTTP (tests use one in memory). */
+  transport?: Transport;
 }
 
-/** Fills in the token from tokenFile or ROC_TOKEN. */
+/** Fills in the token from tokenFile or ROC_TOKEN, and says where it came from. */
 function withToken(options: ServerProxyOptions): ServerProxyOptions {
-  if (options.token) return options;
-  if (options.tokenFile) return { ...options, token: readTokenFile(options.tokenFile) };
+  if (options.token) return { tokenSource: 'the token option', ...options };
+  if (options.tokenFile) return { tokenSource: `tokenFile ${options.tokenFile}`, ...options, token: readTokenFile(options.tokenFile) };
   const env = process.env.ROC_TOKEN?.trim();
-  return env ? { ...options, token: env } : options;
+  return env ? { ...options, token: env, tokenSource: 'ROC_TOKEN' } : options;
 }
 
 /** `http://user:TOKEN@host:port/path`, as Python's ServerProxy takes it. */
@@ -47,7 +60,7 @@ function fromUrl(url: string, options: Omit<ServerProxyOptions, 'host' | 'port'>
     host: u.hostname.replace(/^\[|\]$/g, ''),
     port,
     path: u.pathname || '/',
-    ...(u.password ? { token: decodeURIComponent(u.password) } : {}),
+    ...(u.password ? { token: decodeURIComponent(u.password), tokenSource: 'the URL' } : {}),
     ...(u.protocol === 'https:' ? { tls: options.tls ?? {} } : {}),
   };
 }
@@ -76,14 +89,19 @@ export interface WaitOptions {
  * the named methods are the ROC protocol's.
  */
 export class ServerProxy {
-  readonly transport: HttpTransport;
+  readonly transport: Transport;
+  /** This client's lease on the agent; undefined with { lease: false }. */
+  readonly lease: LeaseKeeper | undefined;
   private readonly encodeOptions: EncodeOptions;
   private readonly decodeOptions: DecodeOptions;
 
   constructor(options: ServerProxyOptions) {
     if (!options || typeof options.host !== 'string' || !options.host) throw new TypeError('serverProxy needs a host, e.g. serverProxy({ host: "127.0.0.1", port: 7007 })');
-    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new TypeError(`serverProxy needs a port from 1 to 65535, got ${String(options.port)}`);
-    this.transport = new HttpTransport(withToken(options));
+    // A port read from a command line or the environment arrives as text.
+    const port = typeof options.port === 'string' && /^\d+$/.test(options.port) ? Number(options.port) : options.port;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError(`serverProxy needs a port from 1 to 65535, got ${inspect(options.port)}`);
+    this.lease = options.lease === false ? undefined : new LeaseKeeper(() => this.callWith('lease', []));
+    this.transport = options.transport ?? new HttpTransport(withToken({ ...options, port, headers: { ...options.headers, ...(this.lease ? { [LEASE_HEADER]: this.lease.id } : {}) } }));
     this.encodeOptions = { replace: (obj) => refOf(obj, this) };
     this.decodeOptions = {
       reviveStruct: (s: XmlRpcStruct) => (isRef(s) ? makeRemoteObject(this, s[REF_HANDLE], s[REF_CLASS]) : s),
@@ -107,9 +125,11 @@ export class ServerProxy {
   async callWith<T = unknown>(method: string, params: readonly unknown[], options: CallOptions = {}): Promise<T> {
     const site = this.site(method);
     const body = encodeCall(method, params, this.encodeOptions);
-    const text = await this.transport.post(body, method, options.timeout);
+    this.lease?.sending();
+    const answer = await this.transport.post(body, method, options.timeout);
+    this.lease?.answered(answer.headers);
     try {
-      return decodeResponse(text, this.decodeOptions) as T;
+      return decodeResponse(answer.text, this.decodeOptions) as T;
     } catch (err) {
       if (err instanceof XmlRpcFault) throw remoteErrorFor(site, err);
       if (err instanceof DecodeError) throw new ProtocolError(site, err.message, err);
@@ -175,35 +195,51 @@ export class ServerProxy {
    */
   async waitUntilReady(options: WaitOptions = {}): Promise<AgentInfo | undefined> {
     const timeout = options.timeout ?? 30_000;
-    const interval = options.interval ?? 100;
-    const deadline = Date.now() + timeout;
+    let info: AgentInfo | undefined;
     let last: unknown;
-    for (;;) {
-      const left = deadline - Date.now();
-      if (left <= 0) break;
+    await retryUntil(timeout, options.interval ?? 100, async (left) => {
+      const callTimeout = Math.min(left, 5_000);
       try {
         try {
-          return await this.ping({ timeout: Math.max(1, Math.min(left, 5_000)) });
+          info = await this.ping({ timeout: callTimeout });
         } catch (err) {
           // A Python agent has no ping(); any answer at all means it is up.
-          if ((err as { faultCode?: number }).faultCode !== undefined) {
-            await this.callWith('classes', [], { timeout: Math.max(1, Math.min(left, 5_000)) });
-            return undefined;
-          }
-          throw err;
+          if ((err as { faultCode?: number }).faultCode === undefined) throw err;
+          await this.callWith('classes', [], { timeout: callTimeout });
         }
+        return true;
       } catch (err) {
         last = err;
+        return false;
       }
-      await new Promise((r) => setTimeout(r, Math.min(interval, Math.max(0, deadline - Date.now()))));
-    }
-    const cause = last instanceof Error ? last.message : String(last);
-    throw new Error(`the agent at ${describeSite(this.site('waitUntilReady'))} did not answer within ${timeout} ms; last error: ${cause}`, { cause: last });
+    }, () => new AgentNotReadyError(this.site('waitUntilReady'), timeout, last));
+    return info;
   }
 
-  /** Closes every connection to the agent; calls still under way fail. */
+  /** Closes every connection to the agent; calls still under way fail. Renewals stop: its objects go when the lease lapses. */
   close(): void {
+    this.lease?.stop();
     this.transport.close();
+  }
+
+  /** Printing or serializing a proxy never shows its token. */
+  toJSON(): { endpoint: string; guest: string | null; token: string | null } {
+    const { tokenSource } = this.transport;
+    return { endpoint: this.endpoint, guest: this.guest ?? null, token: tokenSource ? `(from ${tokenSource}; not shown)` : null };
+  }
+
+  [inspect.custom](): string {
+    return `ServerProxy<${this.guest ? `${this.guest} ` : ''}${this.endpoint}${this.transport.tokenSource ? `, token from ${this.transport.tokenSource}` : ''}>`;
+  }
+}
+
+/** waitUntilReady() gave up: the agent did not answer in time; `cause` is the last failure. */
+export class AgentNotReadyError extends RocError {
+  override name = 'AgentNotReadyError';
+  readonly timeoutMs: number;
+  constructor(site: CallSite, timeoutMs: number, last: unknown) {
+    super(`the agent at ${describeSite(site)} did not answer within ${timeoutMs} ms; last error: ${last instanceof Error ? last.message : String(last)}`, site, { cause: last });
+    this.timeoutMs = timeoutMs;
   }
 }
 
@@ -232,14 +268,15 @@ export interface AgentDescription {
  */
 export function serverProxy(options: ServerProxyOptions): ServerProxy;
 export function serverProxy(url: string, options?: Omit<ServerProxyOptions, 'host' | 'port'>): ServerProxy;
-export function serverProxy(host: string, port: number, options?: Omit<ServerProxyOptions, 'host' | 'port'>): ServerProxy;
+export function serverProxy(host: string, port: number | string, options?: Omit<ServerProxyOptions, 'host' | 'port'>): ServerProxy;
 export function serverProxy(
   first: string | ServerProxyOptions,
-  second?: number | Omit<ServerProxyOptions, 'host' | 'port'>,
+  second?: number | string | Omit<ServerProxyOptions, 'host' | 'port'>,
   third?: Omit<ServerProxyOptions, 'host' | 'port'>,
 ): ServerProxy {
   if (typeof first !== 'string') return new ServerProxy(first);
-  if (typeof second === 'number') return new ServerProxy({ ...third, host: first, port: second });
+  if (typeof second === 'number' || (typeof second === 'string' && /^\d+$/.test(second))) return new ServerProxy({ ...third, host: first, port: Number(second) });
+  if (typeof second === 'string') throw new TypeError(`serverProxy(${JSON.stringify(first)}, ${JSON.stringify(second)}): the port must be a number from 1 to 65535`);
   if (first.includes('://')) return new ServerProxy(fromUrl(first, second));
   throw new TypeError(`serverProxy(${JSON.stringify(first)}) needs a port: serverProxy(host, port)`);
 }

@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { isProbe } from '../client/probes.js';
 import type { Guest } from './guest.js';
 
 export type GuestOutcome<T> =
@@ -86,8 +87,8 @@ function fanOut(group: GuestGroup, root: 'lib' | 'module', path: string[] = []):
     });
   return new Proxy(call, {
     get(_t, key) {
-      if (typeof key !== 'string' || key === 'then') return undefined;
-      return fanOut(group, root, [...path, key]);
+      if (isProbe(key)) return undefined;
+      return fanOut(group, root, [...path, key as string]);
     },
   });
 }

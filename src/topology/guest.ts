@@ -1,30 +1,35 @@
 import { inspect } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { answerProbe, isProbe, type LocalView } from '../client/probes.js';
 import { remoteModule, ServerProxy, type AgentInfo, type RemoteModule, type UntypedRemoteModule, type WaitOptions } from '../client/index.js';
 import type { GuestLibrary } from '../guestlib/types.js';
 import type { GuestSpec } from './load.js';
 
 /** `lib.files.read(path)` calls `roc.files.read` on the guest. */
 function libraryView(proxy: ServerProxy): GuestLibrary {
+  const where = `${proxy.guest ? `${proxy.guest} ` : ''}${proxy.endpoint}`;
+  const viewOf = (name: string): LocalView => ({ describe: () => `${name}<${where}>`, json: () => ({ [name]: where }), tag: name });
   const areas = new Map<string, unknown>();
+  const libView = viewOf('GuestLibrary');
   return new Proxy({} as GuestLibrary, {
     get(_t, area) {
-      if (typeof area !== 'string' || area === 'then') return undefined;
-      let view = areas.get(area);
+      if (isProbe(area)) return answerProbe(area, libView);
+      let view = areas.get(area as string);
       if (!view) {
         const fns = new Map<string, unknown>();
+        const areaView = viewOf(`GuestLibrary.${String(area)}`);
         view = new Proxy({}, {
           get(_u, fn) {
-            if (typeof fn !== 'string' || fn === 'then') return undefined;
-            let f = fns.get(fn);
+            if (isProbe(fn)) return answerProbe(fn, areaView);
+            let f = fns.get(fn as string);
             if (!f) {
-              f = (...args: unknown[]) => proxy.callWith(`roc.${area}.${fn}`, args);
-              fns.set(fn, f);
+              f = (...args: unknown[]) => proxy.callWith(`roc.${String(area)}.${String(fn)}`, args);
+              fns.set(fn as string, f);
             }
             return f;
           },
         });
-        areas.set(area, view);
+        areas.set(area as string, view);
       }
       return view;
     },
@@ -43,9 +48,13 @@ export class Guest<M = unknown> {
   private moduleValue: unknown;
   private libValue: GuestLibrary | undefined;
 
-  constructor(spec: GuestSpec) {
+  /** The topology file the guest comes from, for messages. */
+  readonly topologyFile: string | undefined;
+
+  constructor(spec: GuestSpec, topologyFile?: string) {
     this.name = spec.name;
     this.spec = spec;
+    this.topologyFile = topologyFile;
   }
 
   /** `host:port`. */
@@ -63,6 +72,7 @@ export class Guest<M = unknown> {
         guest: spec.name,
         timeout: spec.timeoutMs,
         tokenFile: spec.tokenFile,
+        ...(spec.tokenFile ? { tokenSource: `token_file ${spec.tokenFile}${this.topologyFile ? ` (topology ${this.topologyFile})` : ''}` } : {}),
         ...(spec.tls ? { tls: { ca: read(spec.tls.ca), cert: read(spec.tls.cert), key: read(spec.tls.key) } } : {}),
       });
     }

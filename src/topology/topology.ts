@@ -30,7 +30,7 @@ export class Topology {
     if (!spec) throw new Error(`no guest ${JSON.stringify(name)} in ${this.file}; its guests are ${this.names.join(', ')}`);
     let g = this.cache.get(name);
     if (!g) {
-      g = new Guest(spec);
+      g = new Guest(spec, this.file);
       this.cache.set(name, g);
     }
     return g as Guest<M>;

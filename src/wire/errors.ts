@@ -85,16 +85,22 @@ export class HttpStatusError extends RocError {
   override name = 'HttpStatusError';
   readonly status: number;
   readonly body: string;
+  /** Where the token sent came from (undefined: none was sent). */
+  readonly tokenSource: string | undefined;
 
-  constructor(site: CallSite, status: number, body: string) {
+  constructor(site: CallSite, status: number, body: string, tokenSource?: string) {
     const hint =
-      status === 401 ? 'the agent wants a token: pass { token } to serverProxy, or set ROC_TOKEN'
+      status === 401
+        ? tokenSource
+          ? `the agent refused the token from ${tokenSource}: it is not the agent's token (roc-agent --token-file; /etc/roc/token on a provisioned guest); give both sides the same token file, and provision the guest again after changing it`
+          : 'no token was sent: set token_file in the topology, or ROC_TOKEN, or serverProxy\'s token or tokenFile option'
       : status === 413 ? 'the request is larger than the agent accepts (roc-agent --max-body)'
       : status === 404 ? 'that path serves no XML-RPC: is this a ROC agent?'
       : 'is this a ROC or XML-RPC server?';
     super(`${site.method} on ${describeSite(site)} was refused with HTTP ${status}: ${body.trim().slice(0, 200) || '(no body)'}; ${hint}`, site);
     this.status = status;
     this.body = body;
+    this.tokenSource = tokenSource;
   }
 }
 

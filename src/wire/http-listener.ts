@@ -23,6 +23,8 @@ export interface CallOutcome {
   encodeOptions?: EncodeOptions;
   /** Close the connection after this answer (shutdown() answers this way). */
   closeConnection?: boolean;
+  /** Extra HTTP headers for the answer. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface XmlRpcListenerOptions {
@@ -140,6 +142,7 @@ export function createXmlRpcListener(options: XmlRpcListenerOptions): (req: Inco
   async function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
     let xml: string;
     let closeConnection = false;
+    let extraHeaders: Readonly<Record<string, string>> | undefined;
     try {
       let body = raw;
       const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
@@ -162,6 +165,7 @@ export function createXmlRpcListener(options: XmlRpcListenerOptions): (req: Inco
       if (doc.kind !== 'call') throw new XmlRpcFault(FaultCode.INVALID_REQUEST, 'invalid request: expected <methodCall>, got <methodResponse>');
       const outcome = await options.dispatch(doc.methodName, doc.params, { request: req, remoteAddress: req.socket.remoteAddress ?? '' });
       closeConnection = outcome.closeConnection === true;
+      extraHeaders = outcome.headers;
       try {
         xml = encodeResponse(outcome.value, outcome.encodeOptions);
       } catch (err) {
@@ -177,7 +181,7 @@ export function createXmlRpcListener(options: XmlRpcListenerOptions): (req: Inco
     // A string answer lets Node send headers and body in one write; gzip needs bytes.
     let payload: string | Buffer = xml;
     let length = Buffer.byteLength(xml, 'utf8');
-    const headers: Record<string, string | number> = { 'Content-Type': 'text/xml' };
+    const headers: Record<string, string | number> = { ...extraHeaders, 'Content-Type': 'text/xml' };
     if (options.gzipThreshold !== undefined && length >= options.gzipThreshold && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
       payload = await gzipAsync(Buffer.from(xml, 'utf8'));
       length = payload.length;

@@ -1,5 +1,5 @@
 import { gunzip } from 'node:zlib';
-import { promisify } from 'node:util';
+import { inspect, promisify } from 'node:util';
 import { CallTimeoutError, ConnectionError, HttpStatusError, ProtocolError, ProxyClosedError, type CallSite, type ConnectionFailure } from './errors.js';
 import { ClosedBeforeAnswer, Http1Pool, PoolClosed } from './http1-client.js';
 
@@ -23,12 +23,16 @@ export interface TransportOptions {
   path?: string;
   /** Deadline of one call in milliseconds, connecting included (default 30 s). */
   timeout?: number;
-  /** Sent as `Authorization: Bearer <token>`. */
+  /** Sent as `Authorization: Bearer <token>`. Never printed: see tokenSource. */
   token?: string;
+  /** Where the token came from (`token_file .roc/token`, `ROC_TOKEN`), for messages; the token itself is never shown. */
+  tokenSource?: string;
   /** HTTPS; certificates are verified unless rejectUnauthorized is false. */
   tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean; servername?: string };
   /** The guest's name, carried in errors. */
   guest?: string;
+  /** Headers sent with every request (ROC's client sends its lease here). */
+  headers?: Readonly<Record<string, string>>;
   maxResponseBytes?: number;
 }
 
@@ -51,21 +55,49 @@ function classify(err: NodeJS.ErrnoException): ConnectionFailure {
   return 'other';
 }
 
+/** An answer: its body as text and its headers (names in lower case). */
+export interface TransportAnswer {
+  readonly text: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * How a client reaches one endpoint: it posts XML-RPC bodies and gets
+ * answers. HttpTransport is the real one; tests may use one in memory.
+ */
+export interface Transport {
+  /** `host:port`, for messages. */
+  readonly endpoint: string;
+  readonly guest: string | undefined;
+  /** The default deadline of one call, ms. */
+  readonly timeout: number;
+  /** Where the token sent came from, or undefined when none is sent. */
+  readonly tokenSource: string | undefined;
+  site(method: string): CallSite;
+  /** Sends one body; `method` only names the call in errors. Rejects with the errors of errors.ts. */
+  post(body: string, method: string, timeout?: number): Promise<TransportAnswer>;
+  /** Closes every connection; calls still under way fail, later ones fail with ProxyClosedError. */
+  close(): void;
+}
+
 /**
  * POSTs XML-RPC bodies to one endpoint over kept-alive connections. Works
  * with HTTP/1.0 servers that close after each answer (Python's
  * SimpleXMLRPCServer), inflates gzip answers, and never retries: a call is
  * sent at most once.
  */
-export class HttpTransport {
+export class HttpTransport implements Transport {
   readonly host: string;
   readonly port: number;
   readonly endpoint: string;
   readonly guest: string | undefined;
   readonly timeout: number;
-  private readonly pool: Http1Pool;
-  private readonly requestHead: string;
-  private readonly maxResponseBytes: number;
+  /** Where the token came from, or undefined when none is sent. */
+  readonly tokenSource: string | undefined;
+  readonly #pool: Http1Pool;
+  // A true private field: util.inspect and JSON.stringify never show it, and it holds the token.
+  readonly #requestHead: string;
+  readonly #maxResponseBytes: number;
 
   constructor(options: TransportOptions) {
     this.host = options.host;
@@ -74,12 +106,14 @@ export class HttpTransport {
     this.guest = options.guest;
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
     const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    this.pool = new Http1Pool({ host: options.host, port: options.port, ...(options.tls ? { tls: options.tls } : {}) }, CLIENT_IDLE_MS, maxBytes);
+    this.tokenSource = options.token ? (options.tokenSource ?? 'the token option') : undefined;
+    this.#pool = new Http1Pool({ host: options.host, port: options.port, ...(options.tls ? { tls: options.tls } : {}) }, CLIENT_IDLE_MS, maxBytes);
     // Everything but the length is the same for every call: built once.
-    this.requestHead =
+    this.#requestHead =
       `POST ${options.path ?? '/'} HTTP/1.1\r\nHost: ${this.endpoint}\r\nContent-Type: text/xml\r\nAccept-Encoding: gzip\r\nUser-Agent: roc-toolkit\r\n` +
-      (options.token ? `Authorization: Bearer ${options.token}\r\n` : '');
-    this.maxResponseBytes = maxBytes;
+      (options.token ? `Authorization: Bearer ${options.token}\r\n` : '') +
+      Object.entries(options.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    this.#maxResponseBytes = maxBytes;
   }
 
   site(method: string): CallSite {
@@ -87,20 +121,20 @@ export class HttpTransport {
   }
 
   /** Sends one body and resolves with the answer's text. `method` only names the call in errors. */
-  post(body: string, method: string, timeout = this.timeout): Promise<string> {
+  post(body: string, method: string, timeout = this.timeout): Promise<TransportAnswer> {
     const site = this.site(method);
-    return new Promise<string>((resolve, reject) => {
+    return new Promise<TransportAnswer>((resolve, reject) => {
       let settled = false;
-      const finish = (err: Error | undefined, text?: string): void => {
+      const finish = (err: Error | undefined, answer?: TransportAnswer): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         if (err) reject(err);
-        else resolve(text!);
+        else resolve(answer!);
       };
       let call: ReturnType<Http1Pool['request']>;
       try {
-        call = this.pool.request(`${this.requestHead}Content-Length: ${Buffer.byteLength(body, 'utf8')}\r\n\r\n`, body);
+        call = this.#pool.request(`${this.#requestHead}Content-Length: ${Buffer.byteLength(body, 'utf8')}\r\n\r\n`, body);
       } catch (err) {
         reject(err instanceof PoolClosed ? new ProxyClosedError(site) : new ConnectionError(site, 'other', err));
         return;
@@ -112,14 +146,14 @@ export class HttpTransport {
       call.answer.then(
         (a) => {
           const gzipped = /gzip/i.test(a.headers['content-encoding'] ?? '');
-          const decode = gzipped ? gunzipAsync(a.body, { maxOutputLength: this.maxResponseBytes }) : Promise.resolve(a.body);
+          const decode = gzipped ? gunzipAsync(a.body, { maxOutputLength: this.#maxResponseBytes }) : Promise.resolve(a.body);
           decode.then(
             (buf) => {
               const text = buf.toString('utf8');
-              if (a.status !== 200) finish(new HttpStatusError(site, a.status, text));
-              else finish(undefined, text);
+              if (a.status !== 200) finish(new HttpStatusError(site, a.status, text, this.tokenSource));
+              else finish(undefined, { text, headers: a.headers });
             },
-            (err: Error) => finish(new HttpStatusError(site, a.status, `gzip answer could not be inflated: ${err.message}`)),
+            (err: Error) => finish(new HttpStatusError(site, a.status, `gzip answer could not be inflated: ${err.message}`, this.tokenSource)),
           );
         },
         (err: NodeJS.ErrnoException) => {
@@ -133,6 +167,15 @@ export class HttpTransport {
 
   /** Closes every connection; calls still under way fail. */
   close(): void {
-    this.pool.close();
+    this.#pool.close();
+  }
+
+  /** What printing or serializing a transport shows: never the token. */
+  toJSON(): { endpoint: string; guest: string | null; token: string | null } {
+    return { endpoint: this.endpoint, guest: this.guest ?? null, token: this.tokenSource ? `(from ${this.tokenSource}; not shown)` : null };
+  }
+
+  [inspect.custom](): string {
+    return `HttpTransport<${this.guest ? `${this.guest} ` : ''}${this.endpoint}${this.tokenSource ? `, token from ${this.tokenSource}` : ''}>`;
   }
 }

@@ -4,9 +4,9 @@ export { encodeCall, encodeFault, encodeResponse, encodeValue, type EncodeOption
 export { decodeCall, decodeDocument, decodeDocumentStrict, decodeResponse, type DecodeOptions, type DecodedCall, type DecodedDocument } from './decode.js';
 export { formatDateTime, parseDateTime } from './datetime.js';
 export { createXmlRpcListener, DEFAULT_MAX_BODY_BYTES, type CallContext, type CallOutcome, type XmlRpcListenerOptions } from './http-listener.js';
-export { HttpTransport, DEFAULT_TIMEOUT_MS, type TransportOptions } from './http-transport.js';
+export { HttpTransport, DEFAULT_TIMEOUT_MS, type Transport, type TransportAnswer, type TransportOptions } from './http-transport.js';
 export { CallTimeoutError, ConnectionError, describeSite, HttpStatusError, ProtocolError, ProxyClosedError, RocError, type CallSite, type ConnectionFailure } from './errors.js';
 export { HANDLE_PATTERN, isRef, makeRef, REF_CLASS, REF_HANDLE, type HandleRef } from './protocol.js';
 export { newToken, readTokenFile, TokenFileError, writeTokenFile } from './token.js';
 export { fastDecode } from './fast-decode.js';
-export { withDeadline } from './deadline.js';
+export { retryUntil, withDeadline } from './deadline.js';

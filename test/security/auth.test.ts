@@ -42,7 +42,7 @@ describe('token authentication', () => {
     const err = await rejection(proxy.classes());
     assert.ok(err instanceof HttpStatusError);
     assert.equal(err.status, 401);
-    assert.equal(err.message, `classes on 127.0.0.1:${agent.port} was refused with HTTP 401: this agent needs a token: send Authorization: Bearer <token>, or Basic auth with the token as password; the agent wants a token: pass { token } to serverProxy, or set ROC_TOKEN`);
+    assert.equal(err.message, `classes on 127.0.0.1:${agent.port} was refused with HTTP 401: this agent needs a token: send Authorization: Bearer <token>, or Basic auth with the token as password; no token was sent: set token_file in the topology, or ROC_TOKEN, or serverProxy's token or tokenFile option`);
     proxy.close();
   });
 
@@ -55,7 +55,7 @@ describe('token authentication', () => {
     }
     const proxy = serverProxy('127.0.0.1', agent.port, { token: 'wrong' });
     const err = await rejection(proxy.classes());
-    assert.match(err.message, /was refused with HTTP 401: wrong token; the agent wants a token/);
+    assert.equal(err.message, `classes on 127.0.0.1:${agent.port} was refused with HTTP 401: wrong token; the agent refused the token from the token option: it is not the agent's token (roc-agent --token-file; /etc/roc/token on a provisioned guest); give both sides the same token file, and provision the guest again after changing it`);
     proxy.close();
   });
 

@@ -50,7 +50,7 @@ test('chunked answers, split anywhere, with trailers; the connection is reused',
   ]);
   const t = new HttpTransport({ host: '127.0.0.1', port: srv.port });
   try {
-    for (let i = 0; i < 3; i++) assert.equal(await t.post('<x/>', 'm'), body);
+    for (let i = 0; i < 3; i++) assert.equal((await t.post('<x/>', 'm')).text, body);
     assert.equal(srv.connections(), 1);
   } finally {
     t.close();
@@ -63,8 +63,8 @@ test('HTTP/1.0 answers without a length are read until the server closes; gzip i
   const srv = await rawServer(() => ['HTTP/1.0 200 OK\r\nContent-Encoding: gzip\r\n\r\n', gzipSync(body)], { close: true });
   const t = new HttpTransport({ host: '127.0.0.1', port: srv.port });
   try {
-    assert.equal(await t.post('<x/>', 'm'), body);
-    assert.equal(await t.post('<x/>', 'm'), body, 'a new connection for the next call');
+    assert.equal((await t.post('<x/>', 'm')).text, body);
+    assert.equal((await t.post('<x/>', 'm')).text, body, 'a new connection for the next call');
     assert.equal(srv.connections(), 2);
   } finally {
     t.close();
@@ -76,7 +76,7 @@ test('a 100 Continue before the answer is skipped; other statuses are HttpStatus
   const srv = await rawServer((n) => (n === 1 ? ['HTTP/1.1 100 Continue\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'] : ['HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\nbusy']));
   const t = new HttpTransport({ host: '127.0.0.1', port: srv.port });
   try {
-    assert.equal(await t.post('<x/>', 'm'), 'ok');
+    assert.equal((await t.post('<x/>', 'm')).text, 'ok');
     const err = await rejection(t.post('<x/>', 'm'));
     assert.ok(err instanceof HttpStatusError);
     assert.equal(err.status, 503);

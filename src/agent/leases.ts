@@ -1,0 +1,88 @@
+/**
+ * Which client owns which objects, and until when. A ROC client sends its
+ * lease id with every call (the X-Roc-Lease header); each call renews that
+ * lease. A lease that goes a whole TTL without a call has lapsed: its
+ * client's process died or can no longer reach the agent, and its objects
+ * are freed. Objects made by calls without a lease (Python's xmlrpc, the
+ * original ROC client) belong to no lease and live until released.
+ */
+export const LEASE_HEADER = 'x-roc-lease';
+export const LEASE_TTL_HEADER = 'x-roc-lease-ttl';
+export const DEFAULT_LEASE_TTL_MS = 60_000;
+const LEASE_ID = /^[A-Za-z0-9_-]{8,64}$/;
+
+/** The lease a request names, or undefined for none (or one that is not a lease id). */
+export function leaseOf(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && LEASE_ID.test(header) ? header : undefined;
+}
+
+interface Lease {
+  expires: number;
+  readonly from: string;
+  readonly handles: Set<string>;
+}
+
+export interface LapsedLease {
+  readonly id: string;
+  /** The address its calls came from. */
+  readonly from: string;
+  readonly handles: readonly string[];
+}
+
+export class LeaseTable {
+  readonly ttlMs: number;
+  private readonly leases = new Map<string, Lease>();
+  private readonly ownerOf = new Map<string, string>();
+
+  constructor(ttlMs = DEFAULT_LEASE_TTL_MS) {
+    this.ttlMs = ttlMs;
+  }
+
+  get size(): number {
+    return this.leases.size;
+  }
+
+  /** A call under this lease came in: it lives another TTL. */
+  renew(id: string, from: string, now = Date.now()): void {
+    const lease = this.leases.get(id);
+    if (lease) lease.expires = now + this.ttlMs;
+    else this.leases.set(id, { expires: now + this.ttlMs, from, handles: new Set() });
+  }
+
+  own(id: string, handle: string): void {
+    const lease = this.leases.get(id);
+    if (!lease) return;
+    lease.handles.add(handle);
+    this.ownerOf.set(handle, id);
+  }
+
+  disown(handle: string): void {
+    const id = this.ownerOf.get(handle);
+    if (id === undefined) return;
+    this.ownerOf.delete(handle);
+    this.leases.get(id)?.handles.delete(handle);
+  }
+
+  /** Objects a lease holds (for the `lease` call's answer). */
+  count(id: string): number {
+    return this.leases.get(id)?.handles.size ?? 0;
+  }
+
+  /** Takes out every lease whose TTL has passed, with the handles it held. A TTL of 0 never lapses. */
+  takeLapsed(now = Date.now()): LapsedLease[] {
+    if (this.ttlMs <= 0) return [];
+    const lapsed: LapsedLease[] = [];
+    for (const [id, lease] of this.leases) {
+      if (lease.expires > now) continue;
+      this.leases.delete(id);
+      for (const h of lease.handles) this.ownerOf.delete(h);
+      lapsed.push({ id, from: lease.from, handles: [...lease.handles] });
+    }
+    return lapsed;
+  }
+
+  clear(): void {
+    this.leases.clear();
+    this.ownerOf.clear();
+  }
+}
