@@ -426,18 +426,35 @@ async function slim() {
 
 function svg() {
   const rows = results.targets.filter((t) => t.unit === 'x');
-  const w = 640;
-  const barH = 22;
-  const h = 40 + rows.length * (barH + 10);
-  const max = Math.max(2, ...rows.map((r) => r.value), ...rows.map((r) => r.goal)) * 1.1;
-  const x = (v) => 260 + (v / max) * (w - 280);
-  let out = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">\n<text x="10" y="20" font-weight="bold">ROC ratios in one run (bar: measured, line: target)</text>\n`;
+  const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  // Ratios span 0.5x to 12x and more: on a log axis one large ratio does not flatten the rest.
+  const lo = Math.min(0.5, ...rows.map((r) => Math.min(r.value, r.goal))) / 1.2;
+  const hi = Math.max(2, ...rows.map((r) => Math.max(r.value, r.goal))) * 1.6;
+  const left = 20;
+  const w = 760;
+  const plotW = w - left - 70;
+  const x = (v) => left + ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotW;
+  const rowH = 52;
+  const top = 70;
+  const h = top + rows.length * rowH + 30;
+  let out = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">\n`;
+  out += `<text x="${left}" y="22" font-weight="bold">ROC ratios measured side by side in one run (log scale)</text>\n`;
+  out += `<rect x="${left}" y="34" width="14" height="10" fill="#4c9a2a"/><text x="${left + 18}" y="43">measured, target met</text>\n`;
+  out += `<rect x="${left + 160}" y="34" width="14" height="10" fill="#c0392b"/><text x="${left + 178}" y="43">measured, target missed</text>\n`;
+  out += `<line x1="${left + 340}" y1="32" x2="${left + 340}" y2="46" stroke="black" stroke-width="2"/><text x="${left + 346}" y="43">target</text>\n`;
+  for (const tick of [0.5, 1, 2, 5, 10, 20, 50].filter((t) => t >= lo && t <= hi)) {
+    out += `<line x1="${x(tick)}" y1="${top - 6}" x2="${x(tick)}" y2="${h - 24}" stroke="#ddd"/><text x="${x(tick)}" y="${h - 10}" text-anchor="middle" fill="#555">${tick}x</text>\n`;
+  }
   rows.forEach((r, i) => {
-    const y = 35 + i * (barH + 10);
-    out += `<text x="10" y="${y + 15}">${r.label.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text>\n`;
-    out += `<rect x="260" y="${y}" width="${x(r.value) - 260}" height="${barH}" fill="${r.ok ? '#4c9a2a' : '#c0392b'}"/>\n`;
-    out += `<line x1="${x(r.goal)}" y1="${y - 3}" x2="${x(r.goal)}" y2="${y + barH + 3}" stroke="black" stroke-width="2"/>\n`;
-    out += `<text x="${x(r.value) + 4}" y="${y + 15}">${r.value.toFixed(2)}x</text>\n`;
+    const y = top + i * rowH;
+    const barY = y + 8;
+    const end = x(r.value);
+    // Each label on its own line above its bar, so it is never cut off or covered.
+    out += `<text x="${left}" y="${y}">${esc(r.label)} (${r.op} ${r.goal}x)</text>\n`;
+    out += `<rect x="${left}" y="${barY}" width="${Math.max(1, end - left)}" height="20" fill="${r.ok ? '#4c9a2a' : '#c0392b'}"/>\n`;
+    out += `<line x1="${x(r.goal)}" y1="${barY - 4}" x2="${x(r.goal)}" y2="${barY + 24}" stroke="black" stroke-width="2"/>\n`;
+    const inside = end > left + plotW - 10;
+    out += `<text x="${inside ? end - 4 : end + 4}" y="${barY + 15}"${inside ? ' text-anchor="end" fill="white"' : ''}>${r.value.toFixed(2)}x</text>\n`;
   });
   return `${out}</svg>\n`;
 }

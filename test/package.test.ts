@@ -1,6 +1,8 @@
-import { test } from 'node:test';
+import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VERSION } from '../src/version.js';
 import { repoRoot } from './helpers.js';
@@ -17,4 +19,38 @@ test("import { serverProxy, remoteModule } from 'roc-toolkit' works through the 
   assert.equal(typeof mod.RemoteError, 'function');
   const agent = await import('roc-toolkit/agent');
   assert.equal(typeof agent.startAgent, 'function');
+});
+
+describe('an installed roc-toolkit (npm pack, unpacked into a project)', () => {
+  let app: string;
+  let roc: string;
+  before(() => {
+    const dir = mkdtempSync(join(tmpdir(), 'roc-installed-'));
+    const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], { cwd: repoRoot, encoding: 'utf8' }).trim().split('\n').pop()!;
+    app = join(dir, 'app');
+    const pkg = join(app, 'node_modules', 'roc-toolkit');
+    mkdirSync(pkg, { recursive: true });
+    execFileSync('tar', ['-xzf', join(dir, packed), '-C', pkg, '--strip-components=1']);
+    // Its dependencies as npm would install them (but not its development ones, such as fitnesse).
+    const deps = new Set(readdirSync(join(repoRoot, 'node_modules')).filter((d) => d !== 'roc-toolkit' && d !== 'fitnesse' && !d.startsWith('.')));
+    for (const d of deps) symlinkSync(join(repoRoot, 'node_modules', d), join(app, 'node_modules', d));
+    roc = join(pkg, 'dist', 'src', 'cli', 'roc.js');
+  });
+
+  test('it ships no token, no lab state and no compiled Python', () => {
+    const files = execFileSync('find', [join(app, 'node_modules', 'roc-toolkit'), '-name', '.roc', '-o', '-name', 'token', '-o', '-name', '__pycache__'], { encoding: 'utf8' });
+    assert.equal(files.trim(), '');
+  });
+
+  test('npx roc quickstart runs from it', () => {
+    const out = execFileSync(process.execPath, [roc, 'quickstart'], { cwd: app, encoding: 'utf8', timeout: 60_000 });
+    assert.match(out, /proxy\.shutdown\(\)\s+-> agent exited with code 0/);
+  });
+
+  test('npx roc demo runs from it (node\'s test runner: the package has no FitNesse of its own)', () => {
+    const out = execFileSync(process.execPath, [roc, 'demo', '--report', join(app, 'junit.xml')], { cwd: app, encoding: 'utf8', timeout: 300_000 });
+    assert.match(out, /checked by node's test runner \((no FitNesse jar here|no Java here)\)/);
+    assert.match(out, /summary: all green/);
+    assert.match(out, /lab: down; nothing left running/);
+  });
 });

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { FaultCode, type XmlRpcStruct, type XmlRpcValue } from '../wire/index.js';
+import { FaultCode, type AgentDescription, type AgentInfo, type LeaseInfo, type XmlRpcStruct, type XmlRpcValue } from '../wire/index.js';
 import { VERSION } from '../version.js';
 import { isPublicName, lookup, parameterList, publicMethods, publicStatics } from './access.js';
 import { fault } from './faults.js';
@@ -38,41 +38,6 @@ function expectString(value: XmlRpcValue | undefined, what: string, method: stri
   return value;
 }
 
-/** What ping() answers: who the agent is and what it holds. */
-export interface AgentInfo {
-  version: string;
-  bootId: string;
-  pid: number;
-  hostname: string;
-  /** Seconds since the agent started. */
-  uptime: number;
-  node: string;
-  modules: string[];
-  classes: string[];
-  /** Whether the built-in guest library is served. */
-  library: boolean;
-  handles: number;
-  /** Clients holding a lease, and how long a lease lives without a call (0: leases never lapse). */
-  leases: number;
-  leaseTtlMs: number;
-}
-
-/** What describe() answers: every class with its methods, every function, the library's methods. */
-export interface AgentDescription {
-  version: string;
-  bootId: string;
-  classes: { name: string; module: string; constructor: string; methods: { name: string; params: string }[]; statics: string[] }[];
-  functions: { name: string; module: string; params: string }[];
-  library: string[];
-}
-
-/** What lease() answers. */
-export interface LeaseInfo {
-  ttlMs: number;
-  /** Objects the caller's lease holds. */
-  objects: number;
-}
-
 const struct = <T extends object>(value: T): XmlRpcStruct => Object.assign(Object.create(null), value) as XmlRpcStruct;
 
 export const classNames = (served: ServedModules): string[] => [...served.classes.keys()].sort();
@@ -88,8 +53,7 @@ function unknownClass(served: ServedModules, name: string): never {
  * are listed here for help and for the name check, and run by the
  * dispatcher, which alone can close a connection or nest calls.
  */
-// A null prototype: a call named __proto__ or constructor must find no built-in.
-export const BUILTINS: Readonly<Record<string, Builtin>> = Object.assign(Object.create(null) as Record<string, Builtin>, {
+const TABLE: Record<string, Builtin> = {
   classes: { help: 'classes() -> names of the classes this agent serves', run: (ctx) => classNames(ctx.served) },
   create: {
     help: 'create(className, args) -> handle of a new instance',
@@ -185,7 +149,10 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = Object.assign(Object.
   },
   'system.methodSignature': { help: 'system.methodSignature(name) -> not supported, as in Python', run: () => 'signatures not supported' },
   'system.multicall': { help: 'system.multicall([{methodName, params}]) -> [[result] or fault struct]', run: () => null },
-});
+};
+
+// A null prototype: a call named __proto__ or constructor must find no built-in.
+export const BUILTINS: Readonly<Record<string, Builtin>> = Object.freeze(Object.assign(Object.create(null) as Record<string, Builtin>, TABLE));
 
 export const isBuiltin = (name: string): boolean => BUILTINS[name] !== undefined;
 

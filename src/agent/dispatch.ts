@@ -31,6 +31,9 @@ export class Dispatcher {
   private readonly context: BuiltinContext;
   /** Turns served instances inside answers into handles that belong to no lease. */
   private readonly unleased: EncodeOptions;
+  /** The same for each lease, made once per lease rather than once per call. */
+  private readonly leased = new Map<string, EncodeOptions>();
+  private readonly ttlHeaders: Readonly<Record<string, string>>;
   private running = 0;
 
   constructor(options: DispatcherOptions) {
@@ -41,6 +44,7 @@ export class Dispatcher {
     this.handles = options.handles;
     this.servedCtors = new Map([...this.served.classes.values()].map((c) => [c.ctor, c.name]));
     this.unleased = this.encodeOptionsFor(NO_LEASE);
+    this.ttlHeaders = { [LEASE_TTL_HEADER]: String(this.handles.leases.ttlMs) };
     this.context = {
       served: this.served,
       handles: this.handles,
@@ -62,6 +66,17 @@ export class Dispatcher {
         return className ? makeRef(this.handles.add(obj, className, scope.lease), className) : undefined;
       },
     };
+  }
+
+  private leaseEncodeOptions(lease: string): EncodeOptions {
+    let options = this.leased.get(lease);
+    if (!options) {
+      // Forget the options of leases that are gone, so the map stays as small as the lease table.
+      if (this.leased.size > this.handles.leases.size + 16) for (const id of this.leased.keys()) if (!this.handles.leases.has(id)) this.leased.delete(id);
+      options = this.encodeOptionsFor({ lease });
+      this.leased.set(lease, options);
+    }
+    return options;
   }
 
   private servedClassOf(obj: object): string | undefined {
@@ -186,7 +201,7 @@ export class Dispatcher {
   /** The listener's entry point. A call that names a lease renews it, whatever the call's fate. */
   readonly dispatch = async (name: string, params: XmlRpcValue[], context?: CallContext): Promise<CallOutcome> => {
     const lease = leaseOf(context?.request.headers[LEASE_HEADER]);
-    if (lease) this.handles.leases.renew(lease, context!.remoteAddress);
+    const untold = lease !== undefined && this.handles.leases.renew(lease, context!.remoteAddress);
     const limit = this.options.maxConcurrent;
     if (limit !== undefined && this.running >= limit) {
       throw fault(FaultCode.BUSY, 'BusyError', `the agent is running ${this.running} calls, its limit (--max-concurrent); the call was not run, try again`);
@@ -194,8 +209,13 @@ export class Dispatcher {
     this.running++;
     try {
       const outcome = await this.dispatchNow(name, params, lease ? { lease } : NO_LEASE);
-      // The client learns how often to renew from the answer itself: no extra round trip.
-      return lease ? { ...outcome, headers: { [LEASE_TTL_HEADER]: String(this.handles.leases.ttlMs) } } : outcome;
+      // The client learns how often to renew from its first answer here (again after a restart, which
+      // empties the table): no extra round trip, and no extra header on every answer.
+      if (untold) {
+        outcome.headers = this.ttlHeaders;
+        this.handles.leases.told(lease);
+      }
+      return outcome;
     } finally {
       this.running--;
     }
@@ -208,7 +228,7 @@ export class Dispatcher {
       this.options.onShutdown();
       return { value: null, closeConnection: true };
     }
-    const encodeOptions = scope.lease ? this.encodeOptionsFor(scope) : this.unleased;
+    const encodeOptions = scope.lease ? this.leaseEncodeOptions(scope.lease) : this.unleased;
     if (name === 'system.multicall') return { value: await this.multicall(params, scope), encodeOptions };
     return { value: await this.call(name, params, scope), encodeOptions };
   }

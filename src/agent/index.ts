@@ -5,4 +5,4 @@ export { isClass, loadModules, ModuleLoadError, type ServedClass, type ServedFun
 export { isPublicName, publicMethods } from './access.js';
 export { isLoopback, offeredToken, tokenGate } from './auth.js';
 export { DEFAULT_LEASE_TTL_MS, LEASE_HEADER, LEASE_TTL_HEADER, LeaseTable, type LapsedLease } from './leases.js';
-export { BUILTINS, type AgentDescription, type AgentInfo, type LeaseInfo } from './builtins.js';
+export { BUILTINS } from './builtins.js';

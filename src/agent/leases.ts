@@ -18,6 +18,8 @@ export function leaseOf(header: string | string[] | undefined): string | undefin
 
 interface Lease {
   expires: number;
+  /** The client has had an answer carrying the TTL. */
+  told: boolean;
   readonly from: string;
   readonly handles: Set<string>;
 }
@@ -42,11 +44,25 @@ export class LeaseTable {
     return this.leases.size;
   }
 
-  /** A call under this lease came in: it lives another TTL. */
-  renew(id: string, from: string, now = Date.now()): void {
+  has(id: string): boolean {
+    return this.leases.has(id);
+  }
+
+  /** A call under this lease came in: it lives another TTL. True while its client has not been told the TTL. */
+  renew(id: string, from: string, now = Date.now()): boolean {
     const lease = this.leases.get(id);
-    if (lease) lease.expires = now + this.ttlMs;
-    else this.leases.set(id, { expires: now + this.ttlMs, from, handles: new Set() });
+    if (lease) {
+      lease.expires = now + this.ttlMs;
+      return !lease.told;
+    }
+    this.leases.set(id, { expires: now + this.ttlMs, told: false, from, handles: new Set() });
+    return true;
+  }
+
+  /** An answer carrying the TTL went to the lease's client. */
+  told(id: string): void {
+    const lease = this.leases.get(id);
+    if (lease) lease.told = true;
   }
 
   own(id: string, handle: string): void {

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isRunning, labDown, labUp, readLabState } from '../lab/index.js';
 import { writeTokenFile } from '../wire/index.js';
-import { runFitnesse } from './fitnesse.js';
+import { findJar, runFitnesse } from './fitnesse.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const example = join(root, 'examples', 'cluster');
 
@@ -45,12 +45,20 @@ export async function runDemo(flags: DemoFlags = {}): Promise<number> {
   const suite = flags.suite ?? 'ClusterSuite.Checks';
   const report = flags.report ?? join(root, 'reports', 'cluster-junit.xml');
   const hasJava = spawnSync('java', ['-version']).status === 0;
-  const runner = flags.runner && flags.runner !== 'auto' ? flags.runner : hasJava ? 'fitnesse' : 'node';
+  let jar: string | undefined;
+  try {
+    jar = findJar(root);
+  } catch {
+    jar = undefined; // an installed roc-toolkit has no FitNesse of its own (it is a development dependency)
+  }
+  const runner = flags.runner && flags.runner !== 'auto' ? flags.runner : hasJava && jar ? 'fitnesse' : 'node';
   if (runner === 'fitnesse' && !hasJava) throw new Error('--runner fitnesse needs Java (java on the PATH)');
+  if (runner === 'fitnesse' && !jar) throw new Error('--runner fitnesse needs FitNesse: npm install --save-dev fitnesse');
+  const why = hasJava ? (jar ? '--runner node' : 'no FitNesse jar here') : 'no Java here';
   mkdirSync(join(report, '..'), { recursive: true });
   if (!existsSync(token)) writeTokenFile(token);
 
-  out(`roc demo: a replicated key-value store on three guests (${relative(process.cwd(), topology) || topology}), checked by ${runner === 'fitnesse' ? `FitNesse through roc slim (${suite})` : `node's test runner (${hasJava ? '--runner node' : 'no Java here'})`}`);
+  out(`roc demo: a replicated key-value store on three guests (${relative(process.cwd(), topology) || topology}), checked by ${runner === 'fitnesse' ? `FitNesse through roc slim (${suite})` : `node's test runner (${why})`}`);
   let ok = false;
   try {
     await labUp({ topology, log: (l) => out(`lab: ${l}`) });

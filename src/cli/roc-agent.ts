@@ -10,7 +10,9 @@ const program = new Command('roc-agent')
   .version(VERSION)
   .showHelpAfterError('(roc-agent --help lists the options)');
 
-addServeOptions(program.command('serve', { isDefault: true }).description('serve modules (the default command)')).action(runServe);
+const serve = addServeOptions(program.command('serve', { isDefault: true }).description('serve modules (the default command)')).action(runServe);
+// `roc-agent -m m.js -p 7007` is `roc-agent serve ...`: its options belong in the first help a user sees.
+program.addHelpText('after', () => `\nWith no command, roc-agent serves (roc-agent -m <module> -p <port> ...):\n\n${serve.helpInformation()}`);
 
 program
   .command('install')

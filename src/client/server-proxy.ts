@@ -16,6 +16,8 @@ import {
   type CallSite,
   type DecodeOptions,
   type EncodeOptions,
+  type AgentDescription,
+  type AgentInfo,
   type Transport,
   type TransportOptions,
   type XmlRpcStruct,
@@ -243,25 +245,6 @@ export class AgentNotReadyError extends RocError {
   }
 }
 
-export interface AgentInfo {
-  version: string;
-  bootId: string;
-  pid: number;
-  hostname: string;
-  uptime: number;
-  node: string;
-  modules: string[];
-  classes: string[];
-  handles: number;
-}
-
-export interface AgentDescription {
-  version: string;
-  bootId: string;
-  classes: { name: string; module: string; constructor: string; methods: { name: string; params: string }[]; statics: string[] }[];
-  functions: { name: string; module: string; params: string }[];
-}
-
 /**
  * `serverProxy({ host, port, timeout })`, `serverProxy(host, port)` as the
  * original's `server_proxy(host, port)`, or `serverProxy('http://roc:TOKEN@host:port/')`.
@@ -280,3 +263,5 @@ export function serverProxy(
   if (first.includes('://')) return new ServerProxy(fromUrl(first, second));
   throw new TypeError(`serverProxy(${JSON.stringify(first)}) needs a port: serverProxy(host, port)`);
 }
+
+export type { AgentDescription, AgentInfo };

@@ -80,12 +80,17 @@ function writeState(state: LabState): void {
   writeFileSync(stateFile(state.topology), `${JSON.stringify(state, null, 2)}\n`);
 }
 
+/** Alive: signalable and not a zombie (an exited agent whose parent, gone too, left it to an init that may not reap it). */
 export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
+  } catch {
+    return process.platform !== 'linux';
   }
 }
 

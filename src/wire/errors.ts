@@ -32,14 +32,15 @@ export class RocError extends Error {
 
 export type ConnectionFailure = 'refused' | 'reset' | 'closed' | 'unreachable' | 'dns' | 'tls' | 'other';
 
-const HINTS: Record<ConnectionFailure, string> = {
-  refused: 'nothing listens there: is the agent running and on that port? (roc-agent -m <module> -p <port>)',
-  reset: 'the connection was reset during the call: the agent may have crashed or been killed; the call may or may not have run, and it was not retried',
-  closed: 'the agent closed the connection before its answer was complete: it may have crashed or been stopped; the call may or may not have run, and it was not retried',
-  unreachable: 'no route to that address: check the host in the topology and the guest network',
-  dns: 'the host name does not resolve: check the host in the topology',
-  tls: 'the TLS handshake failed: check the agent certificate and the CA given to the client',
-  other: 'see the cause',
+/** What happened, in words, and what to try next. */
+const FAILURES: Record<ConnectionFailure, { what: string; hint: string }> = {
+  refused: { what: 'connection refused', hint: 'nothing listens there: is the agent running and on that port? (roc-agent -m <module> -p <port>)' },
+  reset: { what: 'connection reset', hint: 'the connection was reset during the call: the agent may have crashed or been killed; the call may or may not have run, and it was not retried' },
+  closed: { what: 'connection closed', hint: 'the agent closed the connection before its answer was complete: it may have crashed or been stopped; the call may or may not have run, and it was not retried' },
+  unreachable: { what: 'address unreachable', hint: 'no route to that address: check the host in the topology and the guest network' },
+  dns: { what: 'host name not found', hint: 'the host name does not resolve: check the host in the topology' },
+  tls: { what: 'TLS handshake failed', hint: 'check the agent certificate and the CA given to the client' },
+  other: { what: 'connection failed', hint: 'see the cause' },
 };
 
 export class ConnectionError extends RocError {
@@ -52,8 +53,8 @@ export class ConnectionError extends RocError {
     const detail = code ? `${code}` : (cause as Error | undefined)?.message ?? String(cause);
     const hint = code?.includes('CERTIFICATE_REQUIRED')
       ? 'the agent requires a client certificate: pass tls: { cert, key } to serverProxy'
-      : HINTS[reason];
-    super(`${site.method} on ${describeSite(site)} failed: connection ${reason === 'other' ? 'failed' : reason} (${detail}); ${hint}`, site, { cause });
+      : FAILURES[reason].hint;
+    super(`${site.method} on ${describeSite(site)} failed: ${FAILURES[reason].what} (${detail}); ${hint}`, site, { cause });
     this.reason = reason;
     this.code = code;
   }

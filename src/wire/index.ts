@@ -6,7 +6,7 @@ export { formatDateTime, parseDateTime } from './datetime.js';
 export { createXmlRpcListener, DEFAULT_MAX_BODY_BYTES, type CallContext, type CallOutcome, type XmlRpcListenerOptions } from './http-listener.js';
 export { HttpTransport, DEFAULT_TIMEOUT_MS, type Transport, type TransportAnswer, type TransportOptions } from './http-transport.js';
 export { CallTimeoutError, ConnectionError, describeSite, HttpStatusError, ProtocolError, ProxyClosedError, RocError, type CallSite, type ConnectionFailure } from './errors.js';
-export { HANDLE_PATTERN, isRef, makeRef, REF_CLASS, REF_HANDLE, type HandleRef } from './protocol.js';
+export { HANDLE_PATTERN, isRef, makeRef, REF_CLASS, REF_HANDLE, type AgentDescription, type AgentInfo, type HandleRef, type LeaseInfo } from './protocol.js';
 export { newToken, readTokenFile, TokenFileError, writeTokenFile } from './token.js';
 export { fastDecode } from './fast-decode.js';
 export { retryUntil, withDeadline } from './deadline.js';

@@ -27,7 +27,7 @@ describe('TLS', () => {
       const err = await rejection(proxy.classes());
       assert.ok(err instanceof ConnectionError, String(err));
       assert.equal(err.reason, 'tls');
-      assert.match(err.message, /^classes on 127\.0\.0\.1:\d+ failed: connection tls \(\w+\); the TLS handshake failed: check the agent certificate and the CA given to the client$/);
+      assert.match(err.message, /^classes on 127\.0\.0\.1:\d+ failed: TLS handshake failed \(\w+\); check the agent certificate and the CA given to the client$/);
       proxy.close();
     }
   });
@@ -51,7 +51,7 @@ describe('TLS with client certificates', () => {
     const err = await rejection(proxy.classes());
     assert.ok(err instanceof ConnectionError, String(err));
     assert.equal(err.reason, 'tls');
-    assert.match(err.message, /^classes on 127\.0\.0\.1:\d+ failed: connection tls \(ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED\); the agent requires a client certificate: pass tls: \{ cert, key \} to serverProxy$/);
+    assert.match(err.message, /^classes on 127\.0\.0\.1:\d+ failed: TLS handshake failed \(ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED\); the agent requires a client certificate: pass tls: \{ cert, key \} to serverProxy$/);
     proxy.close();
   });
 });
