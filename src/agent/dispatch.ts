@@ -89,7 +89,7 @@ export class Dispatcher {
   }
 
   private listMethods(): string[] {
-    const names = [...Object.keys(BUILTINS), ...this.served.functions.keys(), ...(this.options.library?.keys() ?? [])];
+    const names = [...BUILTINS.keys(), ...this.served.functions.keys(), ...(this.options.library?.keys() ?? [])];
     for (const c of this.served.classes.values()) for (const s of publicStatics(c.ctor)) names.push(`${c.name}.${s}`);
     for (const handle of this.handles.names()) {
       for (const m of publicMethods(this.handles.get(handle).object)) names.push(`${handle}.${m}`);
@@ -161,7 +161,7 @@ export class Dispatcher {
   /** Runs one call and resolves with its value; rejects with an XmlRpcFault. */
   call(name: string, params: XmlRpcValue[], scope: CallScope = NO_LEASE): Promise<unknown> {
     try {
-      const builtin = BUILTINS[name];
+      const builtin = BUILTINS.get(name);
       if (builtin) return Promise.resolve(builtin.run(this.context, params, scope));
       const lib = this.options.library?.get(name);
       if (lib) return this.run(() => lib(...params), name);
