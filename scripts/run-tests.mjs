@@ -17,8 +17,9 @@ function find(dir, suffix) {
 
 // A tier flag picks other files instead of the tests (*.test.js): --e2e the
 // end-to-end tier (*.e2e.js: booted guests, as root), --vagrant the Vagrant
-// tier (*.vagrant.js: a real vagrant up, as root).
-const TIERS = { '--e2e': '.e2e.js', '--vagrant': '.vagrant.js' };
+// tier (*.vagrant.js: a real vagrant up, as root), --conformance FitNesse's
+// own SLIM acceptance pages against roc slim (*.conformance.js).
+const TIERS = { '--e2e': '.e2e.js', '--vagrant': '.vagrant.js', '--conformance': '.conformance.js' };
 const tier = process.argv.slice(2).find((a) => a in TIERS);
 const filter = process.argv.slice(2).filter((a) => !(a in TIERS));
 const root = 'dist/test';

@@ -15,6 +15,8 @@ const ownRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export interface FitnesseOptions {
   /** The suite or test page, dotted as FitNesse names it: `ClusterSuite.Checks`. */
   page: string;
+  /** Run these test pages (dotted, full names) instead of the test pages under `page`. */
+  pages?: readonly string[];
   /** The folder that holds FitNesseRoot (FitNesse's -d); default the working directory. */
   dir?: string;
   /** The wiki's root folder name (FitNesse's -r); default FitNesseRoot. */
@@ -32,8 +34,15 @@ export interface FitnesseOptions {
   out?: (line: string) => void;
 }
 
+/** One page as FitNesse scored it: its counts (undefined when FitNesse gave no result) and its tables. */
+export interface PageResult {
+  page: string;
+  counts: { right: number; wrong: number; ignores: number; exceptions: number } | undefined;
+  tables: TableResult[];
+}
+
 export interface FitnesseResult {
-  pages: number;
+  pages: PageResult[];
   tables: TableResult[];
   ok: boolean;
 }
@@ -100,13 +109,14 @@ export async function runFitnesse(options: FitnesseOptions): Promise<FitnesseRes
   if (!existsSync(join(dir, rootName))) throw new FitnesseSetupError(`no ${rootName} in ${dir}; pass -d <the folder that holds ${rootName}>`);
   if (!javaVersion()) throw new FitnesseSetupError('FitNesse needs Java: no java on the PATH (Debian: apt-get install default-jre-headless)');
   const jar = findJar(cwd, options.jar);
-  const pages = pagesOf(join(dir, rootName), options.page);
+  const pages = options.pages ? [...options.pages] : pagesOf(join(dir, rootName), options.page);
   if (pages.length === 0) throw new FitnesseSetupError(`${options.page} holds no test pages`);
 
   const work = mkdtempSync(join(tmpdir(), 'roc-fitnesse-'));
   cpSync(join(dir, rootName), join(work, rootName), { recursive: true });
   const started = Date.now();
   const tables: TableResult[] = [];
+  const pageResults: PageResult[] = [];
   try {
     for (const page of pages) {
       out(`▶ ${page}`);
@@ -116,6 +126,8 @@ export async function runFitnesse(options: FitnesseOptions): Promise<FitnesseRes
         TEST_SYSTEM: 'slim',
         COMMAND_PATTERN: `${process.execPath} ${rocBin} slim`,
         SLIM_PORT: String(slimPort),
+        // FitNesse reads slim.port before SLIM_PORT: a page's own fixed SLIM_PORT then cannot collide with a port in use.
+        'slim.port': String(slimPort),
         ROC_SLIM_PORT: String(slimPort),
         ...(options.topology ? { ROC_TOPOLOGY: resolve(cwd, options.topology) } : {}),
         ...options.env,
@@ -147,6 +159,7 @@ export async function runFitnesse(options: FitnesseOptions): Promise<FitnesseRes
         for (const f of t.failures) out(`        ${f}`);
       }
       tables.push(...found);
+      pageResults.push({ page, counts, tables: found });
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -160,5 +173,5 @@ export async function runFitnesse(options: FitnesseOptions): Promise<FitnesseRes
   out(`summary: ${plural(pages.length, 'page')}, ${plural(tables.length, 'table')}: ${sum('right')} right, ${sum('wrong')} wrong, ${sum('exceptions')} exceptions — ${ok ? 'all green' : `${plural(failed.length, 'table')} failed`}`);
   const where = relative(cwd, resolve(cwd, options.report));
   out(`JUnit report: ${where.startsWith('..') ? resolve(cwd, options.report) : where}`);
-  return { pages: pages.length, tables, ok };
+  return { pages: pageResults, tables, ok };
 }

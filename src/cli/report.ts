@@ -21,9 +21,16 @@ const tag = (xml: string, name: string): string | undefined => {
 
 const KIND: Record<string, string> = { scriptTable: 'script', decisionTable: 'decision', queryTable: 'query', subsetQueryTable: 'subset query', orderedQueryTable: 'ordered query', tableTable: 'table', import: 'import', scenarioTable: 'scenario', dynamicDecisionTable: 'dynamic decision' };
 
+/** The first line of an exception answer, without SLIM's tags: `StopTestException: This is a stop test exception`. */
+function exceptionLine(result: string): string {
+  return result.replace(/^__EXCEPTION__:((ABORT_SLIM_TEST|ABORT_SLIM_SUITE|IGNORE_SCRIPT_TEST|IGNORE_ALL_TESTS):)?/, '').split('\n')[0]!.trim();
+}
+
 /** Groups a page's expectations by table (instruction ids look like scriptTable_2_3). */
 export function tablesOf(page: string, xml: string): TableResult[] {
   const tables = new Map<string, TableResult>();
+  // An exception with no cell message is shown in a detail row under its row; the XML has no other copy of it.
+  const details = [...unescape(tag(xml, 'content') ?? '').matchAll(/<tr class="exception-detail[^"]*"><td[^>]*><pre>([\s\S]*?)<\/pre>/g)].map((m) => exceptionLine(unescape(m[1]!)));
   for (const m of xml.matchAll(/<instructionResult>([\s\S]*?)<\/instructionResult>/g)) {
     const body = m[1]!;
     const instruction = tag(body, 'instruction') ?? '';
@@ -49,7 +56,7 @@ export function tablesOf(page: string, xml: string): TableResult[] {
         const args = /args=\[(.*)\]\}$/.exec(instruction)?.[1] ?? '';
         const expected = tag(e[1]!, 'expected');
         const actual = tag(e[1]!, 'actual');
-        const message = tag(e[1]!, 'evaluationMessage') ?? tag(body, 'slimResult') ?? '';
+        const message = tag(e[1]!, 'evaluationMessage') || exceptionLine(tag(body, 'slimResult') ?? '') || details.shift() || '';
         t.failures.push(`${method}(${args}): ${expected !== undefined ? `expected [${expected}] but was [${actual}]` : message}`);
       }
     }

@@ -1,9 +1,10 @@
 import { inspect } from 'node:util';
+import vm from 'node:vm';
 import type { Topology } from '../topology/index.js';
 import { withDeadline } from '../wire/index.js';
 import { toSlim, VOID } from './convert.js';
-import { exceptionResult, SlimFailure, stopTagOf } from './exceptions.js';
-import { importPath, nameVariants, type FixtureClass, type ImportedPath } from './fixtures.js';
+import { couldNotInvokeConstructor, exceptionResult, malformed, noClass, noInstance, noMethod, SlimFailure, stopTagOf, SystemExitPrevented, timedOut } from './exceptions.js';
+import { importPath, isPathImport, nameVariants, packageClasses, packageFolder, type FixtureClass, type ImportedPath } from './fixtures.js';
 import { callRemote, isRemoteFixtureName, makeRemote, RemoteFixture } from './remote.js';
 import type { SlimList, SlimValue } from './serializer.js';
 import { SymbolStore } from './symbols.js';
@@ -17,6 +18,14 @@ export interface ExecutorOptions {
   topology?: () => Topology | undefined;
   /** Hears each instruction and its result (roc slim -v). */
   verbose?: (line: string) => void;
+}
+
+/** What a fixture implementing FitNesse's StatementExecutorConsumer (a `setStatementExecutor` method) is handed. */
+export interface StatementExecutorView {
+  getSymbol(name: string): unknown;
+  assign(name: string, value: unknown): void;
+  getInstance(name: string): unknown;
+  setInstance(name: string, value: unknown): void;
 }
 
 /** The helper library every SLIM server offers, as FitNesse's SlimHelperLibrary does. */
@@ -39,41 +48,53 @@ class SlimHelperLibrary {
 
 type Found = { call: (args: unknown[]) => unknown } | undefined;
 
+// A synchronous fixture call runs inside this script when -s is given, so V8 can stop it at the deadline.
+const BOUNDED_CALL = new vm.Script('globalThis.__rocSlimBoundedCall()', { filename: 'roc-slim-bounded-call' });
+
 /** Runs SLIM instruction lists; one per connection, holding instances, libraries, symbols and imports. */
 export class SlimExecutor {
   private readonly instances = new Map<string, unknown>();
   private readonly libraries: { name: string; instance: unknown }[] = [];
   private readonly imports: ImportedPath[] = [];
+  /** Package names imported that name nothing here (Java accepts them); reported when a class is not found. */
   private readonly missingImports: string[] = [];
+  private readonly packages = new Map<string, Promise<ImportedPath>>();
   readonly symbols = new SymbolStore();
   private readonly options: ExecutorOptions;
-  private topologyValue: Topology | undefined | null = null;
+  private topologyState: { topology: Topology | undefined; error: Error | undefined } | undefined;
 
   constructor(options: ExecutorOptions = {}) {
     this.options = options;
     this.libraries.push({ name: 'SlimHelperLibrary', instance: new SlimHelperLibrary(this) });
   }
 
+  private get cwd(): string {
+    return this.options.cwd ?? process.cwd();
+  }
+
   instance(name: string): unknown {
     if (this.instances.has(name)) return this.instances.get(name);
     const lib = this.libraries.find((l) => l.name === name);
     if (lib) return lib.instance;
-    throw new SlimFailure('NO_INSTANCE', `${name}.`);
+    throw noInstance(name);
   }
 
   setInstance(name: string, value: unknown): void {
     this.instances.set(name, value);
   }
 
-  private topology(): Topology | undefined {
-    if (this.topologyValue === null) {
+  /** The topology, loaded once; a topology that does not load is remembered, to be reported where it matters. */
+  private topology(): { topology: Topology | undefined; error: Error | undefined } {
+    if (!this.topologyState) {
       try {
-        this.topologyValue = this.options.topology ? this.options.topology() : undefined;
-      } catch {
-        this.topologyValue = undefined;
+        this.topologyState = { topology: this.options.topology ? this.options.topology() : undefined, error: undefined };
+      } catch (err) {
+        // No topology file at all is normal for a suite without remote fixtures; a broken one is not.
+        const missing = /^no topology:/.test((err as Error).message);
+        this.topologyState = { topology: undefined, error: missing ? undefined : (err as Error) };
       }
     }
-    return this.topologyValue ?? undefined;
+    return this.topologyState;
   }
 
   /** One batch: results in order; a stop or ignore exception skips the rest of the batch. */
@@ -93,12 +114,17 @@ export class SlimExecutor {
     const op = typeof words[1] === 'string' ? words[1].toLowerCase() : '';
     const word = (i: number): string => {
       const w = words[i];
-      if (typeof w !== 'string') throw new SlimFailure('MALFORMED_INSTRUCTION', `[${words.map(String).join(',')}].`);
+      if (typeof w !== 'string') throw malformed(`[${words.map(String).join(',')}].`);
       return w;
     };
     this.options.verbose?.(`${inspect(words, { depth: 4, breakLength: Infinity })}`);
     let result: SlimValue;
     let stop = false;
+    // A fixture must not end the server mid-batch: during an instruction, process.exit throws instead (as Java's SlimService prevents System.exit).
+    const exit = process.exit;
+    process.exit = ((code?: number | string | null) => {
+      throw new SystemExitPrevented(Number(code ?? process.exitCode ?? 0));
+    }) as typeof process.exit;
     try {
       const run = async (): Promise<SlimValue> => {
         switch (op) {
@@ -119,13 +145,15 @@ export class SlimExecutor {
             this.symbols.set(word(2), words[3]);
             return 'OK';
           default:
-            throw new SlimFailure('MALFORMED_INSTRUCTION', words.length < 2 ? `[${words.map(String).join(',')}].` : `unknown operation ${String(words[1])}`);
+            throw malformed(words.length < 2 ? `[${words.map(String).join(',')}].` : `unknown operation ${String(words[1])}`);
         }
       };
       result = await this.withDeadline(run());
     } catch (err) {
       result = exceptionResult(err);
-      stop = !(err instanceof SlimFailure) && stopTagOf(err) !== undefined;
+      stop = stopTagOf(err) !== undefined;
+    } finally {
+      process.exit = exit;
     }
     this.options.verbose?.(`  -> ${typeof result === 'string' && result.length > 300 ? `${result.slice(0, 300)}...` : inspect(result, { depth: 4, breakLength: Infinity })}`);
     return { id, result, stop };
@@ -133,13 +161,33 @@ export class SlimExecutor {
 
   private withDeadline<T>(p: Promise<T>): Promise<T> {
     const sec = this.options.statementTimeoutSec;
-    return sec ? withDeadline(p, sec * 1000, () => new SlimFailure('TIMED_OUT', String(sec))) : p;
+    return sec ? withDeadline(p, sec * 1000, () => timedOut(sec)) : p;
+  }
+
+  /**
+   * Runs fixture code. With -s, a synchronous call runs inside a vm script
+   * with a timeout, so a fixture that blocks (a busy loop) is stopped at
+   * the deadline and answered TIMED_OUT, and the server goes on; an async
+   * one is bounded by withDeadline.
+   */
+  private invoke(fn: () => unknown): unknown {
+    const sec = this.options.statementTimeoutSec;
+    if (!sec) return fn();
+    const g = globalThis as { __rocSlimBoundedCall?: () => unknown };
+    g.__rocSlimBoundedCall = fn;
+    try {
+      return BOUNDED_CALL.runInThisContext({ timeout: Math.max(1, Math.round(sec * 1000)) });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw timedOut(sec);
+      throw err;
+    } finally {
+      g.__rocSlimBoundedCall = undefined;
+    }
   }
 
   private async import(given: string): Promise<void> {
     if (this.imports.some((i) => i.given === given)) return;
-    const imported = await importPath(given, this.options.cwd ?? process.cwd());
-    // Java's server accepts any import; one that names nothing here is reported when a class is not found.
+    const imported = await importPath(given, this.cwd);
     if (!imported) {
       if (!this.missingImports.includes(given)) this.missingImports.push(given);
       return;
@@ -147,18 +195,66 @@ export class SlimExecutor {
     this.imports.unshift(imported);
   }
 
-  private findClass(className: string): FixtureClass | undefined {
-    const dot = className.lastIndexOf('.');
-    const simple = className.slice(dot + 1);
-    const prefix = dot > 0 ? className.slice(0, dot).replace(/\./g, '/') : '';
-    for (const imp of this.imports) {
-      if (prefix && !imp.given.replace(/\./g, '/').includes(prefix) && !imp.files.some((f) => f.includes(prefix))) continue;
-      for (const name of nameVariants(simple)) {
-        const hit = imp.classes.get(name);
-        if (hit) return hit.ctor;
-      }
+  private packageAt(dir: string): Promise<ImportedPath> {
+    let p = this.packages.get(dir);
+    if (!p) {
+      p = packageClasses(dir);
+      this.packages.set(dir, p);
+    }
+    return p;
+  }
+
+  private static lookup(imported: ImportedPath, simple: string): FixtureClass | undefined {
+    for (const name of nameVariants(simple)) {
+      const hit = imported.classes.get(name);
+      if (hit) return hit.ctor;
     }
     return undefined;
+  }
+
+  /**
+   * A class by name, as Java's SlimService finds one: a fully qualified name
+   * first (`fitnesse.slim.test.TestSlim` in the folder fitnesse/slim/test,
+   * imported or not), then each import, newest first (a dotted import is a
+   * package: its name and the class's are joined, as Java does).
+   */
+  private async findClass(className: string): Promise<FixtureClass | undefined> {
+    const dot = className.lastIndexOf('.');
+    const simple = className.slice(dot + 1);
+    const qualified = packageFolder(className, this.cwd);
+    if (qualified) {
+      const hit = SlimExecutor.lookup(await this.packageAt(qualified), simple);
+      if (hit) return hit;
+    }
+    for (const imp of this.imports) {
+      if (dot > 0 && !isPathImport(imp.given)) {
+        const folder = packageFolder(`${imp.given}.${className}`, this.cwd);
+        const hit = folder ? SlimExecutor.lookup(await this.packageAt(folder), simple) : undefined;
+        if (hit) return hit;
+        continue;
+      }
+      const prefix = dot > 0 ? className.slice(0, dot).replace(/\./g, '/') : '';
+      if (prefix && !imp.given.replace(/\./g, '/').includes(prefix) && !imp.files.some((f) => f.includes(prefix))) continue;
+      const hit = SlimExecutor.lookup(imp, simple);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
+  /** Why a class was not found, with everything that was looked at. */
+  private notFound(className: string): SlimFailure {
+    const searched = this.imports.map((i) => i.given);
+    const parts = [`no import has it (${searched.length ? `imported: ${searched.join(', ')}` : 'nothing imported'})`];
+    if (this.missingImports.length) parts.push(`imports that named nothing here: ${this.missingImports.join(', ')}`);
+    const dot = className.indexOf('.');
+    if (dot > 0) {
+      const { topology, error } = this.topology();
+      const guest = className.slice(0, dot);
+      if (error) parts.unshift(`${guest} may be a guest, but the topology did not load: ${error.message}`);
+      else if (topology) parts.unshift(`${guest} is not a guest of the topology ${topology.file} (its guests: ${topology.names.join(', ')})`);
+      else parts.push(`for a remote fixture ${className}, set ROC_TOPOLOGY or put a roc.yml here`);
+    }
+    return noClass(className, parts.join('; '));
   }
 
   private async make(instanceName: string, classNameArg: string, rawArgs: SlimValue[]): Promise<void> {
@@ -169,27 +265,37 @@ export class SlimExecutor {
       instance = stored.value; // fixture chaining: the symbol holds the object itself
     } else {
       const className = this.symbols.replaceInText(classNameArg);
-      const remote = isRemoteFixtureName(className, this.topology());
+      const { topology } = this.topology();
+      const remote = isRemoteFixtureName(className, topology);
       if (remote) {
-        instance = await makeRemote(this.topology()!, remote.guest, remote.cls, args);
+        instance = await makeRemote(topology!, remote.guest, remote.cls, args);
       } else {
-        const ctor = this.findClass(className);
-        if (!ctor) {
-          const searched = this.imports.map((i) => i.given);
-          const missing = this.missingImports.length ? `; imports that named nothing: ${this.missingImports.join(', ')}` : '';
-          throw new SlimFailure('NO_CLASS', `${className}: not exported by any imported path (${searched.join(', ') || 'nothing imported'})${missing}`);
-        }
+        const ctor = await this.findClass(className);
+        if (!ctor) throw this.notFound(className);
         try {
-          instance = new ctor(...args);
+          instance = this.invoke(() => new ctor(...args));
         } catch (err) {
-          if (stopTagOf(err)) throw err;
-          const e = err as Error;
-          throw new SlimFailure('COULD_NOT_INVOKE_CONSTRUCTOR', `${className}[${args.length}]: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`, { cause: err });
+          if (stopTagOf(err) || err instanceof SlimFailure || err instanceof SystemExitPrevented) throw err;
+          throw couldNotInvokeConstructor(className, args.length, err);
         }
       }
     }
+    this.consume(instance);
     if (instanceName.startsWith('library')) this.libraries.push({ name: instanceName, instance });
     else this.instances.set(instanceName, instance);
+  }
+
+  /** FitNesse's StatementExecutorConsumer: a fixture with setStatementExecutor gets the symbols and instances. */
+  private consume(instance: unknown): void {
+    const consumer = instance as { setStatementExecutor?: unknown } | null;
+    if (!consumer || typeof consumer.setStatementExecutor !== 'function' || instance instanceof RemoteFixture) return;
+    const view: StatementExecutorView = {
+      getSymbol: (name) => this.symbols.get(name),
+      assign: (name, value) => this.symbols.set(name, value),
+      getInstance: (name) => this.instance(name),
+      setInstance: (name, value) => this.setInstance(name, value),
+    };
+    (consumer.setStatementExecutor as (v: StatementExecutorView) => void).call(instance, view);
   }
 
   /** A method by name (first letter either case); `setX(v)` and `x()` also reach a plain property x. */
@@ -200,7 +306,7 @@ export class SlimExecutor {
     for (const name of nameVariants(method)) {
       if (name.startsWith('_') || name === 'constructor') continue;
       const fn = obj[name];
-      if (typeof fn === 'function') return { call: (args) => (fn as (...a: unknown[]) => unknown).apply(obj, args) };
+      if (typeof fn === 'function') return { call: (args) => this.invoke(() => (fn as (...a: unknown[]) => unknown).apply(obj, args)) };
     }
     const setter = /^set([A-Z\p{Lu}].*)$/u.exec(method);
     if (setter && argc === 1) {
@@ -238,9 +344,10 @@ export class SlimExecutor {
       const found = this.findMethod(target, method, args.length);
       if (found) return await found.call(args);
     }
-    if (missing) throw new SlimFailure('NO_INSTANCE', `${instanceName}.${method}.`);
-    const cls = instance instanceof RemoteFixture ? String(instance) : (instance as object)?.constructor?.name ?? typeof instance;
-    throw new SlimFailure('NO_METHOD_IN_CLASS', `No Method ${method}[${args.length}] in class ${cls}. Available methods: ${this.methodsOf(instance)}`);
+    if (missing) throw noInstance(`${instanceName}.${method}`);
+    if (instance instanceof RemoteFixture) throw noMethod(method, args.length, String(instance), 'it has no such method');
+    const cls = (instance as object)?.constructor?.name ?? typeof instance;
+    throw noMethod(method, args.length, cls, `it has ${this.methodsOf(instance)}`);
   }
 }
 

@@ -1,16 +1,18 @@
 import { MethodNotFoundError, RemoteError, UnknownClassError } from '../client/index.js';
 import type { Topology } from '../topology/index.js';
-import { SlimFailure } from './exceptions.js';
+import { couldNotInvokeConstructor, noClass, noMethod } from './exceptions.js';
 
 /** A make of `<guest>.<Class>`: an instance on that guest's agent. */
 export class RemoteFixture {
   readonly guest: string;
   readonly className: string;
+  readonly endpoint: string;
   readonly remote: Record<string, (...args: unknown[]) => Promise<unknown>>;
 
-  constructor(guest: string, className: string, remote: object) {
+  constructor(guest: string, className: string, endpoint: string, remote: object) {
     this.guest = guest;
     this.className = className;
+    this.endpoint = endpoint;
     this.remote = remote as Record<string, (...args: unknown[]) => Promise<unknown>>;
   }
 
@@ -26,10 +28,11 @@ export class RemoteFixtureError extends Error {
     const e = err as RemoteError;
     const detail = err instanceof RemoteError ? `${e.remoteName}: ${e.remoteMessage}` : (err as Error).message;
     super(`${guest} ${what}: ${detail}`, { cause: err });
-    if (err instanceof RemoteError && e.remoteStack) this.stack = `${this.name}: ${this.message}\n--- remote stack on ${guest} ---\n${e.remoteStack}`;
+    this.stack = `${this.name}: ${this.message}\n    at ${what} on ${guest}${err instanceof RemoteError && e.remoteStack ? `\n    --- remote stack on ${guest} ---\n${e.remoteStack}` : ''}`;
   }
 }
 
+/** `guest.Class` where guest is one of the topology's guests. */
 export function isRemoteFixtureName(className: string, topology: Topology | undefined): { guest: string; cls: string } | undefined {
   const dot = className.indexOf('.');
   if (dot <= 0 || !topology) return undefined;
@@ -39,13 +42,15 @@ export function isRemoteFixtureName(className: string, topology: Topology | unde
 }
 
 export async function makeRemote(topology: Topology, guest: string, cls: string, args: unknown[]): Promise<RemoteFixture> {
-  const mod = topology.guest(guest).module as Record<string, (...a: unknown[]) => Promise<object>>;
+  const g = topology.guest(guest);
+  const mod = g.module as Record<string, (...a: unknown[]) => Promise<object>>;
+  const where = `guest ${guest} (${g.spec.host}:${g.spec.port})`;
   try {
-    return new RemoteFixture(guest, cls, await mod[cls]!(...args));
+    return new RemoteFixture(guest, cls, `${g.spec.host}:${g.spec.port}`, await mod[cls]!(...args));
   } catch (err) {
-    if (err instanceof UnknownClassError) throw new SlimFailure('NO_CLASS', `${guest}.${cls}: guest ${guest} serves ${err.available.join(', ') || 'no classes'}`, { cause: err });
-    if (err instanceof RemoteError) throw new SlimFailure('COULD_NOT_INVOKE_CONSTRUCTOR', `${guest}.${cls}[${args.length}]: ${err.remoteName}: ${err.remoteMessage}`, { cause: err });
-    throw new SlimFailure('COULD_NOT_INVOKE_CONSTRUCTOR', `${guest}.${cls}[${args.length}]: ${(err as Error).message}`, { cause: err });
+    if (err instanceof UnknownClassError) throw noClass(`${guest}.${cls}`, `${where} serves ${err.available.join(', ') || 'no classes'}`, { cause: err });
+    if (err instanceof RemoteError) throw couldNotInvokeConstructor(`${guest}.${cls}`, args.length, new RemoteFixtureError(guest, `${cls}(...)`, err));
+    throw couldNotInvokeConstructor(`${guest}.${cls}`, args.length, err);
   }
 }
 
@@ -54,7 +59,10 @@ export async function callRemote(fixture: RemoteFixture, method: string, args: u
     return await fixture.remote[method]!(...args);
   } catch (err) {
     // An optional table method the remote class lacks must read as NO_METHOD_IN_CLASS, which FitNesse skips.
-    if (err instanceof MethodNotFoundError) throw new SlimFailure('NO_METHOD_IN_CLASS', `${method}[${args.length}] ${fixture.guest}.${fixture.className}: ${err.remoteMessage}`, { cause: err });
+    if (err instanceof MethodNotFoundError) {
+      const has = /; it has (.*)$/.exec(err.remoteMessage)?.[1];
+      throw noMethod(method, args.length, String(fixture), `on guest ${fixture.guest} (${fixture.endpoint}) ${fixture.className} has ${has ?? 'no such method'}`, { cause: err });
+    }
     throw new RemoteFixtureError(fixture.guest, `${fixture.className}.${method}`, err);
   }
 }

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { Readable } from 'node:stream';
-import { exceptionResult, SlimFailure } from './exceptions.js';
+import { exceptionResult, malformed } from './exceptions.js';
 import { SlimExecutor, type ExecutorOptions } from './executor.js';
 import { frame, FrameReader } from './framing.js';
 import { deserialize, serialize } from './serializer.js';
@@ -37,7 +37,7 @@ export function converse(input: Readable, write: (bytes: Buffer | string) => voi
         answer = serialize(await executor.execute(deserialize(payload)));
       } catch (err) {
         const why = err instanceof Error ? err.message : String(err);
-        answer = serialize([['', exceptionResult(new SlimFailure('MALFORMED_INSTRUCTION', `the instructions are not a SLIM list: ${why}`))]]);
+        answer = serialize([['', exceptionResult(malformed(`the instructions are not a SLIM list: ${why}`))]]);
       }
       if (!done) write(frame(answer));
     };

@@ -6,7 +6,6 @@
  */
 const IN_TEXT = /\$([A-Za-z\p{L}][\w\p{L}]*)/gu;
 const WHOLE = /^\$([A-Za-z\p{L}][\w\p{L}]*)$/u;
-const ASSIGNMENT = /^\s*\$([A-Za-z\p{L}][\w\p{L}]*)\s*=\s*$/u;
 
 export class SymbolStore {
   private readonly values = new Map<string, unknown>();
@@ -30,9 +29,13 @@ export class SymbolStore {
     return { found: false };
   }
 
+  /**
+   * Symbols in text replaced by their text. An assignment cell (`$x=`) that
+   * reaches a fixture (in a table table's rows) is replaced like any text,
+   * as FitNesse 20150814's SlimService does: `$x=` stays while x is unknown,
+   * so the fixture can assign it (StatementExecutorConsumer).
+   */
   replaceInText(text: string): string {
-    // `$x=` is how FitNesse marks an assignment cell; Java's server hands the fixture an empty string.
-    if (ASSIGNMENT.test(text)) return '';
     return text.replace(IN_TEXT, (all, name: string) => {
       for (let end = name.length; end > 0; end--) {
         const candidate = name.slice(0, end);

@@ -34,11 +34,11 @@ async function fitnesse(command: string, env: Record<string, string> = {}): Prom
   }
 }
 
-/** The text of the cells FitNesse marked fail or error, from format=xml. */
+/** The text of the cells FitNesse marked fail or error, and of the exception details it shows under a row, from format=xml. */
 function failedCells(xml: string): string[] {
   const text = xml.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
   return [...text.matchAll(/<tr[^>]*>(.*?)<\/tr>/gs)]
-    .filter((m) => /class="(fail|error)"/.test(m[1]!))
+    .filter((m) => /class="(fail|error)"/.test(m[1]!) || /^<tr class="exception-detail/.test(m[0]!))
     .map((m) => m[1]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim());
 }
 

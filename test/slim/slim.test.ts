@@ -112,7 +112,7 @@ describe('executor', () => {
     assert.equal(r.s3, 'longUE and short and $undefined');
     assert.deepEqual(r.s4, ['long', ['x short']]);
     assert.equal(r.s5, 'was null');
-    assert.equal(r.s6, '');
+    assert.equal(r.s6, '$x=', 'x is unknown: the text stays, for a table table fixture to assign it');
   });
 
   test('fixture chaining: a symbol holding an object can be the class of a make', async () => {
@@ -157,12 +157,13 @@ describe('executor', () => {
       ['bad', 'frobnicate', 'x'],
       ['short'],
     ]);
-    assert.match(String(r.m1), /^__EXCEPTION__:message:<<NO_CLASS NoSuchFixture: not exported by any imported path \(.*test\/slim\/fixtures\)>>$/);
-    assert.equal(r.m2, '__EXCEPTION__:message:<<COULD_NOT_INVOKE_CONSTRUCTOR Broken[0]: Error: cannot build>>');
-    assert.match(String(r.c1), /^__EXCEPTION__:message:<<NO_METHOD_IN_CLASS No Method noSuchMethod\[1\] in class Calculator\. Available methods: Total, add, echo, fail, later/);
+    assert.equal(r.m1, `__EXCEPTION__:message:<<Could not find class NoSuchFixture: no import has it (imported: ${fixtures}) (NO_CLASS)>>`);
+    assert.match(String(r.m2), /^__EXCEPTION__:message:<<Could not invoke constructor for Broken\[0\]: Error: cannot build \(COULD_NOT_INVOKE_CONSTRUCTOR\)>>$/);
+    assert.equal(r.c1, '__EXCEPTION__:message:<<Method noSuchMethod[1] not found in Calculator: it has Total, add, echo, fail, later, nothing, nullValue, rows, self, stop, typeOf (NO_METHOD_IN_CLASS)>>');
     assert.equal(r.c2, '__EXCEPTION__:message:<<NO_INSTANCE ghost.anything.>>');
-    assert.match(String(r.c3), /NO_METHOD_IN_CLASS No Method _hidden\[0\]/);
-    assert.match(String(r.c4), /^__EXCEPTION__:message:<<RangeError: bad input>>\nRangeError: bad input\n\s+at Calculator\.fail/);
+    assert.match(String(r.c3), /^__EXCEPTION__:message:<<Method _hidden\[0\] not found in Calculator: /);
+    // An exception a fixture throws: its class, message and stack, and no message:<<>>, so FitNesse shows it all under the row.
+    assert.match(String(r.c4), /^__EXCEPTION__:RangeError: bad input\n\s+at Calculator\.fail \(.*units\.js:\d+:\d+\)/);
     assert.equal(r.bad, '__EXCEPTION__:message:<<MALFORMED_INSTRUCTION unknown operation frobnicate>>');
     assert.equal(r.short, '__EXCEPTION__:message:<<MALFORMED_INSTRUCTION [short].>>');
   });
@@ -176,7 +177,7 @@ describe('executor', () => {
       ['after', 'call', 'calc', 'add', '1'],
     ]);
     assert.equal(results.length, 3);
-    assert.match(String((results[2] as string[])[1]), /^__EXCEPTION__:ABORT_SLIM_TEST:message:<<StopTestException: stop now>>/);
+    assert.match(String((results[2] as string[])[1]), /^__EXCEPTION__:ABORT_SLIM_TEST:StopTestException: stop now\n\s+at Calculator\.stop/);
     const next = await executor.execute([['again', 'call', 'calc', 'add', '1']]);
     assert.deepEqual(next, [['again', '1']], 'the next batch runs');
   });
@@ -188,7 +189,7 @@ describe('executor', () => {
       executor.setInstance('thrower', { go: () => { throw new Named('why'); } });
       const results = await executor.execute([['s', 'call', 'thrower', 'go'], ['after', 'call', 'thrower', 'go']]);
       assert.equal(results.length, 1, cls);
-      assert.match(String((results[0] as string[])[1]), new RegExp(`^__EXCEPTION__:${tag}:message:<<${cls}: why>>`), cls);
+      assert.match(String((results[0] as string[])[1]), new RegExp(`^__EXCEPTION__:${tag}:${cls}: why\\n\\s+at `), cls);
     }
   });
 
@@ -208,6 +209,52 @@ describe('executor', () => {
     const r = await run([['m', 'make', 'calc', 'Calculator'], ['slow', 'call', 'calc', 'later', '2000', 'x'], ['fast', 'call', 'calc', 'add', '1']], executor);
     assert.equal(r.slow, '__EXCEPTION__:message:<<TIMED_OUT 0.1>>');
     assert.equal(r.fast, '1');
+  });
+});
+
+describe('as Java\'s SlimService answers', () => {
+  test('a fully qualified class name is found without an import, before the imports', async () => {
+    const executor = new SlimExecutor({ cwd: `${repoRoot}test/slim/fixtures-qualified` });
+    const results = await executor.execute([
+      ['m', 'make', 'q', 'acme.tables.Qualified'],
+      ['w', 'call', 'q', 'whoAmI'],
+      ['i', 'import', 'acme'],
+      ['m2', 'make', 'q2', 'tables.Qualified'],
+      ['w2', 'call', 'q2', 'whoAmI'],
+    ]);
+    assert.deepEqual(results, [['m', 'OK'], ['w', 'acme.tables.Qualified'], ['i', 'OK'], ['m2', 'OK'], ['w2', 'acme.tables.Qualified']]);
+  });
+
+  test('a fixture that calls process.exit does not end the server: the instruction answers as Java does, the next runs', async () => {
+    const r = await run([['m', 'make', 'x', 'Exits'], ['e', 'call', 'x', 'now', '3'], ['c', 'call', 'x', 'caught', '42'], ['after', 'call', 'x', 'caught', '0']]);
+    assert.match(String(r.e), /^__EXCEPTION__:SystemExitPrevented: prevented system exit with exit code 3\n\s+at /);
+    assert.equal(r.c, 'prevented system exit with exit code 42');
+    assert.equal(r.after, 'prevented system exit with exit code 0');
+    assert.equal(typeof process.exit, 'function');
+    assert.doesNotThrow(() => process.exitCode, 'process.exit is itself again after the batch');
+  });
+
+  test('-s: a fixture that blocks synchronously answers TIMED_OUT, and the next statement runs', async () => {
+    const executor = new SlimExecutor({ cwd: repoRoot, statementTimeoutSec: 0.2 });
+    const r = await run([['m', 'make', 'b', 'Blocks'], ['spin', 'call', 'b', 'spin'], ['ok', 'call', 'b', 'ok']], executor);
+    assert.equal(r.spin, '__EXCEPTION__:message:<<TIMED_OUT 0.2>>');
+    assert.equal(r.ok, 'still here');
+  });
+
+  test('a Map a method returns is a hash table as FitNesse renders one; plain objects and Maps in lists stay rows', async () => {
+    const r = await run([['m', 'make', 'x', 'Maps'], ['map', 'call', 'x', 'map'], ['plain', 'call', 'x', 'plain'], ['rows', 'call', 'x', 'rows']]);
+    assert.equal(r.map, '<table class="hash_table">\n\t<tr class="hash_row">\n\t\t<td class="hash_key">name</td>\n\t\t<td class="hash_value">bob</td>\n\t</tr>\n\t<tr class="hash_row">\n\t\t<td class="hash_key">address</td>\n\t\t<td class="hash_value">here</td>\n\t</tr>\n</table>');
+    assert.deepEqual(r.plain, [['name', 'bob']]);
+    assert.deepEqual(r.rows, [[['name', 'Ann']]]);
+  });
+
+  test('an import of a path that names nothing is an error saying what was tried; a package name is accepted, as Java does', async () => {
+    const executor = new SlimExecutor({ cwd: repoRoot });
+    const results = await executor.execute([['p', 'import', 'fixtures/my-fixtures'], ['j', 'import', 'com.example.fixtures'], ['m', 'make', 'x', 'Nope']]);
+    const r = Object.fromEntries(results.map((x) => [(x as string[])[0], (x as string[])[1]]));
+    assert.match(String(r.p), new RegExp(`^__EXCEPTION__:ImportNotFoundError: import fixtures/my-fixtures found nothing: tried ${repoRoot}fixtures/my-fixtures, ${repoRoot}fixtures/my-fixtures\\.js, ${repoRoot}fixtures/my-fixtures\\.mjs, ${repoRoot}fixtures/my-fixtures\\.cjs, the package fixtures/my-fixtures; give a folder`));
+    assert.equal(r.j, 'OK');
+    assert.equal(r.m, '__EXCEPTION__:message:<<Could not find class Nope: no import has it (nothing imported); imports that named nothing here: com.example.fixtures (NO_CLASS)>>');
   });
 });
 
