@@ -13,9 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Agent } from 'roc-toolkit/agent';
 import { loadTopology, remoteModule, serverProxy } from 'roc-toolkit';
-import { freePort, labDown, labUp } from '../dist/src/lab/index.js';
+import { AGENT_BUNDLE, agentCommand, freePort, labDown, labUp, launchAgent } from '../dist/src/lab/index.js';
 import { deserialize, frame, FrameReader, serialize, SLIM_HEADER } from '../dist/src/slim/index.js';
-import { encodeCall, encodeResponse, writeTokenFile } from '../dist/src/wire/index.js';
+import { encodeCall, encodeResponse } from '../dist/src/wire/index.js';
+import { writeTokenFile } from '../dist/src/protocol/index.js';
 
 const execFileAsync = promisify(execFile);
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -82,13 +83,9 @@ async function bareEcho(body) {
 }
 
 async function startAgentProcess(extra = []) {
-  const port = await freePort();
   // The single-file agent, with the Node flags the systemd unit gives it.
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', join(root, 'dist/agent/roc-agent.js'), '-q', '-m', join(root, 'examples/remote_class.js'), '-p', String(port), ...extra], { stdio: 'ignore' });
-  const proxy = serverProxy('127.0.0.1', port);
-  await proxy.waitUntilReady({ timeout: 10_000, interval: 10 });
-  proxy.close();
-  return { child, port, stop: () => child.kill('SIGKILL') };
+  const agent = await launchAgent(['-m', join(root, 'examples/remote_class.js'), '-p', '0', ...extra], { program: AGENT_BUNDLE });
+  return { child: agent.child, port: agent.port, stop: () => agent.child.kill('SIGKILL') };
 }
 
 async function pythonServer() {
@@ -326,7 +323,8 @@ async function startup() {
   for (let i = 0; i < (QUICK ? 3 : 7); i++) {
     const port = await freePort();
     const t = process.hrtime.bigint();
-    const child = spawn(process.execPath, ['--max-semi-space-size=2', join(root, 'dist/agent/roc-agent.js'), '-q', '-m', join(root, 'examples/remote_class.js'), '-p', String(port)], { stdio: 'ignore' });
+    const command = agentCommand(['-q', '-m', join(root, 'examples/remote_class.js'), '-p', String(port)], AGENT_BUNDLE);
+    const child = spawn(command.file, command.args, { stdio: 'ignore' });
     const proxy = serverProxy('127.0.0.1', port, { timeout: 1000 });
     for (;;) {
       try {

@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Agent, type AgentOptions } from '../src/agent/index.js';
+import { launchAgent, type LaunchedAgent } from '../src/lab/index.js';
 
 /** The repository root (tests run from dist/test). */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -32,30 +31,11 @@ export async function rejection(promise: Promise<unknown>): Promise<Error & Reco
 
 export const agentBin = join(repoRoot, 'dist', 'src', 'cli', 'roc-agent.js');
 
-export interface AgentProcess {
-  child: ChildProcess;
-  port: number;
-  /** Lines printed on stdout so far. */
-  lines: string[];
-  exited: Promise<number | null>;
-}
+export type AgentProcess = LaunchedAgent;
 
-/** Starts `roc-agent` as its own process and resolves once it listens. */
-export async function startAgentProcess(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<AgentProcess> {
-  const child = spawn(process.execPath, [agentBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  const lines: string[] = [];
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      lines.push(line);
-      const m = /Listening on https?:\/\/[^ ]+:(\d+)\//.exec(line);
-      if (m) resolve(Number(m[1]));
-    });
-    void exited.then((code) => reject(new Error(`roc-agent exited with ${code} before listening: ${stderr}`)));
-  });
-  return { child, port, lines, exited };
+/** Starts `roc-agent` (the CLI as built) as its own process and resolves once it listens. */
+export function startAgentProcess(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<AgentProcess> {
+  return launchAgent(args, { program: agentBin, env });
 }
 
 export { freePort } from '../src/lab/index.js';

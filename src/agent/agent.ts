@@ -1,15 +1,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createXmlRpcListener, DEFAULT_MAX_BODY_BYTES } from '../wire/index.js';
+import { createXmlRpcListener } from '../wire/index.js';
+import { AGENT_DEFAULTS } from './defaults.js';
 import { guestLibraryMethods } from '../guestlib/index.js';
 import { isLoopback, tokenGate } from './auth.js';
 import { Dispatcher } from './dispatch.js';
 import { HandleTable } from './handles.js';
 import { loadModules, type ServedModules } from './loader.js';
 
-export const DEFAULT_PORT = 7007;
-export const DEFAULT_HOST = '127.0.0.1';
 
 export interface AgentOptions {
   /** Files or directories of JS modules whose exported classes (and functions) are served. */
@@ -53,7 +52,6 @@ export class AgentStartError extends Error {
   override name = 'AgentStartError';
 }
 
-export const DEFAULT_MAX_CONCURRENT = 256;
 
 /** A running agent. */
 export class Agent {
@@ -92,14 +90,14 @@ export class Agent {
 
   static async start(options: AgentOptions): Promise<Agent> {
     const served = await loadModules(options.modules);
-    const handles = new HandleTable({ maxHandles: options.maxHandles, leaseTtlMs: options.leaseTtlMs });
-    const host = options.host ?? DEFAULT_HOST;
+    const handles = new HandleTable({ maxHandles: options.maxHandles ?? AGENT_DEFAULTS.maxHandles, leaseTtlMs: options.leaseTtlMs ?? AGENT_DEFAULTS.leaseTtlMs });
+    const host = options.host ?? AGENT_DEFAULTS.host;
     let agent: Agent | undefined;
     const dispatcher = new Dispatcher({
       served,
       handles,
-      callTimeoutMs: options.callTimeoutMs,
-      maxConcurrent: options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT,
+      callTimeoutMs: options.callTimeoutMs ?? AGENT_DEFAULTS.callTimeoutMs,
+      maxConcurrent: options.maxConcurrent ?? AGENT_DEFAULTS.maxConcurrent,
       library: options.guestLibrary === false ? undefined : guestLibraryMethods(),
       onShutdown: options.noRemoteShutdown ? undefined : () => {
         options.log?.('shutdown() received: stopping');
@@ -114,17 +112,17 @@ export class Agent {
     }
     const listener = createXmlRpcListener({
       dispatch: dispatcher.dispatch,
-      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-      decodeOptions: { maxDepth: options.maxDepth, reviveStruct: dispatcher.reviveStruct },
+      maxBodyBytes: options.maxBodyBytes ?? AGENT_DEFAULTS.maxBodyBytes,
+      decodeOptions: { maxDepth: options.maxDepth ?? AGENT_DEFAULTS.maxDepth, reviveStruct: dispatcher.reviveStruct },
       gzipThreshold: options.gzipThreshold,
       closing: () => agent?.stopping !== undefined,
       admit: options.token ? tokenGate(options.token) : undefined,
     });
-    const headersTimeout = options.headerTimeoutMs ?? 30_000;
+    const headersTimeout = options.headerTimeoutMs ?? AGENT_DEFAULTS.headerTimeoutMs;
     const timeouts = {
-      keepAliveTimeout: options.idleTimeoutMs ?? 60_000,
+      keepAliveTimeout: options.idleTimeoutMs ?? AGENT_DEFAULTS.idleTimeoutMs,
       headersTimeout,
-      requestTimeout: Math.max(headersTimeout, options.requestTimeoutMs ?? 300_000),
+      requestTimeout: Math.max(headersTimeout, options.requestTimeoutMs ?? AGENT_DEFAULTS.requestTimeoutMs),
       // Node enforces the two timeouts above only when it sweeps, every 30 s by default.
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 2))),
     };
@@ -133,13 +131,13 @@ export class Agent {
       : http.createServer(timeouts, listener);
     const port = await new Promise<number>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
-        const where = `${host}:${options.port ?? DEFAULT_PORT}`;
+        const where = `${host}:${options.port ?? AGENT_DEFAULTS.port}`;
         if (err.code === 'EADDRINUSE') reject(new AgentStartError(`cannot listen on ${where}: the port is already in use (another agent? roc-agent -e asks it to shut down first)`, { cause: err }));
         else if (err.code === 'EADDRNOTAVAIL') reject(new AgentStartError(`cannot listen on ${where}: this machine has no such address`, { cause: err }));
         else if (err.code === 'EACCES') reject(new AgentStartError(`cannot listen on ${where}: permission denied (ports below 1024 need root)`, { cause: err }));
         else reject(new AgentStartError(`cannot listen on ${where}: ${err.message}`, { cause: err }));
       });
-      server.listen(options.port ?? DEFAULT_PORT, host, () => resolve((server.address() as AddressInfo).port));
+      server.listen(options.port ?? AGENT_DEFAULTS.port, host, () => resolve((server.address() as AddressInfo).port));
     });
     agent = new Agent(server, served, handles, host, port, options.tls ? 'https' : 'http');
     agent.sweepLeases(options.log);
@@ -167,7 +165,7 @@ export class Agent {
    * Stops accepting, lets calls under way finish for up to graceMs, then
    * closes every connection that is left.
    */
-  close(graceMs = 10_000): Promise<void> {
+  close(graceMs: number = AGENT_DEFAULTS.stopGraceMs): Promise<void> {
     this.stopping ??= new Promise<void>((resolve) => {
       // Kept-alive connections turn idle as their calls finish; close them as they do.
       const sweep = setInterval(() => this.server.closeIdleConnections(), 20);

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { FaultCode, type AgentDescription, type AgentInfo, type LeaseInfo, type XmlRpcStruct, type XmlRpcValue } from '../wire/index.js';
+import { type XmlRpcStruct, type XmlRpcValue } from '../wire/index.js';
+import { FaultCode, type AgentDescription, type AgentInfo, type LeaseInfo } from '../protocol/index.js';
 import { VERSION } from '../version.js';
 import { isPublicName, lookup, parameterList, publicMethods, publicStatics } from './access.js';
 import { fault } from './faults.js';

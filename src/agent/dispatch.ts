@@ -1,9 +1,10 @@
-import { FaultCode, isRef, makeRef, REF_HANDLE, withDeadline, XmlRpcFault, type CallContext, type CallOutcome, type EncodeOptions, type XmlRpcStruct, type XmlRpcValue } from '../wire/index.js';
+import { withDeadline, XmlRpcFault, type CallContext, type CallOutcome, type EncodeOptions, type XmlRpcStruct, type XmlRpcValue } from '../wire/index.js';
+import { FaultCode, isRef, LEASE_HEADER, LEASE_TTL_HEADER, leaseOf, makeRef, REF_HANDLE } from '../protocol/index.js';
 import { lookup, parameterList, publicMethods, publicStatics } from './access.js';
 import { BUILTINS, shadowedNames, type BuiltinContext, type CallScope } from './builtins.js';
 import { applicationFault, fault } from './faults.js';
 import type { HandleTable } from './handles.js';
-import { LEASE_HEADER, LEASE_TTL_HEADER, leaseOf } from './leases.js';
+
 import { ModuleLoadError, type AnyClass, type ServedModules } from './loader.js';
 
 export interface DispatcherOptions {
@@ -200,7 +201,7 @@ export class Dispatcher {
 
   /** The listener's entry point. A call that names a lease renews it, whatever the call's fate. */
   readonly dispatch = async (name: string, params: XmlRpcValue[], context?: CallContext): Promise<CallOutcome> => {
-    const lease = leaseOf(context?.request.headers[LEASE_HEADER]);
+    const lease = leaseOf(context?.headers[LEASE_HEADER]);
     const untold = lease !== undefined && this.handles.leases.renew(lease, context!.remoteAddress);
     const limit = this.options.maxConcurrent;
     if (limit !== undefined && this.running >= limit) {

@@ -1,4 +1,5 @@
-import { FaultCode, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from '../wire/index.js';
+import { XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from '../wire/index.js';
+import { FaultCode } from '../protocol/index.js';
 
 const MAX_CAUSE_DEPTH = 4;
 

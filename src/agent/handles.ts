@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { FaultCode, HANDLE_PATTERN, type XmlRpcFault } from '../wire/index.js';
+import { type XmlRpcFault } from '../wire/index.js';
+import { FaultCode, HANDLE_PATTERN } from '../protocol/index.js';
+import { AGENT_DEFAULTS } from './defaults.js';
 import { fault } from './faults.js';
 import { LeaseTable, type LapsedLease } from './leases.js';
 
-export const DEFAULT_MAX_HANDLES = 100_000;
 
 export interface HandleEntry {
   readonly object: object;
@@ -25,7 +26,7 @@ export class HandleTable {
 
   constructor(options: { maxHandles?: number; bootId?: string; leaseTtlMs?: number } = {}) {
     this.bootId = options.bootId ?? randomBytes(4).toString('hex');
-    this.maxHandles = options.maxHandles ?? DEFAULT_MAX_HANDLES;
+    this.maxHandles = options.maxHandles ?? AGENT_DEFAULTS.maxHandles;
     this.leases = new LeaseTable(options.leaseTtlMs);
   }
 

@@ -1,3 +1,5 @@
+import { DEFAULT_LEASE_TTL_MS } from '../protocol/index.js';
+
 /**
  * Which client owns which objects, and until when. A ROC client sends its
  * lease id with every call (the X-Roc-Lease header); each call renews that
@@ -6,16 +8,6 @@
  * are freed. Objects made by calls without a lease (Python's xmlrpc, the
  * original ROC client) belong to no lease and live until released.
  */
-export const LEASE_HEADER = 'x-roc-lease';
-export const LEASE_TTL_HEADER = 'x-roc-lease-ttl';
-export const DEFAULT_LEASE_TTL_MS = 60_000;
-const LEASE_ID = /^[A-Za-z0-9_-]{8,64}$/;
-
-/** The lease a request names, or undefined for none (or one that is not a lease id). */
-export function leaseOf(header: string | string[] | undefined): string | undefined {
-  return typeof header === 'string' && LEASE_ID.test(header) ? header : undefined;
-}
-
 interface Lease {
   expires: number;
   /** The client has had an answer carrying the TTL. */

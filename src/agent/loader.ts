@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { importModuleFile, isClass, listModuleFiles, ModuleLoadError, MODULE_EXTENSIONS } from '../module-files.js';
+import { importModuleFile, isClass, listModuleFiles, ModuleLoadError, MODULE_EXTENSIONS } from '../modules/index.js';
 
 export { isClass, ModuleLoadError };
 

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isRunning, labDown, labUp, readLabState } from '../lab/index.js';
-import { writeTokenFile } from '../wire/index.js';
+import { writeTokenFile } from '../protocol/index.js';
 import { findJar, runFitnesse } from './fitnesse.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const example = join(root, 'examples', 'cluster');

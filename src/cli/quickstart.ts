@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { release, remoteModule, RemoteError, serverProxy } from '../client/index.js';
+import { launchAgent } from '../lab/index.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -12,21 +11,10 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
  */
 export async function runQuickstart(out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<void> {
   const module = join(root, 'examples', 'remote_class.js');
-  const agentBin = join(root, 'dist', 'src', 'cli', 'roc-agent.js');
   out(`$ roc-agent -m examples/remote_class.js -p 0`);
-  const child = spawn(process.execPath, [agentBin, '-m', module, '-p', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const agent = await launchAgent(['-m', module, '-p', '0'], { stderr: 'inherit', onLine: (line) => out(`  agent | ${line}`) });
+  const { child, exited, port } = agent;
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout! });
-      lines.on('line', (line) => {
-        out(`  agent | ${line}`);
-        const m = /Listening on http:\/\/[^:]+:(\d+)\//.exec(line);
-        if (m) resolve(Number(m[1]));
-      });
-      void exited.then((code) => reject(new Error(`the agent exited (code ${code}) before listening`)));
-    });
-
     const proxy = serverProxy('127.0.0.1', port);
     const RModule = remoteModule(proxy);
     const show = async (label: string, value: Promise<unknown>): Promise<unknown> => {

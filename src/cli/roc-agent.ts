@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { DEFAULT_AGENT_PORT } from '../protocol/index.js';
 import { VERSION } from '../version.js';
 import { collect } from './exit.js';
 import { addServeOptions, runServe } from './serve.js';
@@ -17,7 +18,7 @@ program.addHelpText('after', () => `\nWith no command, roc-agent serves (roc-age
 program
   .command('install')
   .description('install this agent as the systemd service roc-agent, enabled and started (root)')
-  .option('-p, --port <port>', 'port to listen on', '7007')
+  .option('-p, --port <port>', 'port to listen on', String(DEFAULT_AGENT_PORT))
   .option('--host <address>', 'address to listen on', '0.0.0.0')
   .option('--token-file <file>', 'the token callers must present (copied to /etc/roc/token)')
   .option('-m, --module <path>', 'a module or directory to serve (copied to /opt/roc/modules; repeatable)', collect)

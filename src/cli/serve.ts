@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { Agent, DEFAULT_HOST, DEFAULT_LEASE_TTL_MS, DEFAULT_MAX_CONCURRENT, DEFAULT_PORT, isLoopback, type AgentOptions } from '../agent/index.js';
-import { ConnectionError, encodeCall, HttpTransport, readTokenFile, retryUntil } from '../wire/index.js';
+import { Agent, AGENT_DEFAULTS as D, isLoopback, type AgentOptions } from '../agent/index.js';
+import { ConnectionError, encodeCall, HttpTransport, retryUntil } from '../wire/index.js';
+import { readTokenFile } from '../protocol/index.js';
 import { collect, fail, parsePort, parsePositiveInt } from './exit.js';
 
 interface ServeFlags {
@@ -42,21 +43,21 @@ function wrap<T>(parse: (v: string) => T) {
 export function addServeOptions(cmd: Command): Command {
   return cmd
     .option('-m, --module <path>', 'a .js/.mjs/.cjs module, or a directory of them, whose exported classes are served (repeatable)', collect)
-    .option('-p, --port <port>', `port to listen on (0 picks a free one)`, wrap(parsePort), DEFAULT_PORT)
-    .option('--host <address>', 'address to listen on', DEFAULT_HOST)
+    .option('-p, --port <port>', `port to listen on (0 picks a free one)`, wrap(parsePort), D.port)
+    .option('--host <address>', 'address to listen on', D.host)
     .option('-q, --quiet', 'print nothing but errors')
     .option('-e, --egoist', 'first ask an agent already on that port to shut down, and wait for the port')
     .option('--no-remote-shutdown', 'refuse shutdown() from callers')
     .option('--no-guest-lib', 'do not serve the built-in guest library (roc.command, roc.files, ...)')
-    .option('--max-body <bytes>', 'largest request body accepted', wrap(parsePositiveInt('size')), 16 * 1024 * 1024)
-    .option('--max-depth <n>', 'deepest nesting of arrays and structs accepted', wrap(parsePositiveInt('depth')), 256)
-    .option('--max-handles <n>', 'most live objects held for callers', wrap(parsePositiveInt('count')), 100_000)
-    .option('--call-timeout <ms>', 'deadline for one served method, 0 for none', wrap(parsePositiveInt('timeout')), 0)
-    .option('--max-concurrent <n>', 'calls running at once before new ones are refused', wrap(parsePositiveInt('count')), DEFAULT_MAX_CONCURRENT)
-    .option('--header-timeout <ms>', 'time allowed to receive request headers', wrap(parsePositiveInt('timeout')), 30_000)
-    .option('--idle-timeout <ms>', 'idle kept-alive connections are closed after this', wrap(parsePositiveInt('timeout')), 60_000)
-    .option('--stop-grace <ms>', 'on SIGTERM/SIGINT, time calls under way get to finish', wrap(parsePositiveInt('timeout')), 10_000)
-    .option('--lease-ttl <ms>', 'a client\'s objects are freed after this long without a call from it (0: never)', wrap(parsePositiveInt('timeout')), DEFAULT_LEASE_TTL_MS)
+    .option('--max-body <bytes>', 'largest request body accepted', wrap(parsePositiveInt('size')), D.maxBodyBytes)
+    .option('--max-depth <n>', 'deepest nesting of arrays and structs accepted', wrap(parsePositiveInt('depth')), D.maxDepth)
+    .option('--max-handles <n>', 'most live objects held for callers', wrap(parsePositiveInt('count')), D.maxHandles)
+    .option('--call-timeout <ms>', 'deadline for one served method, 0 for none', wrap(parsePositiveInt('timeout')), D.callTimeoutMs)
+    .option('--max-concurrent <n>', 'calls running at once before new ones are refused', wrap(parsePositiveInt('count')), D.maxConcurrent)
+    .option('--header-timeout <ms>', 'time allowed to receive request headers', wrap(parsePositiveInt('timeout')), D.headerTimeoutMs)
+    .option('--idle-timeout <ms>', 'idle kept-alive connections are closed after this', wrap(parsePositiveInt('timeout')), D.idleTimeoutMs)
+    .option('--stop-grace <ms>', 'on SIGTERM/SIGINT, time calls under way get to finish', wrap(parsePositiveInt('timeout')), D.stopGraceMs)
+    .option('--lease-ttl <ms>', 'a client\'s objects are freed after this long without a call from it (0: never)', wrap(parsePositiveInt('timeout')), D.leaseTtlMs)
     .option('--token-file <file>', 'callers must present the token in this file (default: the ROC_TOKEN variable)')
     .option('--insecure', 'allow listening off loopback without a token')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')

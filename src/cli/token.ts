@@ -1,4 +1,4 @@
-import { writeTokenFile } from '../wire/index.js';
+import { writeTokenFile } from '../protocol/index.js';
 import { fail } from './exit.js';
 
 /** `roc token [file]`: a new random token in a file only its owner can read. */

@@ -1,4 +1,5 @@
-import { describeSite, FaultCode, RocError, type CallSite, type XmlRpcFault, type XmlRpcStruct } from '../wire/index.js';
+import { describeSite, named, RocError, type CallSite, type XmlRpcFault, type XmlRpcStruct } from '../wire/index.js';
+import { FaultCode } from '../protocol/index.js';
 
 /**
  * The remote side threw: served code raised an exception, or the agent
@@ -6,7 +7,9 @@ import { describeSite, FaultCode, RocError, type CallSite, type XmlRpcFault, typ
  * agent sent them, and where the call went.
  */
 export class RemoteError extends RocError {
-  override name = 'RemoteError';
+  static {
+    named(this, 'RemoteError');
+  }
   /** The remote exception's class name, e.g. `TypeError` (for Python peers, parsed from `<class 'ValueError'>`). */
   readonly remoteName: string;
   readonly remoteMessage: string;
@@ -23,7 +26,7 @@ export class RemoteError extends RocError {
     const python = /^<class '([^']+)'>:([\s\S]*)$/.exec(fault.faultString);
     const remoteName = typeof extra.name === 'string' ? extra.name : python ? python[1]!.split('.').pop()! : 'Fault';
     const remoteMessage = typeof extra.message === 'string' ? extra.message : python ? python[2]! : fault.faultString;
-    super(`${site.method} on ${describeSite(site)} failed: ${remoteName}: ${remoteMessage}`, site, options);
+    super(`${site.method} on ${describeSite(site)} failed: ${remoteName}: ${remoteMessage}`, { site, cause: options?.cause });
     this.remoteName = remoteName;
     this.remoteMessage = remoteMessage;
     this.remoteStack = typeof extra.stack === 'string' ? extra.stack : undefined;
@@ -37,36 +40,58 @@ export class RemoteError extends RocError {
 
 /** The handle was made by an earlier run of the agent, which has since restarted: the object is gone. */
 export class StaleHandleError extends RemoteError {
-  override name = 'StaleHandleError';
+  static {
+    named(this, 'StaleHandleError');
+  }
 }
 
 /** The handle was released (or never existed) on the agent. */
 export class UnknownHandleError extends RemoteError {
-  override name = 'UnknownHandleError';
+  static {
+    named(this, 'UnknownHandleError');
+  }
 }
 
 /** The agent has no such method, or the object no such public method. */
 export class MethodNotFoundError extends RemoteError {
-  override name = 'MethodNotFoundError';
+  static {
+    named(this, 'MethodNotFoundError');
+  }
 }
 
 /** The agent serves no class of that name; `available` lists what it serves. */
 export class UnknownClassError extends RocError {
-  override name = 'UnknownClassError';
+  static {
+    named(this, 'UnknownClassError');
+  }
   readonly className: string;
   readonly available: readonly string[];
   constructor(site: CallSite, className: string, available: readonly string[], options?: { cause?: unknown }) {
-    super(`no class ${JSON.stringify(className)} on ${describeSite(site)}; it serves ${available.length ? available.join(', ') : 'no classes'}`, site, options);
+    super(`no class ${JSON.stringify(className)} on ${describeSite(site)}; it serves ${available.length ? available.join(', ') : 'no classes'}`, { site, cause: options?.cause });
     this.className = className;
     this.available = available;
   }
 }
 
+/** A call on a proxy after its close(): nothing was sent. */
+export class ProxyClosedError extends RocError {
+  static {
+    named(this, 'ProxyClosedError');
+  }
+  constructor(site: CallSite) {
+    super(`${site.method} on ${describeSite(site)} was not sent: this proxy was closed (close() was called on it); make a new serverProxy, or reach the guest through guest() again`, { site });
+  }
+}
+
 /** A proxy used after release(): nothing was sent. */
 export class ReleasedProxyError extends RocError {
-  override name = 'ReleasedProxyError';
+  static {
+    named(this, 'ReleasedProxyError');
+  }
+  readonly handle: string;
   constructor(site: CallSite, handle: string) {
-    super(`${site.method}: ${handle} on ${describeSite(site)} was released by this client; create a new instance`, site);
+    super(`${site.method}: ${handle} on ${describeSite(site)} was released by this client; create a new instance`, { site });
+    this.handle = handle;
   }
 }
 
@@ -80,5 +105,17 @@ export function remoteErrorFor(site: CallSite, fault: XmlRpcFault): RemoteError 
       return new MethodNotFoundError(site, fault);
     default:
       return new RemoteError(site, fault);
+  }
+}
+
+/** waitUntilReady() gave up: the agent did not answer in time; `cause` is the last failure. */
+export class AgentNotReadyError extends RocError {
+  static {
+    named(this, 'AgentNotReadyError');
+  }
+  readonly timeoutMs: number;
+  constructor(site: CallSite, timeoutMs: number, last: unknown) {
+    super(`the agent at ${describeSite(site)} did not answer within ${timeoutMs} ms; last error: ${last instanceof Error ? last.message : String(last)}`, { site, cause: last });
+    this.timeoutMs = timeoutMs;
   }
 }

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-/** ROC's lease headers (the agent's src/agent/leases.ts reads and writes the same). */
-export const LEASE_HEADER = 'X-Roc-Lease';
-const TTL_HEADER = 'x-roc-lease-ttl';
+import { LEASE_TTL_HEADER } from '../protocol/index.js';
 
 /**
  * Keeps this client's lease on one agent alive while it holds objects
@@ -29,7 +27,7 @@ export class LeaseKeeper {
 
   /** Reads the agent's TTL off an answer's headers. */
   answered(headers: Readonly<Record<string, string>>): void {
-    const ttl = Number(headers[TTL_HEADER]);
+    const ttl = Number(headers[LEASE_TTL_HEADER]);
     if (!Number.isFinite(ttl) || ttl === this.ttlMs) return;
     this.ttlMs = ttl;
     this.reschedule();

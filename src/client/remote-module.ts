@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { FaultCode } from '../wire/index.js';
+import { FaultCode } from '../protocol/index.js';
 import { RemoteError, UnknownClassError } from './errors.js';
 import { answerProbe, isProbe, type LocalView } from './probes.js';
 import { makeRemoteObject } from './remote-object.js';

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
-import { makeRef, type XmlRpcStruct } from '../wire/index.js';
+import { type XmlRpcStruct } from '../wire/index.js';
+import { makeRef } from '../protocol/index.js';
 import { ReleasedProxyError, StaleHandleError, UnknownHandleError } from './errors.js';
 import { answerProbe, isProbe, type LocalView } from './probes.js';
 import type { ServerProxy } from './server-proxy.js';

@@ -1,29 +1,8 @@
 import { inspect } from 'node:util';
-import {
-  HttpTransport,
-  decodeResponse,
-  DecodeError,
-  describeSite,
-  encodeCall,
-  isRef,
-  ProtocolError,
-  REF_CLASS,
-  REF_HANDLE,
-  XmlRpcFault,
-  readTokenFile,
-  retryUntil,
-  RocError,
-  type CallSite,
-  type DecodeOptions,
-  type EncodeOptions,
-  type AgentDescription,
-  type AgentInfo,
-  type Transport,
-  type TransportOptions,
-  type XmlRpcStruct,
-} from '../wire/index.js';
-import { remoteErrorFor } from './errors.js';
-import { LEASE_HEADER, LeaseKeeper } from './lease.js';
+import { HttpTransport, decodeResponse, DecodeError, encodeCall, ProtocolError, XmlRpcFault, retryUntil, TransportClosedError, type CallSite, type DecodeOptions, type EncodeOptions, type Transport, type TransportOptions, type XmlRpcStruct } from '../wire/index.js';
+import { isRef, LEASE_HEADER, REF_CLASS, REF_HANDLE, readTokenFile, ROC_HINTS, type AgentDescription, type AgentInfo } from '../protocol/index.js';
+import { AgentNotReadyError, ProxyClosedError, remoteErrorFor } from './errors.js';
+import { LeaseKeeper } from './lease.js';
 import { makeRemoteObject, refOf } from './remote-object.js';
 
 export interface ServerProxyOptions extends TransportOptions {
@@ -103,7 +82,7 @@ export class ServerProxy {
     const port = typeof options.port === 'string' && /^\d+$/.test(options.port) ? Number(options.port) : options.port;
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError(`serverProxy needs a port from 1 to 65535, got ${inspect(options.port)}`);
     this.lease = options.lease === false ? undefined : new LeaseKeeper(() => this.callWith('lease', []));
-    this.transport = options.transport ?? new HttpTransport(withToken({ ...options, port, headers: { ...options.headers, ...(this.lease ? { [LEASE_HEADER]: this.lease.id } : {}) } }));
+    this.transport = options.transport ?? new HttpTransport(withToken({ hints: ROC_HINTS, ...options, port, headers: { ...options.headers, ...(this.lease ? { [LEASE_HEADER]: this.lease.id } : {}) } }));
     this.encodeOptions = { replace: (obj) => refOf(obj, this) };
     this.decodeOptions = {
       reviveStruct: (s: XmlRpcStruct) => (isRef(s) ? makeRemoteObject(this, s[REF_HANDLE], s[REF_CLASS]) : s),
@@ -128,7 +107,13 @@ export class ServerProxy {
     const site = this.site(method);
     const body = encodeCall(method, params, this.encodeOptions);
     this.lease?.sending();
-    const answer = await this.transport.post(body, method, options.timeout);
+    let answer;
+    try {
+      answer = await this.transport.post(body, method, options.timeout);
+    } catch (err) {
+      if (err instanceof TransportClosedError) throw new ProxyClosedError(site);
+      throw err;
+    }
     this.lease?.answered(answer.headers);
     try {
       return decodeResponse(answer.text, this.decodeOptions) as T;
@@ -232,16 +217,6 @@ export class ServerProxy {
 
   [inspect.custom](): string {
     return `ServerProxy<${this.guest ? `${this.guest} ` : ''}${this.endpoint}${this.transport.tokenSource ? `, token from ${this.transport.tokenSource}` : ''}>`;
-  }
-}
-
-/** waitUntilReady() gave up: the agent did not answer in time; `cause` is the last failure. */
-export class AgentNotReadyError extends RocError {
-  override name = 'AgentNotReadyError';
-  readonly timeoutMs: number;
-  constructor(site: CallSite, timeoutMs: number, last: unknown) {
-    super(`the agent at ${describeSite(site)} did not answer within ${timeoutMs} ms; last error: ${last instanceof Error ? last.message : String(last)}`, site, { cause: last });
-    this.timeoutMs = timeoutMs;
   }
 }
 

@@ -1,7 +1,8 @@
 import { loadExeca } from './execa.js';
 import type { CommandOptions, CommandResult } from './types.js';
 
-const DEFAULT_TIMEOUT_MS = 60_000;
+/** A guest command is killed after this long unless its options say otherwise. */
+export const COMMAND_TIMEOUT_MS = 60_000;
 
 function check(file: unknown, args: unknown): asserts args is string[] {
   if (typeof file !== 'string' || !file) throw new TypeError('command.run needs the program to run, e.g. run("ls", ["-l", "/tmp"])');
@@ -17,7 +18,7 @@ export async function run(file: string, args: string[] = [], options: CommandOpt
     reject: false,
     cwd: options.cwd,
     env: options.env,
-    timeout: options.timeout ?? DEFAULT_TIMEOUT_MS,
+    timeout: options.timeout ?? COMMAND_TIMEOUT_MS,
     input: options.input,
     shell: options.shell === true,
     stripFinalNewline: false,

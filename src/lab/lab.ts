@@ -2,15 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadTopology, type Guest, type GuestSpec, type Topology } from '../topology/index.js';
 import { retryUntil } from '../wire/index.js';
+import { agentCommand, AGENT_CLI } from './launch.js';
 import { checkNetnsPossible, createNetns, removeNetns, type NetnsLayout } from './netns.js';
 
-const agentBin = fileURLToPath(new URL('../cli/roc-agent.js', import.meta.url));
-
-/** Node flags agents run with: a 2 MB young generation bounds memory growth under bursts of calls. */
-export const AGENT_NODE_FLAGS = ['--max-semi-space-size=2'];
 
 export interface LabOptions {
   /** The topology file (default: ROC_TOPOLOGY or roc.yml). */
@@ -108,21 +104,21 @@ export function isLabAgent(pid: number, guest: Pick<LabGuestState, 'host' | 'por
     return process.platform !== 'linux'; // no /proc to ask: the pid is all there is
   }
   const args = cmdline.split('\0');
-  return args.includes(agentBin) && args.join(' ').includes(`-p ${guest.port} --host ${guest.host}`);
+  return args.includes(AGENT_CLI) && args.join(' ').includes(`-p ${guest.port} --host ${guest.host}`);
 }
 
 function startAgent(spec: GuestSpec, logFile: string, netns: string | undefined, extra: readonly string[]): ChildProcess {
-  // The same Node flags as the systemd unit (provisioning/roc-agent.service).
-  const args = [...AGENT_NODE_FLAGS, agentBin, 'serve', '-p', String(spec.port), '--host', spec.host, ...spec.modules.flatMap((m) => ['-m', m]), ...extra];
-  if (spec.tokenFile) args.push('--token-file', spec.tokenFile);
+  const agentArgs = ['serve', '-p', String(spec.port), '--host', spec.host, ...spec.modules.flatMap((m) => ['-m', m]), ...extra];
+  if (spec.tokenFile) agentArgs.push('--token-file', spec.tokenFile);
   // A namespace address is off loopback; without a token in the topology the agent needs leave to listen there.
-  else if (netns) args.push('--insecure');
+  else if (netns) agentArgs.push('--insecure');
+  const { file, args } = agentCommand(agentArgs);
   const fd = openSync(logFile, 'a');
   try {
     // In a namespace, the guest also gets a UTS namespace of its own, named after it, as a VM would.
     const [cmd, cmdArgs] = netns
-      ? (['ip', ['netns', 'exec', netns, 'unshare', '--uts', 'sh', '-c', 'hostname "$0" && exec "$@"', spec.name, process.execPath, ...args]] as const)
-      : ([process.execPath, args] as const);
+      ? (['ip', ['netns', 'exec', netns, 'unshare', '--uts', 'sh', '-c', 'hostname "$0" && exec "$@"', spec.name, file, ...args]] as const)
+      : ([file, args] as const);
     // Detached, in its own process group, so it outlives `roc lab up` and down can stop it.
     const child = spawn(cmd, cmdArgs, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ROC_TOKEN: '', ROC_GUEST: spec.name } });
     child.unref();

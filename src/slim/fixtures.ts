@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, join, resolve, sep } from 'node:path';
-import { importModuleFile, isClass, listModuleFiles, MODULE_EXTENSIONS } from '../module-files.js';
+import { importModuleFile, isClass, listModuleFiles, MODULE_EXTENSIONS } from '../modules/index.js';
 
 export type FixtureClass = new (...args: unknown[]) => object;
 

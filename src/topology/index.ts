@@ -1,5 +1,5 @@
 export { defaultTopology, guest, guests, loadTopology, Topology, useTopology } from './topology.js';
 export { Guest } from './guest.js';
 export { GroupError, GroupResult, GuestGroup, type FanOut, type GuestOutcome } from './group.js';
-export { DEFAULT_AGENT_PORT, findTopologyFile, lineOf, parseTopology, TopologyError, type GuestSpec, type Problem, type TopologyData } from './load.js';
+export { findTopologyFile, lineOf, parseTopology, TopologyError, type GuestSpec, type Problem, type TopologyData } from './load.js';
 export { parseDuration } from './duration.js';

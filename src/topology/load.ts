@@ -2,10 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import yaml from 'js-yaml';
+import { DEFAULT_AGENT_PORT, DEFAULT_GUEST_TIMEOUT_MS } from '../protocol/index.js';
 import { parseDuration } from './duration.js';
 
-export const DEFAULT_AGENT_PORT = 7007;
-export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** One guest, with defaults applied and paths made absolute. */
 export interface GuestSpec {
@@ -170,7 +169,7 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
     }
 
     const timeoutValue = pick('timeout');
-    const timeoutMs = timeoutValue === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(timeoutValue);
+    const timeoutMs = timeoutValue === undefined ? DEFAULT_GUEST_TIMEOUT_MS : parseDuration(timeoutValue);
     if (timeoutMs === undefined || timeoutMs <= 0) problem(from('timeout'), `${JSON.stringify(timeoutValue)} is not a duration (like 10s, 500ms or 2m)`);
 
     const tlsValue = pick('tls');
@@ -194,7 +193,7 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) problem(from(key), 'must be a positive whole number');
       else vagrant[key] = v;
     }
-    guests.set(name, { name, host: String(host), port: port ?? DEFAULT_AGENT_PORT, roles, modules, tokenFile, timeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_MS, tls, vagrant });
+    guests.set(name, { name, host: String(host), port: port ?? DEFAULT_AGENT_PORT, roles, modules, tokenFile, timeoutMs: timeoutMs ?? DEFAULT_GUEST_TIMEOUT_MS, tls, vagrant });
   }
   if (problems.length) throw new TopologyError(abs, problems.sort((a, b) => a.line - b.line));
   return { file: abs, guests };

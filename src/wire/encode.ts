@@ -1,8 +1,8 @@
 import { formatDateTime } from './datetime.js';
 import { EncodeError, XmlRpcFault } from './fault.js';
+import { DEFAULT_MAX_DEPTH } from './scalars.js';
 import { Double, I8_MAX, I8_MIN, INT32_MAX, INT32_MIN } from './values.js';
 
-export const DEFAULT_MAX_DEPTH = 256;
 
 export interface EncodeOptions {
   /** Arrays and structs nested deeper than this are refused (default 256). */

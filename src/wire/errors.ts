@@ -1,10 +1,12 @@
 /**
- * Errors of a call that never produced an answer. Each names the endpoint,
- * the guest (when the topology knows it), the method and the cause, and says
- * what to try next.
+ * The root of every error ROC throws, and the errors of a call that never
+ * produced an answer. Each names the endpoint, the peer (a guest, when the
+ * caller knows one), the method and the cause, and says what to try next;
+ * what to try is the caller's to word (TransportHints): this layer knows
+ * XML-RPC over HTTP, not what is at the other end.
  */
 export interface CallSite {
-  /** `host:port` of the agent. */
+  /** `host:port` of the server. */
   readonly endpoint: string;
   /** The XML-RPC method, e.g. `RemoteClass_1a2b3c4d_0.add`. */
   readonly method: string;
@@ -16,89 +18,123 @@ export function describeSite(site: CallSite): string {
   return site.guest ? `guest ${site.guest} (${site.endpoint})` : site.endpoint;
 }
 
+/** Sets an error class's name on its prototype, so no instance carries it as an own field (and none sends it twice). */
+export function named(cls: abstract new (...args: never[]) => Error, name: string): void {
+  Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true, enumerable: false });
+}
+
+/**
+ * Everything ROC throws is a RocError. Errors of a call carry where it
+ * went (endpoint, method, guest); the others carry their own context as
+ * fields (the file and line of a topology, the command and exit code of a
+ * guest command, ...), and the cause.
+ */
 export class RocError extends Error {
-  override name = 'RocError';
-  readonly endpoint: string;
-  readonly method: string;
+  static {
+    named(this, 'RocError');
+  }
+  /** `host:port` of the agent, for an error of a call. */
+  readonly endpoint: string | undefined;
+  /** The XML-RPC method, for an error of a call. */
+  readonly method: string | undefined;
+  /** The guest's name, when the topology knows it. */
   readonly guest: string | undefined;
 
-  constructor(message: string, site: CallSite, options?: { cause?: unknown }) {
-    super(message, options);
-    this.endpoint = site.endpoint;
-    this.method = site.method;
-    this.guest = site.guest;
+  constructor(message: string, context: { site?: CallSite; cause?: unknown } = {}) {
+    super(message, context.cause === undefined ? undefined : { cause: context.cause });
+    this.endpoint = context.site?.endpoint;
+    this.method = context.site?.method;
+    this.guest = context.site?.guest;
   }
 }
 
 export type ConnectionFailure = 'refused' | 'reset' | 'closed' | 'unreachable' | 'dns' | 'tls' | 'other';
 
-/** What happened, in words, and what to try next. */
-const FAILURES: Record<ConnectionFailure, { what: string; hint: string }> = {
-  refused: { what: 'connection refused', hint: 'nothing listens there: is the agent running and on that port? (roc-agent -m <module> -p <port>)' },
-  reset: { what: 'connection reset', hint: 'the connection was reset during the call: the agent may have crashed or been killed; the call may or may not have run, and it was not retried' },
-  closed: { what: 'connection closed', hint: 'the agent closed the connection before its answer was complete: it may have crashed or been stopped; the call may or may not have run, and it was not retried' },
-  unreachable: { what: 'address unreachable', hint: 'no route to that address: check the host in the topology and the guest network' },
-  dns: { what: 'host name not found', hint: 'the host name does not resolve: check the host in the topology' },
-  tls: { what: 'TLS handshake failed', hint: 'check the agent certificate and the CA given to the client' },
-  other: { what: 'connection failed', hint: 'see the cause' },
+/** What to try next, for each way a call can fail before its answer; ROC's client gives its own words. */
+export interface TransportHints {
+  connection(reason: ConnectionFailure, code: string | undefined): string;
+  status(status: number, tokenSource: string | undefined): string;
+  timeout(): string;
+}
+
+/** Hints that know only XML-RPC over HTTP. */
+export const XMLRPC_HINTS: TransportHints = {
+  connection: (reason, code) =>
+    code?.includes('CERTIFICATE_REQUIRED')
+      ? 'the server requires a client certificate: give the transport tls: { cert, key }'
+      : {
+          refused: 'nothing listens there: is the server running and on that port?',
+          reset: 'the connection was reset during the call: the server may have crashed or been killed; the call may or may not have run, and it was not retried',
+          closed: 'the server closed the connection before its answer was complete: it may have crashed or been stopped; the call may or may not have run, and it was not retried',
+          unreachable: 'no route to that address: check the host',
+          dns: 'the host name does not resolve: check the host',
+          tls: 'check the server certificate and the CA given to the client',
+          other: 'see the cause',
+        }[reason],
+  status: (status) =>
+    status === 401 ? 'the server wants credentials' : status === 413 ? 'the request is larger than the server accepts' : status === 404 ? 'that path serves no XML-RPC' : 'is this an XML-RPC server?',
+  timeout: () => 'the server may be hung or stopped, or the method slow (raise the timeout); the call may still be running and was not retried',
+};
+
+const WHAT: Record<ConnectionFailure, string> = {
+  refused: 'connection refused',
+  reset: 'connection reset',
+  closed: 'connection closed',
+  unreachable: 'address unreachable',
+  dns: 'host name not found',
+  tls: 'TLS handshake failed',
+  other: 'connection failed',
 };
 
 export class ConnectionError extends RocError {
-  override name = 'ConnectionError';
+  static {
+    named(this, 'ConnectionError');
+  }
   readonly reason: ConnectionFailure;
   readonly code: string | undefined;
 
-  constructor(site: CallSite, reason: ConnectionFailure, cause: unknown) {
+  constructor(site: CallSite, reason: ConnectionFailure, cause: unknown, hints: TransportHints = XMLRPC_HINTS) {
     const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-    const detail = code ? `${code}` : (cause as Error | undefined)?.message ?? String(cause);
-    const hint = code?.includes('CERTIFICATE_REQUIRED')
-      ? 'the agent requires a client certificate: pass tls: { cert, key } to serverProxy'
-      : FAILURES[reason].hint;
-    super(`${site.method} on ${describeSite(site)} failed: ${FAILURES[reason].what} (${detail}); ${hint}`, site, { cause });
+    const detail = code ? `${code}` : ((cause as Error | undefined)?.message ?? String(cause));
+    super(`${site.method} on ${describeSite(site)} failed: ${WHAT[reason]} (${detail}); ${hints.connection(reason, code)}`, { site, cause });
     this.reason = reason;
     this.code = code;
   }
 }
 
-/** A call on a proxy after its close(): nothing was sent. */
-export class ProxyClosedError extends RocError {
-  override name = 'ProxyClosedError';
-
+/** A call on a transport after its close(): nothing was sent. */
+export class TransportClosedError extends RocError {
+  static {
+    named(this, 'TransportClosedError');
+  }
   constructor(site: CallSite) {
-    super(`${site.method} on ${describeSite(site)} was not sent: this proxy was closed (close() was called on it); make a new serverProxy, or reach the guest through guest() again`, site);
+    super(`${site.method} on ${describeSite(site)} was not sent: the transport was closed`, { site });
   }
 }
 
 export class CallTimeoutError extends RocError {
-  override name = 'CallTimeoutError';
+  static {
+    named(this, 'CallTimeoutError');
+  }
   readonly timeoutMs: number;
 
-  constructor(site: CallSite, timeoutMs: number) {
-    super(
-      `${site.method} on ${describeSite(site)} got no answer within ${timeoutMs} ms; the agent may be hung or stopped, or the method slow (raise the client's timeout option); the call may still be running and was not retried`,
-      site,
-    );
+  constructor(site: CallSite, timeoutMs: number, hints: TransportHints = XMLRPC_HINTS) {
+    super(`${site.method} on ${describeSite(site)} got no answer within ${timeoutMs} ms; ${hints.timeout()}`, { site });
     this.timeoutMs = timeoutMs;
   }
 }
 
 export class HttpStatusError extends RocError {
-  override name = 'HttpStatusError';
+  static {
+    named(this, 'HttpStatusError');
+  }
   readonly status: number;
   readonly body: string;
   /** Where the token sent came from (undefined: none was sent). */
   readonly tokenSource: string | undefined;
 
-  constructor(site: CallSite, status: number, body: string, tokenSource?: string) {
-    const hint =
-      status === 401
-        ? tokenSource
-          ? `the agent refused the token from ${tokenSource}: it is not the agent's token (roc-agent --token-file; /etc/roc/token on a provisioned guest); give both sides the same token file, and provision the guest again after changing it`
-          : 'no token was sent: set token_file in the topology, or ROC_TOKEN, or serverProxy\'s token or tokenFile option'
-      : status === 413 ? 'the request is larger than the agent accepts (roc-agent --max-body)'
-      : status === 404 ? 'that path serves no XML-RPC: is this a ROC agent?'
-      : 'is this a ROC or XML-RPC server?';
-    super(`${site.method} on ${describeSite(site)} was refused with HTTP ${status}: ${body.trim().slice(0, 200) || '(no body)'}; ${hint}`, site);
+  constructor(site: CallSite, status: number, body: string, tokenSource?: string, hints: TransportHints = XMLRPC_HINTS) {
+    super(`${site.method} on ${describeSite(site)} was refused with HTTP ${status}: ${body.trim().slice(0, 200) || '(no body)'}; ${hints.status(status, tokenSource)}`, { site });
     this.status = status;
     this.body = body;
     this.tokenSource = tokenSource;
@@ -107,8 +143,12 @@ export class HttpStatusError extends RocError {
 
 /** The answer arrived but is not XML-RPC we can read. */
 export class ProtocolError extends RocError {
-  override name = 'ProtocolError';
+  static {
+    named(this, 'ProtocolError');
+  }
+  readonly detail: string;
   constructor(site: CallSite, detail: string, cause?: unknown) {
-    super(`${site.method} on ${describeSite(site)} returned an answer that is not valid XML-RPC: ${detail}`, site, { cause });
+    super(`${site.method} on ${describeSite(site)} returned an answer that is not valid XML-RPC: ${detail}`, { site, cause });
+    this.detail = detail;
   }
 }

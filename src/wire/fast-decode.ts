@@ -1,6 +1,5 @@
 import { parseDateTime } from './datetime.js';
-import { decodeBase64, decodeBoolean, decodeDouble, decodeInteger, toFault, type DecodeOptions, type DecodedDocument } from './decode.js';
-import { DEFAULT_MAX_DEPTH } from './encode.js';
+import { decodeBase64, decodeBoolean, decodeDouble, decodeInteger, DEFAULT_MAX_DEPTH, toFault, type DecodeOptions, type DecodedDocument } from './scalars.js';
 import type { XmlRpcStruct, XmlRpcValue } from './values.js';
 
 /**

@@ -1,11 +1,11 @@
 import type { XmlRpcStruct, XmlRpcValue } from './values.js';
 
 /**
- * Fault codes. The negative ones follow the XML-RPC interoperability spec
- * (specs.xmlrpc.com/spec "fault code interoperability"); ROC's own are in the
- * -32000..-32099 range it reserves for implementations. Code 1 is what the
- * original Python ROC sends for any exception raised by served code, so
- * Python callers see the same code from us.
+ * XML-RPC's fault codes: the interoperability spec's
+ * (specs.xmlrpc.com/spec "fault code interoperability"), and 1, which
+ * Python's SimpleXMLRPCServer (and so the original ROC) sends for any
+ * exception raised by served code. ROC's own codes are the protocol's
+ * (src/protocol/faults.ts).
  */
 export const FaultCode = {
   /** An exception thrown (or a promise rejected) by served code. */
@@ -16,18 +16,6 @@ export const FaultCode = {
   METHOD_NOT_FOUND: -32601,
   INVALID_PARAMS: -32602,
   INTERNAL_ERROR: -32603,
-  /** A handle created by an earlier run of the agent. */
-  STALE_HANDLE: -32010,
-  /** A handle of this run that was released or never existed. */
-  UNKNOWN_HANDLE: -32011,
-  /** The agent holds as many live handles as it allows. */
-  HANDLE_LIMIT: -32012,
-  /** The served method did not settle within the agent's deadline. */
-  CALL_TIMEOUT: -32013,
-  /** The agent has too many calls in flight. */
-  BUSY: -32014,
-  /** The agent refuses the call (for example remote shutdown is off). */
-  FORBIDDEN: -32015,
 } as const;
 
 /**

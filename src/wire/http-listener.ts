@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { gunzip, gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { decodeDocument, type DecodeOptions } from './decode.js';
@@ -13,8 +13,16 @@ export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** What the listener knows of the request, for the dispatcher. */
 export interface CallContext {
-  readonly request: IncomingMessage;
+  /** The request's headers (names in lower case). */
+  readonly headers: IncomingHttpHeaders;
   readonly remoteAddress: string;
+}
+
+/** An answer to one XML-RPC request, before HTTP: the document, extra headers, and whether to close the connection. */
+export interface XmlRpcAnswer {
+  readonly xml: string;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  readonly closeConnection: boolean;
 }
 
 export interface CallOutcome {
@@ -68,9 +76,6 @@ function defaultToFault(error: unknown): XmlRpcFault {
 export function createXmlRpcListener(options: XmlRpcListenerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const paths = new Set(options.paths ?? ['/', '/RPC2']);
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const toFault = options.toFault ?? defaultToFault;
-
-
 
   /**
    * Answers a request we will not serve. A body, if any, is not read: the
@@ -140,44 +145,7 @@ export function createXmlRpcListener(options: XmlRpcListenerOptions): (req: Inco
   };
 
   async function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
-    let xml: string;
-    let closeConnection = false;
-    let extraHeaders: Readonly<Record<string, string>> | undefined;
-    try {
-      let body = raw;
-      const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
-      if (encoding === 'gzip') {
-        try {
-          body = await gunzipAsync(raw, { maxOutputLength: maxBody });
-        } catch (err) {
-          throw new XmlRpcFault(FaultCode.PARSE_ERROR, `parse error: gzip body could not be inflated within ${maxBody} bytes: ${(err as Error).message}`);
-        }
-      } else if (encoding !== 'identity') {
-        throw new XmlRpcFault(FaultCode.UNSUPPORTED_ENCODING, `unsupported Content-Encoding ${encoding}; send identity or gzip`);
-      }
-      let doc;
-      try {
-        doc = decodeDocument(body.toString('utf8'), options.decodeOptions);
-      } catch (err) {
-        if (err instanceof DecodeError) throw new XmlRpcFault(err.faultCode, `parse error: ${err.message}`);
-        throw err;
-      }
-      if (doc.kind !== 'call') throw new XmlRpcFault(FaultCode.INVALID_REQUEST, 'invalid request: expected <methodCall>, got <methodResponse>');
-      const outcome = await options.dispatch(doc.methodName, doc.params, { request: req, remoteAddress: req.socket.remoteAddress ?? '' });
-      closeConnection = outcome.closeConnection === true;
-      extraHeaders = outcome.headers;
-      try {
-        xml = encodeResponse(outcome.value, outcome.encodeOptions);
-      } catch (err) {
-        if (err instanceof EncodeError) {
-          const message = `${doc.methodName} returned a value XML-RPC cannot carry: ${err.message}`;
-          throw new XmlRpcFault(FaultCode.APPLICATION, `TypeError: ${message}`, Object.assign(Object.create(null), { name: 'TypeError', message }));
-        }
-        throw err;
-      }
-    } catch (err) {
-      xml = encodeFault(toFault(err));
-    }
+    const { xml, headers: extraHeaders, closeConnection } = await answerXmlRpc(raw, { headers: req.headers, remoteAddress: req.socket.remoteAddress ?? '' }, options);
     // A string answer lets Node send headers and body in one write; gzip needs bytes.
     let payload: string | Buffer = xml;
     let length = Buffer.byteLength(xml, 'utf8');
@@ -195,4 +163,53 @@ export function createXmlRpcListener(options: XmlRpcListenerOptions): (req: Inco
     res.writeHead(200, headers);
     res.end(payload);
   }
+}
+
+/**
+ * Answers one XML-RPC request body: decodes it (inflating a gzip body),
+ * dispatches the call, encodes the result, and turns every failure into a
+ * fault. What the HTTP listener does past the transport, and what an
+ * in-memory transport uses without one.
+ */
+export async function answerXmlRpc(raw: Buffer, context: CallContext, options: Pick<XmlRpcListenerOptions, 'dispatch' | 'toFault' | 'maxBodyBytes' | 'decodeOptions'>): Promise<XmlRpcAnswer> {
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  let xml: string;
+  let closeConnection = false;
+  let headers: Readonly<Record<string, string>> | undefined;
+  try {
+    let body = raw;
+    const encoding = String(context.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (encoding === 'gzip') {
+      try {
+        body = await gunzipAsync(raw, { maxOutputLength: maxBody });
+      } catch (err) {
+        throw new XmlRpcFault(FaultCode.PARSE_ERROR, `parse error: gzip body could not be inflated within ${maxBody} bytes: ${(err as Error).message}`);
+      }
+    } else if (encoding !== 'identity') {
+      throw new XmlRpcFault(FaultCode.UNSUPPORTED_ENCODING, `unsupported Content-Encoding ${encoding}; send identity or gzip`);
+    }
+    let doc;
+    try {
+      doc = decodeDocument(body.toString('utf8'), options.decodeOptions);
+    } catch (err) {
+      if (err instanceof DecodeError) throw new XmlRpcFault(err.faultCode, `parse error: ${err.message}`);
+      throw err;
+    }
+    if (doc.kind !== 'call') throw new XmlRpcFault(FaultCode.INVALID_REQUEST, 'invalid request: expected <methodCall>, got <methodResponse>');
+    const outcome = await options.dispatch(doc.methodName, doc.params, context);
+    closeConnection = outcome.closeConnection === true;
+    headers = outcome.headers;
+    try {
+      xml = encodeResponse(outcome.value, outcome.encodeOptions);
+    } catch (err) {
+      if (err instanceof EncodeError) {
+        const message = `${doc.methodName} returned a value XML-RPC cannot carry: ${err.message}`;
+        throw new XmlRpcFault(FaultCode.APPLICATION, `TypeError: ${message}`, Object.assign(Object.create(null), { name: 'TypeError', message }));
+      }
+      throw err;
+    }
+  } catch (err) {
+    xml = encodeFault((options.toFault ?? defaultToFault)(err));
+  }
+  return { xml, headers, closeConnection };
 }

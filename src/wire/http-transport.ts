@@ -1,10 +1,11 @@
 import { gunzip } from 'node:zlib';
 import { inspect, promisify } from 'node:util';
-import { CallTimeoutError, ConnectionError, HttpStatusError, ProtocolError, ProxyClosedError, type CallSite, type ConnectionFailure } from './errors.js';
+import { CallTimeoutError, ConnectionError, HttpStatusError, ProtocolError, TransportClosedError, XMLRPC_HINTS, type CallSite, type ConnectionFailure, type TransportHints } from './errors.js';
 import { ClosedBeforeAnswer, Http1Pool, PoolClosed } from './http1-client.js';
 
 const gunzipAsync = promisify(gunzip);
 
+/** A call's deadline when none is given, connecting included. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
@@ -33,6 +34,8 @@ export interface TransportOptions {
   guest?: string;
   /** Headers sent with every request (ROC's client sends its lease here). */
   headers?: Readonly<Record<string, string>>;
+  /** What failure messages say to try next (default: XML-RPC's; ROC's client gives ROC's). */
+  hints?: TransportHints;
   maxResponseBytes?: number;
 }
 
@@ -76,7 +79,7 @@ export interface Transport {
   site(method: string): CallSite;
   /** Sends one body; `method` only names the call in errors. Rejects with the errors of errors.ts. */
   post(body: string, method: string, timeout?: number): Promise<TransportAnswer>;
-  /** Closes every connection; calls still under way fail, later ones fail with ProxyClosedError. */
+  /** Closes every connection; calls still under way fail, later ones fail with TransportClosedError. */
   close(): void;
 }
 
@@ -98,6 +101,7 @@ export class HttpTransport implements Transport {
   // A true private field: util.inspect and JSON.stringify never show it, and it holds the token.
   readonly #requestHead: string;
   readonly #maxResponseBytes: number;
+  readonly #hints: TransportHints;
 
   constructor(options: TransportOptions) {
     this.host = options.host;
@@ -114,6 +118,7 @@ export class HttpTransport implements Transport {
       (options.token ? `Authorization: Bearer ${options.token}\r\n` : '') +
       Object.entries(options.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join('');
     this.#maxResponseBytes = maxBytes;
+    this.#hints = options.hints ?? XMLRPC_HINTS;
   }
 
   site(method: string): CallSite {
@@ -136,11 +141,11 @@ export class HttpTransport implements Transport {
       try {
         call = this.#pool.request(`${this.#requestHead}Content-Length: ${Buffer.byteLength(body, 'utf8')}\r\n\r\n`, body);
       } catch (err) {
-        reject(err instanceof PoolClosed ? new ProxyClosedError(site) : new ConnectionError(site, 'other', err));
+        reject(err instanceof PoolClosed ? new TransportClosedError(site) : new ConnectionError(site, 'other', err, this.#hints));
         return;
       }
       const timer = setTimeout(() => {
-        finish(new CallTimeoutError(site, timeout));
+        finish(new CallTimeoutError(site, timeout, this.#hints));
         call.abort();
       }, timeout);
       call.answer.then(
@@ -150,15 +155,15 @@ export class HttpTransport implements Transport {
           decode.then(
             (buf) => {
               const text = buf.toString('utf8');
-              if (a.status !== 200) finish(new HttpStatusError(site, a.status, text, this.tokenSource));
+              if (a.status !== 200) finish(new HttpStatusError(site, a.status, text, this.tokenSource, this.#hints));
               else finish(undefined, { text, headers: a.headers });
             },
-            (err: Error) => finish(new HttpStatusError(site, a.status, `gzip answer could not be inflated: ${err.message}`, this.tokenSource)),
+            (err: Error) => finish(new HttpStatusError(site, a.status, `gzip answer could not be inflated: ${err.message}`, this.tokenSource, this.#hints)),
           );
         },
         (err: NodeJS.ErrnoException) => {
-          if (err instanceof ClosedBeforeAnswer) finish(new ConnectionError(site, 'closed', err));
-          else if (err.code) finish(new ConnectionError(site, classify(err), err));
+          if (err instanceof ClosedBeforeAnswer) finish(new ConnectionError(site, 'closed', err, this.#hints));
+          else if (err.code) finish(new ConnectionError(site, classify(err), err, this.#hints));
           else finish(new ProtocolError(site, err.message, err));
         },
       );

@@ -191,7 +191,7 @@ describe('errors', () => {
     assert.equal(cause.message, 'inner');
     assert.equal(cause.code, 'EINNER');
     assert.equal(err.endpoint, `127.0.0.1:${agent.port}`);
-    assert.match(err.method, /^Account_\w+_\d+\.failWithCause$/);
+    assert.match(err.method!, /^Account_\w+_\d+\.failWithCause$/);
     assert.match(err.message, /^Account_\w+_\d+\.failWithCause on 127\.0\.0\.1:\d+ failed: Error: outer$/);
     assert.match(err.stack!, /--- remote stack on 127\.0\.0\.1:\d+ ---\nError: outer\n\s+at Account\.failWithCause/);
   });

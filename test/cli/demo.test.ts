@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { agentBin, example, repoRoot } from '../helpers.js';
+import { example, repoRoot, startAgentProcess } from '../helpers.js';
 
 const execFileAsync = promisify(execFile);
 const roc = join(repoRoot, 'dist', 'src', 'cli', 'roc.js');
@@ -65,12 +65,8 @@ describe('the main job: npm start (roc demo)', () => {
 
 describe('examples/quickstart', () => {
   test('the typed host script drives the agent and shuts it down', async () => {
-    const agent = spawn(process.execPath, [agentBin, '-m', example('quickstart/remote_class.js'), '-p', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = new Promise((r) => agent.once('exit', r));
-    const port = await new Promise<number>((resolve) => agent.stdout!.on('data', (d) => {
-      const m = /Listening on http:\/\/[^:]+:(\d+)\//.exec(String(d));
-      if (m) resolve(Number(m[1]));
-    }));
+    const agent = await startAgentProcess(['-m', example('quickstart/remote_class.js'), '-p', '0']);
+    const { exited, port } = agent;
     const { stdout } = await execFileAsync(process.execPath, [join(repoRoot, 'dist', 'examples', 'quickstart', 'host.js'), '127.0.0.1', String(port)]);
     assert.equal(stdout, 'sum(): 6\nscale(10): [ 10, 20, 30 ]\na: 1\nthe agent was asked to shut down\n');
     assert.equal(await exited, 0);

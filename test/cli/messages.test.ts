@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Agent } from '../../src/agent/index.js';
 import { SlimExecutor } from '../../src/slim/index.js';
-import { writeTokenFile } from '../../src/wire/index.js';
+import { writeTokenFile } from '../../src/protocol/index.js';
 import { VERSION } from '../../src/version.js';
 import { agentBin, example, fixture, freePort, repoRoot } from '../helpers.js';
 

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { serverProxy } from '../../src/index.js';
+import { retryUntil } from '../../src/wire/index.js';
 import { agentBin, example, fixture, freePort, repoRoot, startAgentProcess } from '../helpers.js';
 
 const execFileAsync = promisify(execFile);
@@ -146,12 +147,12 @@ describe('roc-agent', () => {
     try {
       await proxy.waitUntilReady({ timeout: 10_000 });
       // The hooks report from their own thread; wait until they have reported what start-up loaded.
-      for (let i = 0; i < 100 && !traced.includes('import: saxes'); i++) await new Promise((r) => setTimeout(r, 20));
+      await retryUntil(5_000, 20, () => traced.includes('import: saxes'), () => new Error(`the import tracer reported nothing:\n${traced}`));
       assert.match(traced, /import: saxes/, 'the import tracer works');
       assert.doesNotMatch(traced, /import: execa/, `execa was loaded at start:\n${traced}`);
       const ran = await proxy.callWith<{ exitCode: number }>('roc.command.run', ['true', []]);
       assert.equal(ran.exitCode, 0);
-      for (let i = 0; i < 100 && !traced.includes('import: execa'); i++) await new Promise((r) => setTimeout(r, 20));
+      await retryUntil(5_000, 20, () => traced.includes('import: execa'), () => new Error(`execa was not loaded by the first command:\n${traced}`));
       assert.match(traced, /import: execa/);
     } finally {
       proxy.close();

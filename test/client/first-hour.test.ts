@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { Agent } from '../../src/agent/index.js';
 import { ConnectionError, invoke, loadTopology, remoteInfo, remoteModule, serverProxy, type ServerProxy } from '../../src/index.js';
-import { writeTokenFile } from '../../src/wire/index.js';
+import { ROC_HINTS } from '../../src/protocol/index.js';
 import { example, fixture, rejection, repoRoot } from '../helpers.js';
 
 const TOKEN = 'first-hour-secret-token-0123456789';
@@ -148,7 +148,7 @@ describe('messages of the first hour', () => {
   test('a host name that does not resolve says so in words', () => {
     // Built from the error Node gives, rather than by asking a resolver: tests send nothing off this machine.
     const cause = Object.assign(new Error('getaddrinfo ENOTFOUND no-such-host.invalid'), { code: 'ENOTFOUND' });
-    const err = new ConnectionError({ endpoint: 'no-such-host.invalid:7007', method: 'classes' }, 'dns', cause);
+    const err = new ConnectionError({ endpoint: 'no-such-host.invalid:7007', method: 'classes' }, 'dns', cause, ROC_HINTS);
     assert.equal(err.message, 'classes on no-such-host.invalid:7007 failed: host name not found (ENOTFOUND); the host name does not resolve: check the host in the topology');
   });
 });

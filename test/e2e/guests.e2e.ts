@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { bridgeName, labIdOf, netnsName } from '../../src/lab/index.js';
 import { createNetns, removeNetns } from '../../src/lab/netns.js';
 import { eventually, loadTopology, remoteInfo, StaleHandleError, type Topology } from '../../src/index.js';
-import { writeTokenFile } from '../../src/wire/index.js';
+import { writeTokenFile } from '../../src/protocol/index.js';
 import { rejection, repoRoot } from '../helpers.js';
 import { NspawnGuest } from './nspawn.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { labDown, labUp } from '../../src/lab/index.js';
-import { writeTokenFile } from '../../src/wire/index.js';
+import { writeTokenFile } from '../../src/protocol/index.js';
 import { freePort, repoRoot } from '../helpers.js';
 
 const execFileAsync = promisify(execFile);

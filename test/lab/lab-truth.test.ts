@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRunning, labDown, labStatus, labUp, LabStartError, readLabState } from '../../src/lab/index.js';
-import { writeTokenFile } from '../../src/wire/index.js';
+import { writeTokenFile } from '../../src/protocol/index.js';
 import { example, fixture, freePort, rejection, startAgentProcess } from '../helpers.js';
 
 async function labOf(guests: Record<string, string>): Promise<{ file: string; port: number }> {

@@ -22,7 +22,7 @@ import {
   useTopology,
   type Topology,
 } from '../../src/index.js';
-import { writeTokenFile } from '../../src/wire/index.js';
+import { writeTokenFile } from '../../src/protocol/index.js';
 import { example, fixture, freePort, rejection, repoRoot } from '../helpers.js';
 
 const execFileAsync = promisify(execFile);

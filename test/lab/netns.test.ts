@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRunning, labDown, labIdOf, labUp, readLabState } from '../../src/lab/index.js';
 import { loadTopology } from '../../src/index.js';
-import { writeTokenFile } from '../../src/wire/index.js';
+import { writeTokenFile } from '../../src/protocol/index.js';
 import { example } from '../helpers.js';
 
 const why =

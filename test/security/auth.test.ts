@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { Agent } from '../../src/agent/index.js';
 import { HttpStatusError, serverProxy } from '../../src/index.js';
 import { encodeCall } from '../../src/wire/index.js';
-import { example, rejection, repoRoot } from '../helpers.js';
+import { example, rejection, repoRoot, startAgentProcess } from '../helpers.js';
 
 const execFileAsync = promisify(execFile);
 const TOKEN = 'test-token-0123456789abcdef';
@@ -138,13 +138,9 @@ describe('listening off loopback', () => {
   });
 
   test('roc-agent --insecure warns on stderr', async () => {
-    const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/roc-agent.js'), '--insecure', '--host', '0.0.0.0', '-p', '0', '-m', example('remote_class.js')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ROC_TOKEN: '' } });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    await new Promise<void>((resolve) => child.stdout.on('data', (d) => String(d).includes('Listening') && resolve()));
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    const agent = await startAgentProcess(['--insecure', '--host', '0.0.0.0', '-p', '0', '-m', example('remote_class.js')], { ...process.env, ROC_TOKEN: '' });
+    await agent.stop();
+    const stderr = agent.stderr();
     assert.match(stderr, /^roc-agent: warning: listening on 0\.0\.0\.0 with no token \(--insecure\): anyone who can reach this port can run code on this machine as /);
   });
 });
@@ -174,14 +170,11 @@ describe('roc token', () => {
     const dir = mkdtempSync(join(tmpdir(), 'roc-token-'));
     const open = join(dir, 'token');
     writeFileSync(open, TOKEN, { mode: 0o644 });
-    const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [agentBin, '-m', example('remote_class.js'), '-p', '0', '--token-file', open], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const line = await new Promise<string>((resolve) => child.stdout.on('data', (d) => String(d).includes('Listening') && resolve(String(d))));
+    const agent = await startAgentProcess(['-m', example('remote_class.js'), '-p', '0', '--token-file', open]);
+    const line = agent.lines.find((l) => l.includes('Listening')) ?? '';
     assert.match(line, /token required/);
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await agent.stop();
+    const stderr = agent.stderr();
     assert.match(stderr, /roc-agent: warning: token file .*token can be read by others \(mode 0644\); chmod 600 /);
   });
 });

@@ -12,7 +12,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTopology, StaleHandleError, type Topology } from '../../src/index.js';
-import { writeTokenFile } from '../../src/wire/index.js';
+import { writeTokenFile } from '../../src/protocol/index.js';
 import { rejection, repoRoot } from '../helpers.js';
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;

@@ -1,18 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  decodeCall,
-  decodeResponse,
-  DecodeError,
-  Double,
-  encodeCall,
-  encodeFault,
-  encodeResponse,
-  encodeValue,
-  EncodeError,
-  FaultCode,
-  XmlRpcFault,
-} from '../../src/wire/index.js';
+import { decodeCall, decodeResponse, DecodeError, Double, encodeCall, encodeFault, encodeResponse, encodeValue, EncodeError, XmlRpcFault } from '../../src/wire/index.js';
+import { FaultCode } from '../../src/protocol/index.js';
 
 const call = (valueXml: string): string => `<?xml version="1.0"?><methodCall><methodName>m</methodName><params><param><value>${valueXml}</value></param></params></methodCall>`;
 const decodeOne = (valueXml: string): unknown => decodeCall(call(valueXml)).params[0];

@@ -4,7 +4,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import { Agent } from '../../src/agent/index.js';
-import { decodeResponse, encodeCall, FaultCode, XmlRpcFault } from '../../src/wire/index.js';
+import { decodeResponse, encodeCall, XmlRpcFault } from '../../src/wire/index.js';
+import { FaultCode } from '../../src/protocol/index.js';
 import { serverProxy } from '../../src/index.js';
 import { example } from '../helpers.js';
 

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { ConnectionError, HttpStatusError, HttpTransport, ProtocolError, ProxyClosedError } from '../../src/wire/index.js';
+import { ConnectionError, HttpStatusError, HttpTransport, ProtocolError, TransportClosedError } from '../../src/wire/index.js';
+import { ROC_HINTS } from '../../src/protocol/index.js';
+import { ProxyClosedError, serverProxy } from '../../src/client/index.js';
 import { rejection } from '../helpers.js';
 
 /** A raw TCP server that answers every request with `answer(requestNumber)`, written in pieces. */
@@ -89,8 +91,8 @@ test('a 100 Continue before the answer is skipped; other statuses are HttpStatus
 test('an answer that is not HTTP is a ProtocolError; a close mid-answer a ConnectionError', async () => {
   const garbage = await rawServer(() => ['SSH-2.0-OpenSSH\r\n\r\n']);
   const cut = await rawServer(() => ['HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part'], { close: true });
-  const a = new HttpTransport({ host: '127.0.0.1', port: garbage.port });
-  const b = new HttpTransport({ host: '127.0.0.1', port: cut.port });
+  const a = new HttpTransport({ host: '127.0.0.1', port: garbage.port, hints: ROC_HINTS });
+  const b = new HttpTransport({ host: '127.0.0.1', port: cut.port, hints: ROC_HINTS });
   try {
     const e1 = await rejection(a.post('<x/>', 'm'));
     assert.ok(e1 instanceof ProtocolError, String(e1));
@@ -112,8 +114,9 @@ test('a close before any answer is "closed", a reset is "reset", a closed proxy 
   const resetting = net.createServer((s) => s.once('data', () => s.resetAndDestroy()));
   await new Promise<void>((r) => resetting.listen(0, '127.0.0.1', r));
   const resetPort = (resetting.address() as net.AddressInfo).port;
-  const a = new HttpTransport({ host: '127.0.0.1', port: silent.port, guest: 'web1' });
-  const b = new HttpTransport({ host: '127.0.0.1', port: resetPort });
+  // With ROC's hints, as ROC's client makes its transports.
+  const a = new HttpTransport({ host: '127.0.0.1', port: silent.port, guest: 'web1', hints: ROC_HINTS });
+  const b = new HttpTransport({ host: '127.0.0.1', port: resetPort, hints: ROC_HINTS });
   try {
     const closed = await rejection(a.post('<x/>', 'm'));
     assert.ok(closed instanceof ConnectionError, String(closed));
@@ -124,7 +127,10 @@ test('a close before any answer is "closed", a reset is "reset", a closed proxy 
     assert.equal(reset.reason, 'reset');
     assert.match(reset.message, /failed: connection reset \(ECONNRESET\); the connection was reset during the call/);
     a.close();
-    const unsent = await rejection(a.post('<x/>', 'm'));
+    assert.ok((await rejection(a.post('<x/>', 'm'))) instanceof TransportClosedError);
+    const proxy = serverProxy({ host: '127.0.0.1', port: silent.port, guest: 'web1' });
+    proxy.close();
+    const unsent = await rejection(proxy.call('m'));
     assert.ok(unsent instanceof ProxyClosedError, String(unsent));
     assert.equal(unsent.message, `m on guest web1 (127.0.0.1:${silent.port}) was not sent: this proxy was closed (close() was called on it); make a new serverProxy, or reach the guest through guest() again`);
   } finally {
