@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Agent } from 'roc-toolkit/agent';
 import { loadTopology, remoteModule, serverProxy } from 'roc-toolkit';
 import { AGENT_BUNDLE, agentCommand, freePort, labDown, labUp, launchAgent } from '../dist/src/lab/index.js';
 import { deserialize, frame, FrameReader, serialize, SLIM_HEADER } from '../dist/src/slim/index.js';
@@ -27,7 +26,15 @@ const WARMUP = QUICK ? 100 : 500;
 const results = { machine: machine(), cases: {}, ratios: {}, targets: [] };
 
 function machine() {
-  return { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, python: spawnSync('python3', ['--version'], { encoding: 'utf8' }).stdout.trim(), java: (spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0] ?? '').trim(), date: new Date().toISOString() };
+  return {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    python: spawnSync('python3', ['--version'], { encoding: 'utf8' }).stdout.trim(),
+    java: (spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0] ?? '').trim(),
+    date: new Date().toISOString(),
+  };
 }
 
 const stats = (us) => {
@@ -50,7 +57,9 @@ async function timeCalls(fn, n = N, warmup = WARMUP) {
 function record(name, s, note = '') {
   results.cases[name] = { ...s, note };
   const fmt = (v) => (v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(0)} µs`);
-  console.log(`  ${name.padEnd(52)} median ${fmt(s.medianUs).padStart(9)}  p99 ${fmt(s.p99Us).padStart(9)}${note ? `  ${note}` : ''}`);
+  console.log(
+    `  ${name.padEnd(52)} median ${fmt(s.medianUs).padStart(9)}  p99 ${fmt(s.p99Us).padStart(9)}${note ? `  ${note}` : ''}`,
+  );
 }
 
 function target(label, value, op, goal, unit = 'x') {
@@ -60,42 +69,73 @@ function target(label, value, op, goal, unit = 'x') {
   console.log(`  ${ok ? '✔' : '✖'} ${label.padEnd(58)} ${value.toFixed(2)}${unit} (target ${op} ${goal}${unit})`);
 }
 
-const medium = Array.from({ length: 100 }, (_, i) => ({ id: i, name: `record ${i}`, score: i * 1.5, active: i % 2 === 0 }));
+const medium = Array.from({ length: 100 }, (_, i) => ({
+  id: i,
+  name: `record ${i}`,
+  score: i * 1.5,
+  active: i % 2 === 0,
+}));
 
 /** A bare node:http keep-alive POST echo of the same bytes, in its own process: the floor of any HTTP round trip here. */
 async function bareEcho(body) {
   const file = join(mkdtempSync(join(os.tmpdir(), 'roc-bench-echo-')), 'response.xml');
   writeFileSync(file, encodeResponse(body === 'small' ? 'hello world' : medium));
-  const child = spawn(process.execPath, [join(root, 'bench/echo_server.mjs'), file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(root, 'bench/echo_server.mjs'), file], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = Number(await new Promise((r) => createInterface({ input: child.stdout }).once('line', r)));
   const agent = new http.Agent({ keepAlive: true });
   const payload = encodeCall('RemoteClass_x.echo', [body === 'small' ? 'hello world' : medium]);
-  const post = () => new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', agent, headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(payload) } }, (res) => {
-      const c = [];
-      res.on('data', (d) => c.push(d));
-      res.on('end', () => resolve(Buffer.concat(c)));
+  const post = () =>
+    new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          agent,
+          headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(payload) },
+        },
+        (res) => {
+          const c = [];
+          res.on('data', (d) => c.push(d));
+          res.on('end', () => resolve(Buffer.concat(c)));
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
     });
-    req.on('error', reject);
-    req.end(payload);
-  });
-  return { post, close: () => { agent.destroy(); child.kill('SIGKILL'); } };
+  return {
+    post,
+    close: () => {
+      agent.destroy();
+      child.kill('SIGKILL');
+    },
+  };
 }
 
 async function startAgentProcess(extra = []) {
   // The single-file agent, with the Node flags the systemd unit gives it.
-  const agent = await launchAgent(['-m', join(root, 'examples/remote_class.js'), '-p', '0', ...extra], { program: AGENT_BUNDLE });
+  const agent = await launchAgent(['-m', join(root, 'examples/remote_class.js'), '-p', '0', ...extra], {
+    program: AGENT_BUNDLE,
+  });
   return { child: agent.child, port: agent.port, stop: () => agent.child.kill('SIGKILL') };
 }
 
 async function pythonServer() {
-  const child = spawn('python3', [join(root, 'bench/python_peer.py'), 'server', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('python3', [join(root, 'bench/python_peer.py'), 'server', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = Number(await new Promise((r) => createInterface({ input: child.stdout }).once('line', r)));
   return { child, port, stop: () => child.kill('SIGKILL') };
 }
 
 async function pythonClient(url, kind, cls) {
-  const { stdout } = await execFileAsync('python3', [join(root, 'bench/python_peer.py'), 'client', url, kind, String(N), String(WARMUP), cls], { maxBuffer: 64 * 2 ** 20 });
+  const { stdout } = await execFileAsync(
+    'python3',
+    [join(root, 'bench/python_peer.py'), 'client', url, kind, String(N), String(WARMUP), cls],
+    { maxBuffer: 64 * 2 ** 20 },
+  );
   return stats(JSON.parse(stdout));
 }
 
@@ -112,7 +152,9 @@ async function callPairs() {
   const py = await pythonServer();
   try {
     for (const kind of ['small', 'medium']) {
-      console.log(`\n${kind === 'small' ? 'Sequential small calls (echo of a short string)' : 'Medium payloads (100 four-field structs, ~30 KB of XML)'}`);
+      console.log(
+        `\n${kind === 'small' ? 'Sequential small calls (echo of a short string)' : 'Medium payloads (100 four-field structs, ~30 KB of XML)'}`,
+      );
       const value = kind === 'small' ? 'hello world' : medium;
       const bare = await bareEcho(kind);
       record(`${kind}: bare node:http keep-alive echo`, await timeCalls(bare.post));
@@ -125,11 +167,19 @@ async function callPairs() {
       const pyHandle = await pyProxy.create('Bench', []);
       record(`${kind}: ROC client -> Python server`, await timeCalls(() => pyProxy.call(`${pyHandle}.echo`, value)));
       pyProxy.close();
-      record(`${kind}: Python client -> Python server`, await pythonClient(`http://127.0.0.1:${py.port}/`, kind, 'Bench'));
-      record(`${kind}: Python client -> ROC agent`, await pythonClient(`http://127.0.0.1:${agent.port}/`, kind, 'RemoteClass'));
+      record(
+        `${kind}: Python client -> Python server`,
+        await pythonClient(`http://127.0.0.1:${py.port}/`, kind, 'Bench'),
+      );
+      record(
+        `${kind}: Python client -> ROC agent`,
+        await pythonClient(`http://127.0.0.1:${agent.port}/`, kind, 'RemoteClass'),
+      );
       const c = results.cases;
-      results.ratios[`${kind}: ROC vs bare echo`] = c[`${kind}: bare node:http keep-alive echo`].medianUs / c[`${kind}: ROC client -> ROC agent`].medianUs;
-      results.ratios[`${kind}: ROC vs Python->Python`] = c[`${kind}: Python client -> Python server`].medianUs / c[`${kind}: ROC client -> ROC agent`].medianUs;
+      results.ratios[`${kind}: ROC vs bare echo`] =
+        c[`${kind}: bare node:http keep-alive echo`].medianUs / c[`${kind}: ROC client -> ROC agent`].medianUs;
+      results.ratios[`${kind}: ROC vs Python->Python`] =
+        c[`${kind}: Python client -> Python server`].medianUs / c[`${kind}: ROC client -> ROC agent`].medianUs;
     }
   } finally {
     agent.stop();
@@ -152,11 +202,17 @@ async function batching() {
       const total = QUICK ? 800 : 4000;
       const t = process.hrtime.bigint();
       let next = 0;
-      await Promise.all(Array.from({ length: width }, async () => {
-        while (next++ < total) await inst.echo('hello world');
-      }));
+      await Promise.all(
+        Array.from({ length: width }, async () => {
+          while (next++ < total) await inst.echo('hello world');
+        }),
+      );
       const secs = Number(process.hrtime.bigint() - t) / 1e9;
-      record(`${width} concurrent calls from one client`, { n: total, medianUs: (secs * 1e6) / total, p99Us: NaN, meanUs: NaN }, `${Math.round(total / secs)} calls/s`);
+      record(
+        `${width} concurrent calls from one client`,
+        { n: total, medianUs: (secs * 1e6) / total, p99Us: NaN, meanUs: NaN },
+        `${Math.round(total / secs)} calls/s`,
+      );
     }
   } finally {
     proxy.close();
@@ -188,7 +244,9 @@ async function floorServers(script, count) {
   const children = [];
   const ports = [];
   for (let i = 0; i < count; i++) {
-    const child = spawn(process.execPath, [join(root, 'bench', script), file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(root, 'bench', script), file], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     children.push(child);
     ports.push(Number(await new Promise((r) => createInterface({ input: child.stdout }).once('line', r))));
   }
@@ -197,26 +255,45 @@ async function floorServers(script, count) {
 
 /** One TCP connection per server; a call writes the request and waits for the answer's first chunk. */
 async function tcpCallers(ports, payload) {
-  return Promise.all(ports.map(async (port) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.setNoDelay(true);
-    await new Promise((r) => socket.once('connect', r));
-    let answered;
-    socket.on('data', () => answered());
-    return { call: () => new Promise((r) => { answered = r; socket.write(payload); }), close: () => socket.destroy() };
-  }));
+  return Promise.all(
+    ports.map(async (port) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.setNoDelay(true);
+      await new Promise((r) => socket.once('connect', r));
+      let answered;
+      socket.on('data', () => answered());
+      return {
+        call: () =>
+          new Promise((r) => {
+            answered = r;
+            socket.write(payload);
+          }),
+        close: () => socket.destroy(),
+      };
+    }),
+  );
 }
 
 function httpCallers(ports, payload) {
   const agent = new http.Agent({ keepAlive: true });
-  const post = (port) => new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', agent, headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(payload) } }, (res) => {
-      res.on('data', () => {});
-      res.on('end', resolve);
+  const post = (port) =>
+    new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          agent,
+          headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(payload) },
+        },
+        (res) => {
+          res.on('data', () => {});
+          res.on('end', resolve);
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
     });
-    req.on('error', reject);
-    req.end(payload);
-  });
   return ports.map((port) => ({ call: () => post(port), close: () => agent.destroy() }));
 }
 
@@ -224,10 +301,14 @@ async function fanOut() {
   console.log('\nFan-out: one call on 1, 3 and 10 guests at once, and the same fan-out to floor servers');
   const rounds = QUICK ? 150 : 600;
   const warmup = QUICK ? 100 : 400;
-  const sizesOf = (callers) => Object.fromEntries(SIZES.map((n) => [n, () => Promise.all(callers.slice(0, n).map((c) => c.call()))]));
+  const sizesOf = (callers) =>
+    Object.fromEntries(SIZES.map((n) => [n, () => Promise.all(callers.slice(0, n).map((c) => c.call()))]));
   const payload = encodeCall('version', []);
   const floors = {};
-  for (const [label, script, connect] of [['bare TCP echo processes', 'tcp_echo.mjs', tcpCallers], ['bare node:http echo processes', 'echo_server.mjs', httpCallers]]) {
+  for (const [label, script, connect] of [
+    ['bare TCP echo processes', 'tcp_echo.mjs', tcpCallers],
+    ['bare node:http echo processes', 'echo_server.mjs', httpCallers],
+  ]) {
     const servers = await floorServers(script, 10);
     const callers = await connect(servers.ports, payload);
     try {
@@ -243,7 +324,10 @@ async function fanOut() {
   const dir = mkdtempSync(join(os.tmpdir(), 'roc-bench-lab-'));
   writeTokenFile(join(dir, 'token'));
   const port = await freePort();
-  const lines = [`defaults: { port: ${port}, token_file: token, modules: [${join(root, 'examples/remote_class.js')}] }`, 'guests:'];
+  const lines = [
+    `defaults: { port: ${port}, token_file: token, modules: [${join(root, 'examples/remote_class.js')}] }`,
+    'guests:',
+  ];
   for (let i = 1; i <= 10; i++) lines.push(`  g${i}: { host: 127.0.2.${10 + i} }`);
   const file = join(dir, 'roc.yml');
   writeFileSync(file, `${lines.join('\n')}\n`);
@@ -252,11 +336,21 @@ async function fanOut() {
   try {
     const groups = { 1: topology.guests('g1'), 3: topology.guests('g1,g2,g3'), 10: topology.guests('g*') };
     // Every guest gets the same warm-up (the interleaved runner warms all sizes, and size 10 reaches every agent).
-    const s = await interleaved(Object.fromEntries(SIZES.map((n) => [n, async () => (await groups[n].map((g) => g.call('version'))).throwIfFailed()])), rounds, warmup);
+    const s = await interleaved(
+      Object.fromEntries(
+        SIZES.map((n) => [n, async () => (await groups[n].map((g) => g.call('version'))).throwIfFailed()]),
+      ),
+      rounds,
+      warmup,
+    );
     for (const n of SIZES) record(`one call on ${n} lab guest(s) through guests(...)`, s[n]);
     results.ratios['fan-out 10 vs 1 (time)'] = s[10].medianUs / s[1].medianUs;
     for (const [label, ratio] of Object.entries(floors)) results.ratios[`fan-out 10 vs 1, ${label} (time)`] = ratio;
-    console.log(`  10 vs 1: ROC ${results.ratios['fan-out 10 vs 1 (time)'].toFixed(2)}x; ${Object.entries(floors).map(([l, r]) => `${l} ${r.toFixed(2)}x`).join('; ')}`);
+    console.log(
+      `  10 vs 1: ROC ${results.ratios['fan-out 10 vs 1 (time)'].toFixed(2)}x; ${Object.entries(floors)
+        .map(([l, r]) => `${l} ${r.toFixed(2)}x`)
+        .join('; ')}`,
+    );
   } finally {
     topology.close();
     await labDown({ topology: file });
@@ -289,17 +383,21 @@ async function handlesAndMemory() {
     const before = await rss(agent.child.pid);
     const total = QUICK ? 20_000 : 100_000;
     for (let done = 0; done < total; done += 1000) {
-      const made = await proxy.multicall(Array.from({ length: 1000 }, () => ({ method: 'create', params: ['Point', [1, 2]] })));
+      const made = await proxy.multicall(
+        Array.from({ length: 1000 }, () => ({ method: 'create', params: ['Point', [1, 2]] })),
+      );
       await proxy.multicall(made.map((m) => ({ method: 'release', params: [m.value] })));
     }
     const after = await rss(agent.child.pid);
     const live = (await proxy.ping()).handles;
     const clients = Array.from({ length: 50 }, () => serverProxy('127.0.0.1', agent.port));
     let peak = after;
-    const load = Promise.all(clients.map(async (c) => {
-      const i = await remoteModule(c).RemoteClass(1, 2, 3);
-      for (let k = 0; k < (QUICK ? 40 : 200); k++) await i.echo('hello world');
-    }));
+    const load = Promise.all(
+      clients.map(async (c) => {
+        const i = await remoteModule(c).RemoteClass(1, 2, 3);
+        for (let k = 0; k < (QUICK ? 40 : 200); k++) await i.echo('hello world');
+      }),
+    );
     const sampler = setInterval(async () => (peak = Math.max(peak, await rss(agent.child.pid))), 50);
     await load;
     clearInterval(sampler);
@@ -307,8 +405,23 @@ async function handlesAndMemory() {
     await new Promise((r) => setTimeout(r, 15_000));
     const quietAgain = memory(agent.child.pid);
     console.log(`  agent RSS after all that and 15 s idle again: ${mb(quietAgain)}`);
-    console.log(`  agent RSS: idle ${idle.toFixed(1)} MB; ${total} handle cycles: ${before.toFixed(1)} -> ${after.toFixed(1)} MB (+${(after - before).toFixed(1)} MB, ${live} live handles); under 50 clients: ${peak.toFixed(1)} MB`);
-    results.cases.memory = { startedMb: started.rss, startedAnonMb: started.anon, startedFileMb: started.file, idleMb: idle, idleAnonMb: settled.anon, idleFileMb: settled.file, beforeCyclesMb: before, afterCyclesMb: after, cycles: total, liveHandlesAfter: live, under50ClientsMb: peak, idleAfterLoadMb: quietAgain.rss };
+    console.log(
+      `  agent RSS: idle ${idle.toFixed(1)} MB; ${total} handle cycles: ${before.toFixed(1)} -> ${after.toFixed(1)} MB (+${(after - before).toFixed(1)} MB, ${live} live handles); under 50 clients: ${peak.toFixed(1)} MB`,
+    );
+    results.cases.memory = {
+      startedMb: started.rss,
+      startedAnonMb: started.anon,
+      startedFileMb: started.file,
+      idleMb: idle,
+      idleAnonMb: settled.anon,
+      idleFileMb: settled.file,
+      beforeCyclesMb: before,
+      afterCyclesMb: after,
+      cycles: total,
+      liveHandlesAfter: live,
+      under50ClientsMb: peak,
+      idleAfterLoadMb: quietAgain.rss,
+    };
     results.ratios['RSS idle (MB)'] = idle;
     results.ratios['RSS growth after cycles (MB)'] = after - before;
   } finally {
@@ -323,7 +436,10 @@ async function startup() {
   for (let i = 0; i < (QUICK ? 3 : 7); i++) {
     const port = await freePort();
     const t = process.hrtime.bigint();
-    const command = agentCommand(['-q', '-m', join(root, 'examples/remote_class.js'), '-p', String(port)], AGENT_BUNDLE);
+    const command = agentCommand(
+      ['-q', '-m', join(root, 'examples/remote_class.js'), '-p', String(port)],
+      AGENT_BUNDLE,
+    );
     const child = spawn(command.file, command.args, { stdio: 'ignore' });
     const proxy = serverProxy('127.0.0.1', port, { timeout: 1000 });
     for (;;) {
@@ -368,13 +484,15 @@ async function slimSession(label, command, cmdArgs, cwd, instructionsFor) {
     }
     for (const f of reader.push(chunk)) waiting.shift()(f);
   });
-  const send = (list) => new Promise((resolve) => {
-    waiting.push(resolve);
-    socket.write(frame(serialize(list)));
-  });
+  const send = (list) =>
+    new Promise((resolve) => {
+      waiting.push(resolve);
+      socket.write(frame(serialize(list)));
+    });
   const { setup, call } = instructionsFor;
   const setupAnswer = deserialize(await send(setup));
-  if (setupAnswer.some((r) => String(r[1]).includes('EXCEPTION'))) throw new Error(`${label}: set-up failed: ${JSON.stringify(setupAnswer)}`);
+  if (setupAnswer.some((r) => String(r[1]).includes('EXCEPTION')))
+    throw new Error(`${label}: set-up failed: ${JSON.stringify(setupAnswer)}`);
   const batch = (n, tag) => Array.from({ length: n }, (_, i) => [`${tag}_${i}`, 'call', 'bench', call, `hello ${i}`]);
   return {
     label,
@@ -391,16 +509,32 @@ async function slimSession(label, command, cmdArgs, cwd, instructionsFor) {
 }
 
 async function slim() {
-  console.log('\nSLIM: roc slim against FitNesse\'s Java SlimService, both running, driven by the same client in turns');
-  const sessions = [await slimSession('roc slim', process.execPath, [join(root, 'dist/src/cli/roc.js'), 'slim'], root, {
-    setup: [['i', 'import', 'test/fitnesse/fixtures'], ['m', 'make', 'bench', 'TestSlim']],
-    call: 'echoString',
-  })];
-  if (spawnSync('java', ['-version']).status === 0) {
-    sessions.push(await slimSession('Java SlimService', 'java', ['-cp', join(root, 'node_modules/fitnesse/fitnesse-standalone.jar'), 'fitnesse.slim.SlimService'], root, {
-      setup: [['i', 'import', 'fitnesse.slim.test'], ['m', 'make', 'bench', 'TestSlim']],
+  console.log("\nSLIM: roc slim against FitNesse's Java SlimService, both running, driven by the same client in turns");
+  const sessions = [
+    await slimSession('roc slim', process.execPath, [join(root, 'dist/src/cli/roc.js'), 'slim'], root, {
+      setup: [
+        ['i', 'import', 'test/fitnesse/fixtures'],
+        ['m', 'make', 'bench', 'TestSlim'],
+      ],
       call: 'echoString',
-    }));
+    }),
+  ];
+  if (spawnSync('java', ['-version']).status === 0) {
+    sessions.push(
+      await slimSession(
+        'Java SlimService',
+        'java',
+        ['-cp', join(root, 'node_modules/fitnesse/fitnesse-standalone.jar'), 'fitnesse.slim.SlimService'],
+        root,
+        {
+          setup: [
+            ['i', 'import', 'fitnesse.slim.test'],
+            ['m', 'make', 'bench', 'TestSlim'],
+          ],
+          call: 'echoString',
+        },
+      ),
+    );
   } else {
     console.log('  (no Java here: the SlimService side is skipped)');
   }
@@ -414,8 +548,12 @@ async function slim() {
     const s = await interleaved(cases, QUICK ? 5 : 15, QUICK ? 3 : 10);
     for (const [name, st] of Object.entries(s)) record(name, st, `${Math.round(1000 / (st.medianUs / 1e6))} calls/s`);
     if (sessions.length === 2) {
-      results.ratios['SLIM 1,000-call batch: roc vs Java'] = s['SLIM Java SlimService: a batch of 1,000 calls'].medianUs / s['SLIM roc slim: a batch of 1,000 calls'].medianUs;
-      results.ratios['SLIM 100 batches of 10: roc vs Java'] = s['SLIM Java SlimService: 100 batches of 10 calls'].medianUs / s['SLIM roc slim: 100 batches of 10 calls'].medianUs;
+      results.ratios['SLIM 1,000-call batch: roc vs Java'] =
+        s['SLIM Java SlimService: a batch of 1,000 calls'].medianUs /
+        s['SLIM roc slim: a batch of 1,000 calls'].medianUs;
+      results.ratios['SLIM 100 batches of 10: roc vs Java'] =
+        s['SLIM Java SlimService: 100 batches of 10 calls'].medianUs /
+        s['SLIM roc slim: 100 batches of 10 calls'].medianUs;
     }
   } finally {
     sessions.forEach((x) => x.close());
@@ -457,7 +595,9 @@ function svg() {
   return `${out}</svg>\n`;
 }
 
-console.log(`ROC benchmarks${QUICK ? ' (quick)' : ''} on ${results.machine.cpus} × ${results.machine.model}, ${results.machine.memoryGb} GB, Node ${results.machine.node}, ${results.machine.python}, ${results.machine.java}`);
+console.log(
+  `ROC benchmarks${QUICK ? ' (quick)' : ''} on ${results.machine.cpus} × ${results.machine.model}, ${results.machine.memoryGb} GB, Node ${results.machine.node}, ${results.machine.python}, ${results.machine.java}`,
+);
 // `--only slim,fanout` runs some sections (while working on one); the targets of the others are then not judged.
 const SECTIONS = { pairs: callPairs, batching, fanout: fanOut, memory: handlesAndMemory, startup, slim };
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : Object.keys(SECTIONS);
@@ -473,16 +613,29 @@ target('small calls: ROC / Python->Python (speed)', r['small: ROC vs Python->Pyt
 target('medium payloads: ROC / Python->Python (speed)', r['medium: ROC vs Python->Python'], '>=', 3);
 target('multicall throughput', r['multicall calls/s'] / 1000, '>=', 30, 'k calls/s');
 target('fan-out to 10 guests / one guest (time)', r['fan-out 10 vs 1 (time)'], '<=', 2);
-for (const [k, v] of Object.entries(r).filter(([k]) => k.startsWith('fan-out 10 vs 1, '))) console.log(`      the same fan-out to ${k.slice('fan-out 10 vs 1, '.length, -' (time)'.length)}: ${v.toFixed(2)}x`);
+for (const [k, v] of Object.entries(r).filter(([k]) => k.startsWith('fan-out 10 vs 1, ')))
+  console.log(`      the same fan-out to ${k.slice('fan-out 10 vs 1, '.length, -' (time)'.length)}: ${v.toFixed(2)}x`);
 target('agent RSS idle (after 15 s without calls)', r['RSS idle (MB)'], '<=', 50, ' MB');
 target('agent RSS growth after the handle cycles', r['RSS growth after cycles (MB)'], '<=', 20, ' MB');
 target('agent start-up', r['start-up (ms)'], '<=', 300, ' ms');
 if (r['SLIM 1,000-call batch: roc vs Java'] !== undefined) {
-  target('SLIM 1,000-call batch: roc slim / Java SlimService (speed)', r['SLIM 1,000-call batch: roc vs Java'], '>=', 1);
-  target('SLIM 100 batches of 10: roc slim / Java SlimService (speed)', r['SLIM 100 batches of 10: roc vs Java'], '>=', 1);
+  target(
+    'SLIM 1,000-call batch: roc slim / Java SlimService (speed)',
+    r['SLIM 1,000-call batch: roc vs Java'],
+    '>=',
+    1,
+  );
+  target(
+    'SLIM 100 batches of 10: roc slim / Java SlimService (speed)',
+    r['SLIM 100 batches of 10: roc vs Java'],
+    '>=',
+    1,
+  );
 }
 const outDir = join(root, 'bench-results');
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'ratios.svg'), svg());
 if (args.includes('--json')) writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-console.log(`\nwrote ${join('bench-results', 'ratios.svg')}${args.includes('--json') ? ' and bench-results/results.json' : ''}`);
+console.log(
+  `\nwrote ${join('bench-results', 'ratios.svg')}${args.includes('--json') ? ' and bench-results/results.json' : ''}`,
+);

@@ -55,7 +55,10 @@ export class RemoteClass {
 
   /** Not a served class: returned by value, as a struct. */
   plain() {
-    return new Map([['x', 1], ['y', 2]]);
+    return new Map([
+      ['x', 1],
+      ['y', 2],
+    ]);
   }
 
   now() {

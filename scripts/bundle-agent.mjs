@@ -4,12 +4,25 @@
 // message, then compiles the esbuild bundle it carries as a string.
 import { build } from 'esbuild';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 const MIN_NODE = 18;
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+// --entry and --out build another entry (the test that shows the layer check failing does).
+const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback);
+const entry = arg('--entry', 'src/cli/roc-agent.ts');
+const out = arg('--out', 'dist/agent/roc-agent.js');
+
+// What a guest runs: the agent and what it stands on, and roc-agent's own command line. Nothing of the host's.
+const GUEST_CODE = [
+  /^src\/(agent|wire|protocol|guestlib|modules)\//,
+  /^src\/version\.ts$/,
+  /^src\/cli\/(roc-agent|serve|service|exit)\.ts$/,
+];
 
 const result = await build({
-  entryPoints: ['src/cli/roc-agent.ts'],
+  entryPoints: [entry],
+  metafile: true,
   bundle: true,
   platform: 'node',
   target: `node${MIN_NODE}`,
@@ -22,10 +35,26 @@ const result = await build({
   // The bundle is CommonJS; the few import.meta.url users on this path get the launcher's file URL.
   define: {
     'import.meta.url': '__roc_import_meta_url',
-    __ROC_PROVISIONING__: JSON.stringify(Object.fromEntries(['install-agent.sh', 'roc-agent.service', 'roc-agent-user.conf'].map((f) => [f, readFileSync(`provisioning/${f}`, 'utf8')]))),
+    __ROC_PROVISIONING__: JSON.stringify(
+      Object.fromEntries(
+        ['install-agent.sh', 'roc-agent.service', 'roc-agent-user.conf'].map((f) => [
+          f,
+          readFileSync(`provisioning/${f}`, 'utf8'),
+        ]),
+      ),
+    ),
   },
   banner: { js: 'var __roc_import_meta_url = require("url").pathToFileURL(__filename).href;' },
 });
+const hostCode = Object.keys(result.metafile.inputs).filter(
+  (f) => f.startsWith('src/') && !GUEST_CODE.some((re) => re.test(f)),
+);
+if (hostCode.length) {
+  console.error(
+    `the agent bundle would carry host code: ${hostCode.join(', ')}\nguests get src/agent, src/wire, src/protocol, src/guestlib, src/modules and roc-agent's own CLI files only; find what imports these and cut it`,
+  );
+  process.exit(1);
+}
 const bundle = result.outputFiles[0].text;
 
 const launcher = `#!/usr/bin/env node
@@ -43,9 +72,9 @@ self.filename = __filename;
 self.paths = Module._nodeModulePaths(require('path').dirname(__filename));
 self._compile(${JSON.stringify(bundle)}, __filename);
 `;
-mkdirSync('dist/agent', { recursive: true });
-writeFileSync('dist/agent/roc-agent.js', launcher);
-chmodSync('dist/agent/roc-agent.js', 0o755);
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, launcher);
+chmodSync(out, 0o755);
 // The launcher must stay CommonJS even inside this ESM package.
-writeFileSync('dist/agent/package.json', '{ "type": "commonjs" }\n');
-console.log(`dist/agent/roc-agent.js: ${(launcher.length / 1024).toFixed(0)} KiB, for Node >= ${MIN_NODE}`);
+writeFileSync(`${dirname(out)}/package.json`, '{ "type": "commonjs" }\n');
+console.log(`${out}: ${(launcher.length / 1024).toFixed(0)} KiB, for Node >= ${MIN_NODE}`);

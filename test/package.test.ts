@@ -26,19 +26,33 @@ describe('an installed roc-toolkit (npm pack, unpacked into a project)', () => {
   let roc: string;
   before(() => {
     const dir = mkdtempSync(join(tmpdir(), 'roc-installed-'));
-    const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], { cwd: repoRoot, encoding: 'utf8' }).trim().split('\n').pop()!;
+    const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n')
+      .pop()!;
     app = join(dir, 'app');
     const pkg = join(app, 'node_modules', 'roc-toolkit');
     mkdirSync(pkg, { recursive: true });
     execFileSync('tar', ['-xzf', join(dir, packed), '-C', pkg, '--strip-components=1']);
     // Its dependencies as npm would install them (but not its development ones, such as fitnesse).
-    const deps = new Set(readdirSync(join(repoRoot, 'node_modules')).filter((d) => d !== 'roc-toolkit' && d !== 'fitnesse' && !d.startsWith('.')));
+    const deps = new Set(
+      readdirSync(join(repoRoot, 'node_modules')).filter(
+        (d) => d !== 'roc-toolkit' && d !== 'fitnesse' && !d.startsWith('.'),
+      ),
+    );
     for (const d of deps) symlinkSync(join(repoRoot, 'node_modules', d), join(app, 'node_modules', d));
     roc = join(pkg, 'dist', 'src', 'cli', 'roc.js');
   });
 
   test('it ships no token, no lab state and no compiled Python', () => {
-    const files = execFileSync('find', [join(app, 'node_modules', 'roc-toolkit'), '-name', '.roc', '-o', '-name', 'token', '-o', '-name', '__pycache__'], { encoding: 'utf8' });
+    const files = execFileSync(
+      'find',
+      [join(app, 'node_modules', 'roc-toolkit'), '-name', '.roc', '-o', '-name', 'token', '-o', '-name', '__pycache__'],
+      { encoding: 'utf8' },
+    );
     assert.equal(files.trim(), '');
   });
 
@@ -47,8 +61,12 @@ describe('an installed roc-toolkit (npm pack, unpacked into a project)', () => {
     assert.match(out, /proxy\.shutdown\(\)\s+-> agent exited with code 0/);
   });
 
-  test('npx roc demo runs from it (node\'s test runner: the package has no FitNesse of its own)', () => {
-    const out = execFileSync(process.execPath, [roc, 'demo', '--report', join(app, 'junit.xml')], { cwd: app, encoding: 'utf8', timeout: 300_000 });
+  test("npx roc demo runs from it (node's test runner: the package has no FitNesse of its own)", () => {
+    const out = execFileSync(process.execPath, [roc, 'demo', '--report', join(app, 'junit.xml')], {
+      cwd: app,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     assert.match(out, /checked by node's test runner \((no FitNesse jar here|no Java here)\)/);
     assert.match(out, /summary: all green/);
     assert.match(out, /lab: down; nothing left running/);

@@ -9,7 +9,6 @@ import { Dispatcher } from './dispatch.js';
 import { HandleTable } from './handles.js';
 import { loadModules, type ServedModules } from './loader.js';
 
-
 export interface AgentOptions {
   /** Files or directories of JS modules whose exported classes (and functions) are served. */
   modules: readonly string[];
@@ -52,7 +51,6 @@ export class AgentStartError extends Error {
   override name = 'AgentStartError';
 }
 
-
 /** A running agent. */
 export class Agent {
   readonly host: string;
@@ -68,7 +66,14 @@ export class Agent {
 
   readonly scheme: 'http' | 'https';
 
-  private constructor(server: http.Server, served: ServedModules, handles: HandleTable, host: string, port: number, scheme: 'http' | 'https') {
+  private constructor(
+    server: http.Server,
+    served: ServedModules,
+    handles: HandleTable,
+    host: string,
+    port: number,
+    scheme: 'http' | 'https',
+  ) {
     this.scheme = scheme;
     this.server = server;
     this.served = served;
@@ -90,7 +95,10 @@ export class Agent {
 
   static async start(options: AgentOptions): Promise<Agent> {
     const served = await loadModules(options.modules);
-    const handles = new HandleTable({ maxHandles: options.maxHandles ?? AGENT_DEFAULTS.maxHandles, leaseTtlMs: options.leaseTtlMs ?? AGENT_DEFAULTS.leaseTtlMs });
+    const handles = new HandleTable({
+      maxHandles: options.maxHandles ?? AGENT_DEFAULTS.maxHandles,
+      leaseTtlMs: options.leaseTtlMs ?? AGENT_DEFAULTS.leaseTtlMs,
+    });
     const host = options.host ?? AGENT_DEFAULTS.host;
     let agent: Agent | undefined;
     const dispatcher = new Dispatcher({
@@ -99,10 +107,12 @@ export class Agent {
       callTimeoutMs: options.callTimeoutMs ?? AGENT_DEFAULTS.callTimeoutMs,
       maxConcurrent: options.maxConcurrent ?? AGENT_DEFAULTS.maxConcurrent,
       library: options.guestLibrary === false ? undefined : guestLibraryMethods(),
-      onShutdown: options.noRemoteShutdown ? undefined : () => {
-        options.log?.('shutdown() received: stopping');
-        void agent?.close();
-      },
+      onShutdown: options.noRemoteShutdown
+        ? undefined
+        : () => {
+            options.log?.('shutdown() received: stopping');
+            void agent?.close();
+          },
     });
     if (!options.token && !options.insecure && !isLoopback(host)) {
       throw new AgentStartError(
@@ -127,14 +137,34 @@ export class Agent {
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 2))),
     };
     const server: http.Server = options.tls
-      ? https.createServer({ ...timeouts, cert: options.tls.cert, key: options.tls.key, ...(options.tls.clientCa ? { ca: options.tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) }, listener)
+      ? https.createServer(
+          {
+            ...timeouts,
+            cert: options.tls.cert,
+            key: options.tls.key,
+            ...(options.tls.clientCa ? { ca: options.tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+          },
+          listener,
+        )
       : http.createServer(timeouts, listener);
     const port = await new Promise<number>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
         const where = `${host}:${options.port ?? AGENT_DEFAULTS.port}`;
-        if (err.code === 'EADDRINUSE') reject(new AgentStartError(`cannot listen on ${where}: the port is already in use (another agent? roc-agent -e asks it to shut down first)`, { cause: err }));
-        else if (err.code === 'EADDRNOTAVAIL') reject(new AgentStartError(`cannot listen on ${where}: this machine has no such address`, { cause: err }));
-        else if (err.code === 'EACCES') reject(new AgentStartError(`cannot listen on ${where}: permission denied (ports below 1024 need root)`, { cause: err }));
+        if (err.code === 'EADDRINUSE')
+          reject(
+            new AgentStartError(
+              `cannot listen on ${where}: the port is already in use (another agent? roc-agent -e asks it to shut down first)`,
+              { cause: err },
+            ),
+          );
+        else if (err.code === 'EADDRNOTAVAIL')
+          reject(new AgentStartError(`cannot listen on ${where}: this machine has no such address`, { cause: err }));
+        else if (err.code === 'EACCES')
+          reject(
+            new AgentStartError(`cannot listen on ${where}: permission denied (ports below 1024 need root)`, {
+              cause: err,
+            }),
+          );
         else reject(new AgentStartError(`cannot listen on ${where}: ${err.message}`, { cause: err }));
       });
       server.listen(options.port ?? AGENT_DEFAULTS.port, host, () => resolve((server.address() as AddressInfo).port));
@@ -150,13 +180,20 @@ export class Agent {
   private sweepLeases(log: ((line: string) => void) | undefined): void {
     const ttl = this.handles.leases.ttlMs;
     if (ttl <= 0) return;
-    this.leaseTimer = setInterval(() => {
-      for (const lapsed of this.handles.releaseLapsed()) {
-        if (lapsed.handles.length === 0) continue;
-        const shown = lapsed.handles.slice(0, 5).join(', ') + (lapsed.handles.length > 5 ? `, ... (${lapsed.handles.length - 5} more)` : '');
-        log?.(`lease ${lapsed.id} of ${lapsed.from} lapsed (no call for ${ttl} ms): freed its ${lapsed.handles.length} object(s): ${shown}`);
-      }
-    }, Math.min(5_000, Math.max(50, Math.floor(ttl / 4))));
+    this.leaseTimer = setInterval(
+      () => {
+        for (const lapsed of this.handles.releaseLapsed()) {
+          if (lapsed.handles.length === 0) continue;
+          const shown =
+            lapsed.handles.slice(0, 5).join(', ') +
+            (lapsed.handles.length > 5 ? `, ... (${lapsed.handles.length - 5} more)` : '');
+          log?.(
+            `lease ${lapsed.id} of ${lapsed.from} lapsed (no call for ${ttl} ms): freed its ${lapsed.handles.length} object(s): ${shown}`,
+          );
+        }
+      },
+      Math.min(5_000, Math.max(50, Math.floor(ttl / 4))),
+    );
     // The sweep is housekeeping: it never keeps a stopped agent's process alive.
     this.leaseTimer.unref();
   }

@@ -42,7 +42,12 @@ export function tokenGate(token: string): (req: IncomingMessage) => Refusal | un
       offered = undefined;
     }
     if (offered === undefined) {
-      return { status: 401, message: 'this agent needs a token: send Authorization: Bearer <token>, or Basic auth with the token as password', headers: CHALLENGE };
+      return {
+        status: 401,
+        message:
+          'this agent needs a token: send Authorization: Bearer <token>, or Basic auth with the token as password',
+        headers: CHALLENGE,
+      };
     }
     if (!timingSafeEqual(digest(offered), expected)) return { status: 401, message: 'wrong token', headers: CHALLENGE };
     return undefined;

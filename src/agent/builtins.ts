@@ -34,7 +34,11 @@ interface Builtin {
 
 function expectString(value: XmlRpcValue | undefined, what: string, method: string): string {
   if (typeof value !== 'string') {
-    throw fault(FaultCode.INVALID_PARAMS, 'TypeError', `${method}: ${what} must be a string, got ${value === undefined ? 'nothing' : typeof value}`);
+    throw fault(
+      FaultCode.INVALID_PARAMS,
+      'TypeError',
+      `${method}: ${what} must be a string, got ${value === undefined ? 'nothing' : typeof value}`,
+    );
   }
   return value;
 }
@@ -45,7 +49,12 @@ export const classNames = (served: ServedModules): string[] => [...served.classe
 
 function unknownClass(served: ServedModules, name: string): never {
   const available = classNames(served);
-  throw fault(FaultCode.INVALID_PARAMS, 'UnknownClassError', `no class ${JSON.stringify(name)} on this agent; it serves ${available.length ? available.join(', ') : 'no classes'}`, { className: name, available });
+  throw fault(
+    FaultCode.INVALID_PARAMS,
+    'UnknownClassError',
+    `no class ${JSON.stringify(name)} on this agent; it serves ${available.length ? available.join(', ') : 'no classes'}`,
+    { className: name, available },
+  );
 }
 
 /**
@@ -64,12 +73,17 @@ const TABLE: Record<string, Builtin> = {
       const raw = params[1];
       const args: unknown[] = raw === undefined || raw === null ? [] : Array.isArray(raw) ? raw : [raw];
       const ctor = served.ctor as unknown as new (...a: unknown[]) => object;
-      return ctx.run(() => new ctor(...args), `${className}(...)`).then((object) => ctx.handles.add(object as object, className, scope.lease));
+      return ctx
+        .run(() => new ctor(...args), `${className}(...)`)
+        .then((object) => ctx.handles.add(object as object, className, scope.lease));
     },
   },
   instances: { help: 'instances() -> handles of the live instances', run: (ctx) => ctx.handles.names() },
   shutdown: { help: 'shutdown() -> stops the agent after answering', run: () => null },
-  release: { help: 'release(handle) -> true if the handle was live; frees the object', run: (ctx, p) => ctx.handles.release(expectString(p[0], 'the handle', 'release')) },
+  release: {
+    help: 'release(handle) -> true if the handle was live; frees the object',
+    run: (ctx, p) => ctx.handles.release(expectString(p[0], 'the handle', 'release')),
+  },
   getattr: {
     help: 'getattr(handle, name) -> the value of a public attribute',
     run: (ctx, params) => {
@@ -77,8 +91,18 @@ const TABLE: Record<string, Builtin> = {
       const name = expectString(params[1], 'the attribute name', 'getattr');
       const { object, className } = ctx.handles.get(handle);
       const found = lookup(object, name);
-      if (!found || (found.kind === 'accessor' && !found.get)) throw fault(FaultCode.INVALID_PARAMS, 'AttributeError', `${className} has no public attribute ${JSON.stringify(name)}`);
-      if (found.kind === 'method') throw fault(FaultCode.INVALID_PARAMS, 'AttributeError', `${className}.${name} is a method: call it instead of reading it`);
+      if (!found || (found.kind === 'accessor' && !found.get))
+        throw fault(
+          FaultCode.INVALID_PARAMS,
+          'AttributeError',
+          `${className} has no public attribute ${JSON.stringify(name)}`,
+        );
+      if (found.kind === 'method')
+        throw fault(
+          FaultCode.INVALID_PARAMS,
+          'AttributeError',
+          `${className}.${name} is a method: call it instead of reading it`,
+        );
       if (found.kind === 'data') return found.value;
       return ctx.run(() => found.get!.call(object), `${handle}.${name}`);
     },
@@ -90,9 +114,20 @@ const TABLE: Record<string, Builtin> = {
       const name = expectString(params[1], 'the attribute name', 'setattr');
       const { object, className } = ctx.handles.get(handle);
       const found = lookup(object, name);
-      if (found?.kind === 'method') throw fault(FaultCode.INVALID_PARAMS, 'AttributeError', `${className}.${name} is a method and cannot be replaced`);
-      if (found?.kind === 'accessor' && !found.set) throw fault(FaultCode.INVALID_PARAMS, 'AttributeError', `${className}.${name} is read-only`);
-      if (!found && !isPublicName(name)) throw fault(FaultCode.INVALID_PARAMS, 'AttributeError', `${JSON.stringify(name)} is not a public attribute name`);
+      if (found?.kind === 'method')
+        throw fault(
+          FaultCode.INVALID_PARAMS,
+          'AttributeError',
+          `${className}.${name} is a method and cannot be replaced`,
+        );
+      if (found?.kind === 'accessor' && !found.set)
+        throw fault(FaultCode.INVALID_PARAMS, 'AttributeError', `${className}.${name} is read-only`);
+      if (!found && !isPublicName(name))
+        throw fault(
+          FaultCode.INVALID_PARAMS,
+          'AttributeError',
+          `${JSON.stringify(name)} is not a public attribute name`,
+        );
       return ctx.run(() => {
         (object as Record<string, unknown>)[name] = params[2];
         return null;
@@ -111,10 +146,15 @@ const TABLE: Record<string, Builtin> = {
             name: c.name,
             module: c.file,
             constructor: parameterList(c.ctor as unknown as (...a: never[]) => unknown),
-            methods: publicMethods(c.ctor.prototype as object).map((m) => ({ name: m, params: parameterList((c.ctor.prototype as Record<string, (...a: never[]) => unknown>)[m]!) })),
+            methods: publicMethods(c.ctor.prototype as object).map((m) => ({
+              name: m,
+              params: parameterList((c.ctor.prototype as Record<string, (...a: never[]) => unknown>)[m]!),
+            })),
             statics: publicStatics(c.ctor),
           })),
-        functions: [...ctx.served.functions.values()].sort((a, b) => a.name.localeCompare(b.name)).map((f) => ({ name: f.name, module: f.file, params: parameterList(f.fn) })),
+        functions: [...ctx.served.functions.values()]
+          .sort((a, b) => a.name.localeCompare(b.name))
+          .map((f) => ({ name: f.name, module: f.file, params: parameterList(f.fn) })),
         library: [...(ctx.library?.keys() ?? [])].sort(),
       } satisfies AgentDescription),
   },
@@ -138,7 +178,11 @@ const TABLE: Record<string, Builtin> = {
   },
   lease: {
     help: "lease() -> renews the caller's lease (X-Roc-Lease) and says how many objects it holds",
-    run: (ctx, _params, scope) => struct({ ttlMs: ctx.handles.leases.ttlMs, objects: scope.lease ? ctx.handles.leases.count(scope.lease) : 0 } satisfies LeaseInfo),
+    run: (ctx, _params, scope) =>
+      struct({
+        ttlMs: ctx.handles.leases.ttlMs,
+        objects: scope.lease ? ctx.handles.leases.count(scope.lease) : 0,
+      } satisfies LeaseInfo),
   },
   'system.listMethods': { help: 'system.listMethods() -> every callable method name', run: (ctx) => ctx.listMethods() },
   'system.methodHelp': {
@@ -148,8 +192,14 @@ const TABLE: Record<string, Builtin> = {
       return BUILTINS.get(name)?.help ?? ctx.servedHelp(name);
     },
   },
-  'system.methodSignature': { help: 'system.methodSignature(name) -> not supported, as in Python', run: () => 'signatures not supported' },
-  'system.multicall': { help: 'system.multicall([{methodName, params}]) -> [[result] or fault struct]', run: () => null },
+  'system.methodSignature': {
+    help: 'system.methodSignature(name) -> not supported, as in Python',
+    run: () => 'signatures not supported',
+  },
+  'system.multicall': {
+    help: 'system.multicall([{methodName, params}]) -> [[result] or fault struct]',
+    run: () => null,
+  },
 };
 
 /** The built-ins by name. A Map: a call named __proto__ or constructor finds nothing, and a miss (most calls) is cheap. */
@@ -168,11 +218,18 @@ const RESERVED_CLASS_NAMES = new Set(['system', 'roc']);
 export function shadowedNames(served: ServedModules): string[] {
   const problems: string[] = [];
   for (const f of served.functions.values()) {
-    if (isBuiltin(f.name)) problems.push(`${f.file} exports a function named ${f.name}, which is a built-in method of the agent (${BUILTINS.get(f.name)!.help}); rename it`);
+    if (isBuiltin(f.name))
+      problems.push(
+        `${f.file} exports a function named ${f.name}, which is a built-in method of the agent (${BUILTINS.get(f.name)!.help}); rename it`,
+      );
   }
   for (const c of served.classes.values()) {
-    if (isBuiltin(c.name)) problems.push(`${c.file} exports a class named ${c.name}, which is a built-in method of the agent; rename it`);
-    else if (RESERVED_CLASS_NAMES.has(c.name)) problems.push(`${c.file} exports a class named ${c.name}, whose static methods would meet the agent's own ${c.name}.* methods; rename it`);
+    if (isBuiltin(c.name))
+      problems.push(`${c.file} exports a class named ${c.name}, which is a built-in method of the agent; rename it`);
+    else if (RESERVED_CLASS_NAMES.has(c.name))
+      problems.push(
+        `${c.file} exports a class named ${c.name}, whose static methods would meet the agent's own ${c.name}.* methods; rename it`,
+      );
   }
   return problems;
 }

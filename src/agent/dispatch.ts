@@ -1,4 +1,12 @@
-import { withDeadline, XmlRpcFault, type CallContext, type CallOutcome, type EncodeOptions, type XmlRpcStruct, type XmlRpcValue } from '../wire/index.js';
+import {
+  withDeadline,
+  XmlRpcFault,
+  type CallContext,
+  type CallOutcome,
+  type EncodeOptions,
+  type XmlRpcStruct,
+  type XmlRpcValue,
+} from '../wire/index.js';
 import { FaultCode, isRef, LEASE_HEADER, LEASE_TTL_HEADER, leaseOf, makeRef, REF_HANDLE } from '../protocol/index.js';
 import { lookup, parameterList, publicMethods, publicStatics } from './access.js';
 import { BUILTINS, shadowedNames, type BuiltinContext, type CallScope } from './builtins.js';
@@ -58,7 +66,8 @@ export class Dispatcher {
   }
 
   /** Turns `roc:handle` structs in arguments back into the objects they name. */
-  readonly reviveStruct = (struct: XmlRpcStruct): unknown => (isRef(struct) ? this.handles.get(struct[REF_HANDLE]).object : struct);
+  readonly reviveStruct = (struct: XmlRpcStruct): unknown =>
+    isRef(struct) ? this.handles.get(struct[REF_HANDLE]).object : struct;
 
   private encodeOptionsFor(scope: CallScope): EncodeOptions {
     return {
@@ -73,7 +82,8 @@ export class Dispatcher {
     let options = this.leased.get(lease);
     if (!options) {
       // Forget the options of leases that are gone, so the map stays as small as the lease table.
-      if (this.leased.size > this.handles.leases.size + 16) for (const id of this.leased.keys()) if (!this.handles.leases.has(id)) this.leased.delete(id);
+      if (this.leased.size > this.handles.leases.size + 16)
+        for (const id of this.leased.keys()) if (!this.handles.leases.has(id)) this.leased.delete(id);
       options = this.encodeOptionsFor({ lease });
       this.leased.set(lease, options);
     }
@@ -109,7 +119,9 @@ export class Dispatcher {
   }
 
   /** `<handle>.<method>` or `<Class>.<static>`: the function and its receiver, or undefined. */
-  private resolveDotted(name: string): { receiver: object; fn: (...a: unknown[]) => unknown; owner: string; member: string } | undefined {
+  private resolveDotted(
+    name: string,
+  ): { receiver: object; fn: (...a: unknown[]) => unknown; owner: string; member: string } | undefined {
     const dot = name.indexOf('.');
     if (dot <= 0) return undefined;
     const head = name.slice(0, dot);
@@ -118,13 +130,23 @@ export class Dispatcher {
       const { object, className } = this.handles.get(head);
       const found = lookup(object, member);
       if (found?.kind !== 'method') {
-        throw fault(FaultCode.METHOD_NOT_FOUND, 'MethodNotFoundError', `${className} has no public method ${JSON.stringify(member)}; it has ${publicMethods(object).join(', ') || 'none'}`, { className, method: member });
+        throw fault(
+          FaultCode.METHOD_NOT_FOUND,
+          'MethodNotFoundError',
+          `${className} has no public method ${JSON.stringify(member)}; it has ${publicMethods(object).join(', ') || 'none'}`,
+          { className, method: member },
+        );
       }
       return { receiver: object, fn: found.fn, owner: className, member };
     }
     const cls = this.served.classes.get(head);
     if (cls && publicStatics(cls.ctor).includes(member)) {
-      return { receiver: cls.ctor, fn: (cls.ctor as unknown as Record<string, (...a: unknown[]) => unknown>)[member]!, owner: head, member };
+      return {
+        receiver: cls.ctor,
+        fn: (cls.ctor as unknown as Record<string, (...a: unknown[]) => unknown>)[member]!,
+        owner: head,
+        member,
+      };
     }
     return undefined;
   }
@@ -137,13 +159,21 @@ export class Dispatcher {
     } catch (err) {
       return Promise.reject(applicationFault(err, method));
     }
-    const promise = result instanceof Promise || (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function')
-      ? Promise.resolve(result)
-      : undefined;
+    const promise =
+      result instanceof Promise ||
+      (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function')
+        ? Promise.resolve(result)
+        : undefined;
     if (!promise) return Promise.resolve(result);
     const ms = this.options.callTimeoutMs;
     const bounded = ms
-      ? withDeadline(promise, ms, () => fault(FaultCode.CALL_TIMEOUT, 'CallTimeoutError', `${method} did not finish within the agent's ${ms} ms call deadline (roc-agent --call-timeout); it may still be running on the agent`))
+      ? withDeadline(promise, ms, () =>
+          fault(
+            FaultCode.CALL_TIMEOUT,
+            'CallTimeoutError',
+            `${method} did not finish within the agent's ${ms} ms call deadline (roc-agent --call-timeout); it may still be running on the agent`,
+          ),
+        )
       : promise;
     return bounded.catch((err: unknown) => {
       throw applicationFault(err, method);
@@ -156,7 +186,12 @@ export class Dispatcher {
       : this.served.classes.has(name)
         ? ` (that is a class: create an instance with create(${JSON.stringify(name)}, [args]))`
         : '';
-    return fault(FaultCode.METHOD_NOT_FOUND, 'MethodNotFoundError', `method ${JSON.stringify(name)} is not supported${hint}; system.listMethods() lists what is`, { method: name });
+    return fault(
+      FaultCode.METHOD_NOT_FOUND,
+      'MethodNotFoundError',
+      `method ${JSON.stringify(name)} is not supported${hint}; system.listMethods() lists what is`,
+      { method: name },
+    );
   }
 
   /** Runs one call and resolves with its value; rejects with an XmlRpcFault. */
@@ -178,18 +213,35 @@ export class Dispatcher {
 
   private async multicall(params: XmlRpcValue[], scope: CallScope): Promise<unknown[]> {
     const calls = params[0];
-    if (!Array.isArray(calls)) throw fault(FaultCode.INVALID_PARAMS, 'TypeError', 'system.multicall takes one array of {methodName, params} structs');
+    if (!Array.isArray(calls))
+      throw fault(
+        FaultCode.INVALID_PARAMS,
+        'TypeError',
+        'system.multicall takes one array of {methodName, params} structs',
+      );
     const results: unknown[] = [];
     // In order, one after another: later calls may depend on earlier ones' effects.
     for (const [i, c] of calls.entries()) {
       try {
-        if (!c || typeof c !== 'object' || Array.isArray(c) || c instanceof Date || Buffer.isBuffer(c)) throw fault(FaultCode.INVALID_PARAMS, 'TypeError', `system.multicall: call ${i} is not a {methodName, params} struct`);
+        if (!c || typeof c !== 'object' || Array.isArray(c) || c instanceof Date || Buffer.isBuffer(c))
+          throw fault(
+            FaultCode.INVALID_PARAMS,
+            'TypeError',
+            `system.multicall: call ${i} is not a {methodName, params} struct`,
+          );
         const s = c as XmlRpcStruct;
         const name = typeof s.methodName === 'string' ? s.methodName : undefined;
-        if (name === undefined) throw fault(FaultCode.INVALID_PARAMS, 'TypeError', `system.multicall: call ${i}'s methodName must be a string, got ${s.methodName === undefined ? 'nothing' : typeof s.methodName}`);
-        if (name === 'system.multicall' || name === 'shutdown') throw fault(FaultCode.INVALID_PARAMS, 'TypeError', `system.multicall cannot run ${name}`);
+        if (name === undefined)
+          throw fault(
+            FaultCode.INVALID_PARAMS,
+            'TypeError',
+            `system.multicall: call ${i}'s methodName must be a string, got ${s.methodName === undefined ? 'nothing' : typeof s.methodName}`,
+          );
+        if (name === 'system.multicall' || name === 'shutdown')
+          throw fault(FaultCode.INVALID_PARAMS, 'TypeError', `system.multicall cannot run ${name}`);
         const p = s.params ?? [];
-        if (!Array.isArray(p)) throw fault(FaultCode.INVALID_PARAMS, 'TypeError', `system.multicall: call ${i}'s params must be an array`);
+        if (!Array.isArray(p))
+          throw fault(FaultCode.INVALID_PARAMS, 'TypeError', `system.multicall: call ${i}'s params must be an array`);
         results.push([await this.call(name, p, scope)]);
       } catch (err) {
         const f = err instanceof XmlRpcFault ? err : applicationFault(err, 'system.multicall');
@@ -205,7 +257,11 @@ export class Dispatcher {
     const untold = lease !== undefined && this.handles.leases.renew(lease, context!.remoteAddress);
     const limit = this.options.maxConcurrent;
     if (limit !== undefined && this.running >= limit) {
-      throw fault(FaultCode.BUSY, 'BusyError', `the agent is running ${this.running} calls, its limit (--max-concurrent); the call was not run, try again`);
+      throw fault(
+        FaultCode.BUSY,
+        'BusyError',
+        `the agent is running ${this.running} calls, its limit (--max-concurrent); the call was not run, try again`,
+      );
     }
     this.running++;
     try {
@@ -224,7 +280,12 @@ export class Dispatcher {
 
   private async dispatchNow(name: string, params: XmlRpcValue[], scope: CallScope): Promise<CallOutcome> {
     if (name === 'shutdown') {
-      if (!this.options.onShutdown) throw fault(FaultCode.FORBIDDEN, 'ForbiddenError', 'remote shutdown is turned off on this agent (--no-remote-shutdown)');
+      if (!this.options.onShutdown)
+        throw fault(
+          FaultCode.FORBIDDEN,
+          'ForbiddenError',
+          'remote shutdown is turned off on this agent (--no-remote-shutdown)',
+        );
       // Stop listening before answering: a caller that reconnects at once must be refused, not reset.
       this.options.onShutdown();
       return { value: null, closeConnection: true };

@@ -39,6 +39,11 @@ export function applicationFault(error: unknown, method: string): XmlRpcFault {
   return new XmlRpcFault(FaultCode.APPLICATION, `${extra.name as string}: ${extra.message as string}`, extra);
 }
 
-export function fault(code: number, name: string, message: string, extra: Record<string, XmlRpcValue> = {}): XmlRpcFault {
+export function fault(
+  code: number,
+  name: string,
+  message: string,
+  extra: Record<string, XmlRpcValue> = {},
+): XmlRpcFault {
   return new XmlRpcFault(code, `${name}: ${message}`, Object.assign(Object.create(null), { name, message, ...extra }));
 }

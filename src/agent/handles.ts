@@ -5,7 +5,6 @@ import { AGENT_DEFAULTS } from './defaults.js';
 import { fault } from './faults.js';
 import { LeaseTable, type LapsedLease } from './leases.js';
 
-
 export interface HandleEntry {
   readonly object: object;
   readonly className: string;
@@ -74,7 +73,12 @@ export class HandleTable {
         { handle, bootId: this.bootId },
       );
     }
-    return fault(FaultCode.UNKNOWN_HANDLE, 'UnknownHandleError', `no live object ${handle} on this agent: it was released, or never created here`, { handle, bootId: this.bootId });
+    return fault(
+      FaultCode.UNKNOWN_HANDLE,
+      'UnknownHandleError',
+      `no live object ${handle} on this agent: it was released, or never created here`,
+      { handle, bootId: this.bootId },
+    );
   }
 
   release(handle: string): boolean {

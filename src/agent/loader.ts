@@ -27,14 +27,16 @@ export interface ServedModules {
   readonly files: readonly string[];
 }
 
-
 function expand(path: string): string[] {
   const abs = resolve(path);
   let stats;
   try {
     stats = statSync(abs);
   } catch {
-    throw new ModuleLoadError(`module not found: ${abs} (given as -m ${path}); pass a .js, .mjs or .cjs file, or a directory of them`, abs);
+    throw new ModuleLoadError(
+      `module not found: ${abs} (given as -m ${path}); pass a .js, .mjs or .cjs file, or a directory of them`,
+      abs,
+    );
   }
   if (stats.isDirectory()) {
     const files = listModuleFiles(abs);
@@ -42,7 +44,10 @@ function expand(path: string): string[] {
     return files;
   }
   if (!MODULE_EXTENSIONS.has(extname(abs))) {
-    throw new ModuleLoadError(`cannot serve ${abs}: only .js, .mjs and .cjs modules can be loaded (compile TypeScript first)`, abs);
+    throw new ModuleLoadError(
+      `cannot serve ${abs}: only .js, .mjs and .cjs modules can be loaded (compile TypeScript first)`,
+      abs,
+    );
   }
   return [abs];
 }
@@ -79,7 +84,10 @@ export async function loadModules(paths: readonly string[]): Promise<ServedModul
       const taken = classes.get(name) ?? functions.get(name);
       if (taken) {
         if (taken.file === file) continue;
-        throw new ModuleLoadError(`${name} is exported by both ${taken.file} and ${file}; rename one or serve only one of the modules`, file);
+        throw new ModuleLoadError(
+          `${name} is exported by both ${taken.file} and ${file}; rename one or serve only one of the modules`,
+          file,
+        );
       }
       if (isClass(value)) classes.set(name, { name, ctor: value, file });
       else functions.set(name, { name, fn: value as AnyFunction, file });

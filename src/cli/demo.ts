@@ -23,12 +23,23 @@ const out = (line = ''): void => {
 
 async function viaNodeTest(topology: string, report: string): Promise<boolean> {
   out('▶ examples/cluster/test/cluster.test.js (node --test; the same fixtures as the FitNesse pages)');
-  const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=junit', `--test-reporter-destination=${report}`, join(example, 'test', 'cluster.test.js')], {
-    cwd: root,
-    // A test runner started under another (roc demo inside a test) would otherwise report to it, not here.
-    env: { ...process.env, ROC_TOPOLOGY: topology, NODE_TEST_CONTEXT: undefined },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--test',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=junit',
+      `--test-reporter-destination=${report}`,
+      join(example, 'test', 'cluster.test.js'),
+    ],
+    {
+      cwd: root,
+      // A test runner started under another (roc demo inside a test) would otherwise report to it, not here.
+      env: { ...process.env, ROC_TOPOLOGY: topology, NODE_TEST_CONTEXT: undefined },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   return (await new Promise((r) => child.once('exit', r))) === 0;
 }
 
@@ -53,13 +64,16 @@ export async function runDemo(flags: DemoFlags = {}): Promise<number> {
   }
   const runner = flags.runner && flags.runner !== 'auto' ? flags.runner : hasJava && jar ? 'fitnesse' : 'node';
   if (runner === 'fitnesse' && !hasJava) throw new Error('--runner fitnesse needs Java (java on the PATH)');
-  if (runner === 'fitnesse' && !jar) throw new Error('--runner fitnesse needs FitNesse: npm install --save-dev fitnesse');
+  if (runner === 'fitnesse' && !jar)
+    throw new Error('--runner fitnesse needs FitNesse: npm install --save-dev fitnesse');
   const why = hasJava ? (jar ? '--runner node' : 'no FitNesse jar here') : 'no Java here';
   mkdirSync(join(report, '..'), { recursive: true });
   if (!existsSync(token)) writeTokenFile(token);
 
-  out(`roc demo: a replicated key-value store on three guests (${relative(process.cwd(), topology) || topology}), checked by ${runner === 'fitnesse' ? `FitNesse through roc slim (${suite})` : `node's test runner (${why})`}`);
-  let ok = false;
+  out(
+    `roc demo: a replicated key-value store on three guests (${relative(process.cwd(), topology) || topology}), checked by ${runner === 'fitnesse' ? `FitNesse through roc slim (${suite})` : `node's test runner (${why})`}`,
+  );
+  let ok: boolean;
   try {
     await labUp({ topology, log: (l) => out(`lab: ${l}`) });
     if (runner === 'fitnesse') {
@@ -74,7 +88,11 @@ export async function runDemo(flags: DemoFlags = {}): Promise<number> {
     const state = readLabState(topology);
     await labDown({ topology, log: (l) => out(`lab: ${l}`) });
     const left = (state?.guests ?? []).filter((g) => isRunning(g.pid));
-    out(left.length ? `lab: still running: ${left.map((g) => `${g.name} (pid ${g.pid})`).join(', ')}` : 'lab: down; nothing left running');
+    out(
+      left.length
+        ? `lab: still running: ${left.map((g) => `${g.name} (pid ${g.pid})`).join(', ')}`
+        : 'lab: down; nothing left running',
+    );
   }
   out(`(${((Date.now() - started) / 1000).toFixed(1)} s)`);
   return ok ? 0 : 1;

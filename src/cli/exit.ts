@@ -7,7 +7,8 @@ export function fail(message: string, error?: unknown, code = 1): never {
 
 export function parsePort(value: string): number {
   const port = Number(value);
-  if (!/^\d+$/.test(value) || port < 0 || port > 65535) throw new Error(`bad port ${JSON.stringify(value)}: expected a number from 0 to 65535`);
+  if (!/^\d+$/.test(value) || port < 0 || port > 65535)
+    throw new Error(`bad port ${JSON.stringify(value)}: expected a number from 0 to 65535`);
   return port;
 }
 

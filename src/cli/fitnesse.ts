@@ -1,5 +1,15 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -65,16 +75,20 @@ export function findJar(cwd: string, given?: string): string {
       // not installed there
     }
   }
-  throw new FitnesseSetupError('no FitNesse jar: install it with npm install --save-dev fitnesse, or pass --jar <fitnesse-standalone.jar>');
+  throw new FitnesseSetupError(
+    'no FitNesse jar: install it with npm install --save-dev fitnesse, or pass --jar <fitnesse-standalone.jar>',
+  );
 }
 
-const props = (dir: string): string => (existsSync(join(dir, 'properties.xml')) ? readFileSync(join(dir, 'properties.xml'), 'utf8') : '');
+const props = (dir: string): string =>
+  existsSync(join(dir, 'properties.xml')) ? readFileSync(join(dir, 'properties.xml'), 'utf8') : '';
 const SPECIAL_PAGES = new Set(['SetUp', 'TearDown', 'SuiteSetUp', 'SuiteTearDown', 'ScenarioLibrary']);
 
 /** Test pages of a suite, in FitNesse's order (by name), skipping pruned pages; a test page alone is itself. */
 export function pagesOf(fitnesseRoot: string, suite: string): string[] {
   const dir = join(fitnesseRoot, ...suite.split('.'));
-  if (!existsSync(join(dir, 'content.txt'))) throw new FitnesseSetupError(`no page ${suite}: ${dir} has no content.txt`);
+  if (!existsSync(join(dir, 'content.txt')))
+    throw new FitnesseSetupError(`no page ${suite}: ${dir} has no content.txt`);
   if (/<Test\/>/.test(props(dir))) return [suite];
   const pages: string[] = [];
   for (const name of readdirSync(dir).sort()) {
@@ -106,8 +120,12 @@ export async function runFitnesse(options: FitnesseOptions): Promise<FitnesseRes
   const cwd = options.cwd ?? process.cwd();
   const dir = resolve(cwd, options.dir ?? '.');
   const rootName = options.rootName ?? 'FitNesseRoot';
-  if (!existsSync(join(dir, rootName))) throw new FitnesseSetupError(`no ${rootName} in ${dir}; pass -d <the folder that holds ${rootName}>`);
-  if (!javaVersion()) throw new FitnesseSetupError('FitNesse needs Java: no java on the PATH (Debian: apt-get install default-jre-headless)');
+  if (!existsSync(join(dir, rootName)))
+    throw new FitnesseSetupError(`no ${rootName} in ${dir}; pass -d <the folder that holds ${rootName}>`);
+  if (!javaVersion())
+    throw new FitnesseSetupError(
+      'FitNesse needs Java: no java on the PATH (Debian: apt-get install default-jre-headless)',
+    );
   const jar = findJar(cwd, options.jar);
   const pages = options.pages ? [...options.pages] : pagesOf(join(dir, rootName), options.page);
   if (pages.length === 0) throw new FitnesseSetupError(`${options.page} holds no test pages`);
@@ -135,7 +153,11 @@ export async function runFitnesse(options: FitnesseOptions): Promise<FitnesseRes
       let xml: string;
       let stderr = '';
       try {
-        ({ stdout: xml, stderr } = await execFileAsync('java', ['-jar', jar, '-d', work, '-r', rootName, '-p', String(webPort), '-o', '-c', `${page}?test&format=xml`], { cwd, env, maxBuffer: 256 * 1024 * 1024, timeout: 30 * 60_000 }));
+        ({ stdout: xml, stderr } = await execFileAsync(
+          'java',
+          ['-jar', jar, '-d', work, '-r', rootName, '-p', String(webPort), '-o', '-c', `${page}?test&format=xml`],
+          { cwd, env, maxBuffer: 256 * 1024 * 1024, timeout: 30 * 60_000 },
+        ));
       } catch (err) {
         // FitNesse exits non-zero when a page fails; its output is still the report.
         const e = err as { stdout?: string; stderr?: string };
@@ -146,16 +168,54 @@ export async function runFitnesse(options: FitnesseOptions): Promise<FitnesseRes
       const counts = pageCounts(xml);
       const shown = found.reduce((n, t) => n + t.wrong + t.exceptions, 0);
       if (!counts) {
-        found.push({ page, index: 0, kind: 'page', fixture: '', right: 0, wrong: 0, exceptions: 1, ignored: 0, failures: [`FitNesse gave no result for the page: ${(stderr || xml).trim().split('\n').slice(-3).join(' | ').slice(0, 400)}`] });
+        found.push({
+          page,
+          index: 0,
+          kind: 'page',
+          fixture: '',
+          right: 0,
+          wrong: 0,
+          exceptions: 1,
+          ignored: 0,
+          failures: [
+            `FitNesse gave no result for the page: ${(stderr || xml).trim().split('\n').slice(-3).join(' | ').slice(0, 400)}`,
+          ],
+        });
       } else if (counts.wrong + counts.exceptions > shown) {
         // Counted by FitNesse but in no instruction's result: a SLIM server that died, an exception outside any table.
-        found.push({ page, index: 0, kind: 'page', fixture: '', right: 0, wrong: 0, exceptions: counts.wrong + counts.exceptions - shown, ignored: 0, failures: [found.length ? `FitNesse counted ${counts.wrong} wrong and ${counts.exceptions} exceptions on the page, more than its tables show; open the page in FitNesse to see them` : `the page did not run: ${pageText(xml) || '(no text)'}`] });
+        found.push({
+          page,
+          index: 0,
+          kind: 'page',
+          fixture: '',
+          right: 0,
+          wrong: 0,
+          exceptions: counts.wrong + counts.exceptions - shown,
+          ignored: 0,
+          failures: [
+            found.length
+              ? `FitNesse counted ${counts.wrong} wrong and ${counts.exceptions} exceptions on the page, more than its tables show; open the page in FitNesse to see them`
+              : `the page did not run: ${pageText(xml) || '(no text)'}`,
+          ],
+        });
       } else if (counts.right + counts.wrong + counts.exceptions === 0 && found.length === 0) {
-        found.push({ page, index: 0, kind: 'page', fixture: '', right: 0, wrong: 0, exceptions: 1, ignored: 0, failures: ['nothing on the page ran: no table was checked'] });
+        found.push({
+          page,
+          index: 0,
+          kind: 'page',
+          fixture: '',
+          right: 0,
+          wrong: 0,
+          exceptions: 1,
+          ignored: 0,
+          failures: ['nothing on the page ran: no table was checked'],
+        });
       }
       for (const t of found) {
         const ok = t.wrong + t.exceptions === 0;
-        out(`    ${ok ? '✔' : '✖'} ${tableName(t).padEnd(44)} ${t.right} right, ${t.wrong} wrong, ${t.exceptions} exceptions${t.ignored ? `, ${t.ignored} ignored` : ''}`);
+        out(
+          `    ${ok ? '✔' : '✖'} ${tableName(t).padEnd(44)} ${t.right} right, ${t.wrong} wrong, ${t.exceptions} exceptions${t.ignored ? `, ${t.ignored} ignored` : ''}`,
+        );
         for (const f of t.failures) out(`        ${f}`);
       }
       tables.push(...found);
@@ -170,7 +230,9 @@ export async function runFitnesse(options: FitnesseOptions): Promise<FitnesseRes
   mkdirSync(dirname(resolve(cwd, options.report)), { recursive: true });
   writeFileSync(resolve(cwd, options.report), junit(options.page, tables, (Date.now() - started) / 1000));
   out('');
-  out(`summary: ${plural(pages.length, 'page')}, ${plural(tables.length, 'table')}: ${sum('right')} right, ${sum('wrong')} wrong, ${sum('exceptions')} exceptions — ${ok ? 'all green' : `${plural(failed.length, 'table')} failed`}`);
+  out(
+    `summary: ${plural(pages.length, 'page')}, ${plural(tables.length, 'table')}: ${sum('right')} right, ${sum('wrong')} wrong, ${sum('exceptions')} exceptions — ${ok ? 'all green' : `${plural(failed.length, 'table')} failed`}`,
+  );
   const where = relative(cwd, resolve(cwd, options.report));
   out(`JUnit report: ${where.startsWith('..') ? resolve(cwd, options.report) : where}`);
   return { pages: pageResults, tables, ok };

@@ -8,7 +8,9 @@ const out = (line: string): void => {
 };
 
 export function labCommand(): Command {
-  const lab = new Command('lab').description('run the topology\'s guests as local agents: no VMs, no root (or --netns, as root)');
+  const lab = new Command('lab').description(
+    "run the topology's guests as local agents: no VMs, no root (or --netns, as root)",
+  );
   lab
     .command('up')
     .description('start one agent per guest (again: only those not running)')
@@ -23,7 +25,7 @@ export function labCommand(): Command {
     });
   lab
     .command('status')
-    .description('each guest: running, answering (and whether what answers is this lab\'s agent), log file')
+    .description("each guest: running, answering (and whether what answers is this lab's agent), log file")
     .option('-t, --topology <file>', 'topology file')
     .option('--json', 'print the rows as JSON, for scripts')
     .action(async (flags: { topology?: string; json?: boolean }) => {
@@ -31,8 +33,14 @@ export function labCommand(): Command {
         const rows = await labStatus({ topology: flags.topology });
         if (flags.json) out(JSON.stringify(rows, null, 2));
         else {
-          const state = (r: (typeof rows)[number]): string => (r.state === 'up' ? 'up' : r.state === 'down' ? 'down' : `${r.state}: ${r.error}`);
-          out(table(['GUEST', 'ENDPOINT', 'PID', 'STATE', 'LOG'], rows.map((r) => [r.name, r.endpoint, r.pid ? String(r.pid) : '-', state(r), r.log ?? '-'])));
+          const state = (r: (typeof rows)[number]): string =>
+            r.state === 'up' ? 'up' : r.state === 'down' ? 'down' : `${r.state}: ${r.error}`;
+          out(
+            table(
+              ['GUEST', 'ENDPOINT', 'PID', 'STATE', 'LOG'],
+              rows.map((r) => [r.name, r.endpoint, r.pid ? String(r.pid) : '-', state(r), r.log ?? '-']),
+            ),
+          );
         }
         if (rows.some((r) => r.state !== 'up')) process.exitCode = 1;
       } catch (err) {

@@ -32,10 +32,26 @@ export async function runPing(flags: { topology?: string; timeout?: string; json
   const rows: PingRow[] = result.outcomes.map((o) => {
     if (!o.ok) {
       const refused = o.error instanceof HttpStatusError && o.error.status === 401;
-      return { guest: o.guest, endpoint: o.endpoint, state: refused ? 'refused' : 'down', version: null, rttMs: null, modules: [], error: o.error.message };
+      return {
+        guest: o.guest,
+        endpoint: o.endpoint,
+        state: refused ? 'refused' : 'down',
+        version: null,
+        rttMs: null,
+        modules: [],
+        error: o.error.message,
+      };
     }
     const { info, ms } = o.value;
-    return { guest: o.guest, endpoint: o.endpoint, state: 'up', version: info.version, rttMs: Math.round(ms * 10) / 10, modules: info.modules, error: null };
+    return {
+      guest: o.guest,
+      endpoint: o.endpoint,
+      state: 'up',
+      version: info.version,
+      rttMs: Math.round(ms * 10) / 10,
+      modules: info.modules,
+      error: null,
+    };
   });
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

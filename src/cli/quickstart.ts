@@ -9,10 +9,15 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
  * The quickstart, end to end: start an agent process serving
  * examples/remote_class.js, drive it through the client, shut it down.
  */
-export async function runQuickstart(out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<void> {
+export async function runQuickstart(
+  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Promise<void> {
   const module = join(root, 'examples', 'remote_class.js');
   out(`$ roc-agent -m examples/remote_class.js -p 0`);
-  const agent = await launchAgent(['-m', module, '-p', '0'], { stderr: 'inherit', onLine: (line) => out(`  agent | ${line}`) });
+  const agent = await launchAgent(['-m', module, '-p', '0'], {
+    stderr: 'inherit',
+    onLine: (line) => out(`  agent | ${line}`),
+  });
   const { child, exited, port } = agent;
   try {
     const proxy = serverProxy('127.0.0.1', port);

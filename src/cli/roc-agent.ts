@@ -11,9 +11,14 @@ const program = new Command('roc-agent')
   .version(VERSION)
   .showHelpAfterError('(roc-agent --help lists the options)');
 
-const serve = addServeOptions(program.command('serve', { isDefault: true }).description('serve modules (the default command)')).action(runServe);
+const serve = addServeOptions(
+  program.command('serve', { isDefault: true }).description('serve modules (the default command)'),
+).action(runServe);
 // `roc-agent -m m.js -p 7007` is `roc-agent serve ...`: its options belong in the first help a user sees.
-program.addHelpText('after', () => `\nWith no command, roc-agent serves (roc-agent -m <module> -p <port> ...):\n\n${serve.helpInformation()}`);
+program.addHelpText(
+  'after',
+  () => `\nWith no command, roc-agent serves (roc-agent -m <module> -p <port> ...):\n\n${serve.helpInformation()}`,
+);
 
 program
   .command('install')
@@ -26,9 +31,16 @@ program
   .option('--args <args>', 'more roc-agent serve options, e.g. "--call-timeout 30000"')
   .action(runInstall);
 
-program.command('uninstall').description('stop, disable and remove the roc-agent service').option('--purge', 'also remove the token and state').action(runUninstall);
+program
+  .command('uninstall')
+  .description('stop, disable and remove the roc-agent service')
+  .option('--purge', 'also remove the token and state')
+  .action(runUninstall);
 
-program.command('status').description('whether the roc-agent service runs, its settings and recent log').action(runStatus);
+program
+  .command('status')
+  .description('whether the roc-agent service runs, its settings and recent log')
+  .action(runStatus);
 
 // No top-level await: this file is also the entry of the single-file bundle, which is CommonJS.
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -17,7 +17,9 @@ const program = new Command('roc')
 
 program
   .command('demo')
-  .description('the main job: the cluster example on a local lab, checked by its FitNesse suite (or node --test without Java); a per-table summary and a JUnit report')
+  .description(
+    'the main job: the cluster example on a local lab, checked by its FitNesse suite (or node --test without Java); a per-table summary and a JUnit report',
+  )
   .option('--suite <page>', 'the FitNesse suite or page to run', 'ClusterSuite.Checks')
   .option('--runner <runner>', 'fitnesse, node, or auto (FitNesse when Java is present)', 'auto')
   .option('--report <file>', 'where to write the JUnit XML (default reports/cluster-junit.xml)')
@@ -31,21 +33,32 @@ program
 
 program
   .command('fitnesse')
-  .description('run a FitNesse suite or page with roc slim: per-table progress, a summary, a JUnit report; exits 1 when anything fails')
+  .description(
+    'run a FitNesse suite or page with roc slim: per-table progress, a summary, a JUnit report; exits 1 when anything fails',
+  )
   .argument('<page>', 'the suite or test page, e.g. ClusterSuite.Checks')
-  .option('-d, --dir <folder>', 'the folder that holds FitNesseRoot (FitNesse\'s -d)', '.')
-  .option('-r, --root <name>', 'the wiki folder\'s name (FitNesse\'s -r)', 'FitNesseRoot')
+  .option('-d, --dir <folder>', "the folder that holds FitNesseRoot (FitNesse's -d)", '.')
+  .option('-r, --root <name>', "the wiki folder's name (FitNesse's -r)", 'FitNesseRoot')
   .option('-t, --topology <file>', 'the topology remote fixtures use (default: ROC_TOPOLOGY or roc.yml)')
   .option('--report <file>', 'where to write the JUnit XML', 'reports/fitnesse-junit.xml')
-  .option('--jar <file>', 'fitnesse-standalone.jar (default: the fitnesse npm package\'s)')
-  .action(async (page: string, flags: { dir: string; root: string; topology?: string; report: string; jar?: string }) => {
-    try {
-      const { ok } = await runFitnesse({ page, dir: flags.dir, rootName: flags.root, topology: flags.topology, report: flags.report, jar: flags.jar });
-      process.exitCode = ok ? 0 : 1;
-    } catch (err) {
-      fail(`roc fitnesse: ${(err as Error).message}`, err);
-    }
-  });
+  .option('--jar <file>', "fitnesse-standalone.jar (default: the fitnesse npm package's)")
+  .action(
+    async (page: string, flags: { dir: string; root: string; topology?: string; report: string; jar?: string }) => {
+      try {
+        const { ok } = await runFitnesse({
+          page,
+          dir: flags.dir,
+          rootName: flags.root,
+          topology: flags.topology,
+          report: flags.report,
+          jar: flags.jar,
+        });
+        process.exitCode = ok ? 0 : 1;
+      } catch (err) {
+        fail(`roc fitnesse: ${(err as Error).message}`, err);
+      }
+    },
+  );
 
 program
   .command('quickstart')

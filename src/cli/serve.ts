@@ -42,7 +42,11 @@ function wrap<T>(parse: (v: string) => T) {
 /** The options of `roc-agent serve`, also accepted with no sub-command (as `python -m roc -m mod.py -p 1234`). */
 export function addServeOptions(cmd: Command): Command {
   return cmd
-    .option('-m, --module <path>', 'a .js/.mjs/.cjs module, or a directory of them, whose exported classes are served (repeatable)', collect)
+    .option(
+      '-m, --module <path>',
+      'a .js/.mjs/.cjs module, or a directory of them, whose exported classes are served (repeatable)',
+      collect,
+    )
     .option('-p, --port <port>', `port to listen on (0 picks a free one)`, wrap(parsePort), D.port)
     .option('--host <address>', 'address to listen on', D.host)
     .option('-q, --quiet', 'print nothing but errors')
@@ -50,14 +54,49 @@ export function addServeOptions(cmd: Command): Command {
     .option('--no-remote-shutdown', 'refuse shutdown() from callers')
     .option('--no-guest-lib', 'do not serve the built-in guest library (roc.command, roc.files, ...)')
     .option('--max-body <bytes>', 'largest request body accepted', wrap(parsePositiveInt('size')), D.maxBodyBytes)
-    .option('--max-depth <n>', 'deepest nesting of arrays and structs accepted', wrap(parsePositiveInt('depth')), D.maxDepth)
+    .option(
+      '--max-depth <n>',
+      'deepest nesting of arrays and structs accepted',
+      wrap(parsePositiveInt('depth')),
+      D.maxDepth,
+    )
     .option('--max-handles <n>', 'most live objects held for callers', wrap(parsePositiveInt('count')), D.maxHandles)
-    .option('--call-timeout <ms>', 'deadline for one served method, 0 for none', wrap(parsePositiveInt('timeout')), D.callTimeoutMs)
-    .option('--max-concurrent <n>', 'calls running at once before new ones are refused', wrap(parsePositiveInt('count')), D.maxConcurrent)
-    .option('--header-timeout <ms>', 'time allowed to receive request headers', wrap(parsePositiveInt('timeout')), D.headerTimeoutMs)
-    .option('--idle-timeout <ms>', 'idle kept-alive connections are closed after this', wrap(parsePositiveInt('timeout')), D.idleTimeoutMs)
-    .option('--stop-grace <ms>', 'on SIGTERM/SIGINT, time calls under way get to finish', wrap(parsePositiveInt('timeout')), D.stopGraceMs)
-    .option('--lease-ttl <ms>', 'a client\'s objects are freed after this long without a call from it (0: never)', wrap(parsePositiveInt('timeout')), D.leaseTtlMs)
+    .option(
+      '--call-timeout <ms>',
+      'deadline for one served method, 0 for none',
+      wrap(parsePositiveInt('timeout')),
+      D.callTimeoutMs,
+    )
+    .option(
+      '--max-concurrent <n>',
+      'calls running at once before new ones are refused',
+      wrap(parsePositiveInt('count')),
+      D.maxConcurrent,
+    )
+    .option(
+      '--header-timeout <ms>',
+      'time allowed to receive request headers',
+      wrap(parsePositiveInt('timeout')),
+      D.headerTimeoutMs,
+    )
+    .option(
+      '--idle-timeout <ms>',
+      'idle kept-alive connections are closed after this',
+      wrap(parsePositiveInt('timeout')),
+      D.idleTimeoutMs,
+    )
+    .option(
+      '--stop-grace <ms>',
+      'on SIGTERM/SIGINT, time calls under way get to finish',
+      wrap(parsePositiveInt('timeout')),
+      D.stopGraceMs,
+    )
+    .option(
+      '--lease-ttl <ms>',
+      "a client's objects are freed after this long without a call from it (0: never)",
+      wrap(parsePositiveInt('timeout')),
+      D.leaseTtlMs,
+    )
     .option('--token-file <file>', 'callers must present the token in this file (default: the ROC_TOKEN variable)')
     .option('--insecure', 'allow listening off loopback without a token')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
@@ -70,7 +109,12 @@ export function addServeOptions(cmd: Command): Command {
  * nothing answers there. Plain XML-RPC over the wire layer: the agent's
  * bundle carries no host client.
  */
-async function shutDownCompetitor(host: string, port: number, log: (line: string) => void, token: string | undefined): Promise<void> {
+async function shutDownCompetitor(
+  host: string,
+  port: number,
+  log: (line: string) => void,
+  token: string | undefined,
+): Promise<void> {
   const probeHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const call = async (method: string, timeout: number): Promise<void> => {
     const transport = new HttpTransport({ host: probeHost, port, timeout, token });
@@ -86,12 +130,24 @@ async function shutDownCompetitor(host: string, port: number, log: (line: string
   } catch {
     return; // nobody there, or not an agent: listen() will say if the port is taken
   }
-  await retryUntil(10_000, 50, () => call('classes', 500).then(() => false, (err: unknown) => err instanceof ConnectionError && err.reason === 'refused'), () => new Error(`the agent on ${probeHost}:${port} is still there 10 s after shutdown()`)).catch(() => undefined);
+  await retryUntil(
+    10_000,
+    50,
+    () =>
+      call('classes', 500).then(
+        () => false,
+        (err: unknown) => err instanceof ConnectionError && err.reason === 'refused',
+      ),
+    () => new Error(`the agent on ${probeHost}:${port} is still there 10 s after shutdown()`),
+  ).catch(() => undefined);
 }
 
 export async function runServe(flags: ServeFlags): Promise<void> {
   const log = flags.quiet ? () => {} : (line: string) => process.stdout.write(`${line}\n`);
-  if ((!flags.module || flags.module.length === 0) && !flags.guestLib) fail('roc-agent: nothing to serve: no module (-m) and the guest library is off; pass -m <file or directory>, e.g. roc-agent -m examples/remote_class.js -p 7007');
+  if ((!flags.module || flags.module.length === 0) && !flags.guestLib)
+    fail(
+      'roc-agent: nothing to serve: no module (-m) and the guest library is off; pass -m <file or directory>, e.g. roc-agent -m examples/remote_class.js -p 7007',
+    );
   const warn = (line: string): void => {
     process.stderr.write(`roc-agent: warning: ${line}\n`);
   };
@@ -111,10 +167,16 @@ export async function runServe(flags: ServeFlags): Promise<void> {
         fail(`roc-agent: cannot read ${what} ${file}: ${(err as Error).message}`, err);
       }
     };
-    tls = { cert: read(flags.tlsCert, 'the TLS certificate'), key: read(flags.tlsKey, 'the TLS key'), ...(flags.tlsClientCa ? { clientCa: read(flags.tlsClientCa, 'the client CA') } : {}) };
+    tls = {
+      cert: read(flags.tlsCert, 'the TLS certificate'),
+      key: read(flags.tlsKey, 'the TLS key'),
+      ...(flags.tlsClientCa ? { clientCa: read(flags.tlsClientCa, 'the client CA') } : {}),
+    };
   }
   if (!token && flags.insecure && !isLoopback(flags.host)) {
-    warn(`listening on ${flags.host} with no token (--insecure): anyone who can reach this port can run code on this machine as ${process.env.USER ?? 'this user'}`);
+    warn(
+      `listening on ${flags.host} with no token (--insecure): anyone who can reach this port can run code on this machine as ${process.env.USER ?? 'this user'}`,
+    );
   }
   if (flags.egoist) await shutDownCompetitor(flags.host, flags.port, log, token);
   const options: AgentOptions = {
@@ -146,15 +208,20 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   const functions = [...agent.served.functions.keys()].sort();
   log(`Available class(es): ${classes.join(', ') || '(none)'}`);
   if (functions.length) log(`Available function(s): ${functions.join(', ')}`);
-  if (flags.guestLib) log('Guest library: roc.command, roc.files, roc.services, roc.network, roc.processes, roc.system');
+  if (flags.guestLib)
+    log('Guest library: roc.command, roc.files, roc.services, roc.network, roc.processes, roc.system');
   log(`Listening on ${agent.url} (boot ${agent.bootId}, pid ${process.pid}${token ? ', token required' : ''})`);
   // Served code may throw from a timer or leave a rejection unobserved; that
   // is its bug, not a reason for every other caller to lose the agent.
   process.on('uncaughtException', (err) => {
-    process.stderr.write(`roc-agent: served code threw outside any call (the agent keeps running): ${err.stack ?? String(err)}\n`);
+    process.stderr.write(
+      `roc-agent: served code threw outside any call (the agent keeps running): ${err.stack ?? String(err)}\n`,
+    );
   });
   process.on('unhandledRejection', (reason) => {
-    process.stderr.write(`roc-agent: a promise in served code was rejected and never handled (the agent keeps running): ${(reason as Error)?.stack ?? String(reason)}\n`);
+    process.stderr.write(
+      `roc-agent: a promise in served code was rejected and never handled (the agent keeps running): ${(reason as Error)?.stack ?? String(reason)}\n`,
+    );
   });
   const stop = (signal: string): void => {
     log(`${signal}: stopping`);

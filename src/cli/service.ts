@@ -34,7 +34,10 @@ async function runInstaller(args: string[]): Promise<void> {
   try {
     for (const name of PROVISIONING_FILES) writeFileSync(join(dir, name), provisioningFile(name), { mode: 0o755 });
     const { execa } = await loadExeca();
-    const r = await execa('sh', [join(dir, 'install-agent.sh'), '--unit-dir', dir, ...args], { stdio: 'inherit', reject: false });
+    const r = await execa('sh', [join(dir, 'install-agent.sh'), '--unit-dir', dir, ...args], {
+      stdio: 'inherit',
+      reject: false,
+    });
     if (r.exitCode !== 0) process.exit(r.exitCode ?? 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -68,10 +71,21 @@ export async function runStatus(): Promise<void> {
   const active = await execa('systemctl', ['is-active', 'roc-agent.service'], { reject: false });
   const enabled = await execa('systemctl', ['is-enabled', 'roc-agent.service'], { reject: false });
   if (active.exitCode === undefined) fail(`roc-agent status: cannot run systemctl: ${active.shortMessage}`);
-  process.stdout.write(`roc-agent.service: ${String(active.stdout).trim() || 'unknown'}, ${String(enabled.stdout).trim() || 'not installed'}\n`);
+  process.stdout.write(
+    `roc-agent.service: ${String(active.stdout).trim() || 'unknown'}, ${String(enabled.stdout).trim() || 'not installed'}\n`,
+  );
   const env = '/etc/roc/agent.env';
-  if (existsSync(env)) process.stdout.write(`settings (${env}): ${readFileSync(env, 'utf8').split('\n').find((l) => l.startsWith('ROC_AGENT_ARGS=')) ?? '(none)'}\n`);
-  const status = await execa('systemctl', ['status', 'roc-agent.service', '--no-pager', '--lines', '10'], { reject: false });
+  if (existsSync(env))
+    process.stdout.write(
+      `settings (${env}): ${
+        readFileSync(env, 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith('ROC_AGENT_ARGS=')) ?? '(none)'
+      }\n`,
+    );
+  const status = await execa('systemctl', ['status', 'roc-agent.service', '--no-pager', '--lines', '10'], {
+    reject: false,
+  });
   process.stdout.write(`${String(status.stdout)}\n`);
   process.exitCode = active.exitCode === 0 ? 0 : 3;
 }

@@ -15,9 +15,11 @@ export interface SlimFlags {
  */
 export async function runSlim(portArg: string | undefined, flags: SlimFlags): Promise<void> {
   const port = portArg === undefined ? 1 : Number(portArg);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`roc slim: bad port ${JSON.stringify(portArg)}; FitNesse appends the port, 1 for stdin/stdout`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    fail(`roc slim: bad port ${JSON.stringify(portArg)}; FitNesse appends the port, 1 for stdin/stdout`);
   const timeout = flags.statementTimeout === undefined ? undefined : Number(flags.statementTimeout);
-  if (timeout !== undefined && !(timeout > 0)) fail(`roc slim: -s takes a number of seconds, got ${JSON.stringify(flags.statementTimeout)}`);
+  if (timeout !== undefined && !(timeout > 0))
+    fail(`roc slim: -s takes a number of seconds, got ${JSON.stringify(flags.statementTimeout)}`);
   const capture = captureOutput();
   const log = (line: string): void => {
     process.stderr.write(`${line}\n`);
@@ -33,7 +35,13 @@ export async function runSlim(portArg: string | undefined, flags: SlimFlags): Pr
       process.stdin.resume();
       await converse(process.stdin, capture.protocol, options);
     } else {
-      await serveSocket({ ...options, port, host: flags.host, daemon: flags.daemon, onListening: (a) => flags.verbose && log(`roc slim listening on ${a.address}:${a.port}`) });
+      await serveSocket({
+        ...options,
+        port,
+        host: flags.host,
+        daemon: flags.daemon,
+        onListening: (a) => flags.verbose && log(`roc slim listening on ${a.address}:${a.port}`),
+      });
     }
   } catch (err) {
     capture.restore();

@@ -8,5 +8,7 @@ export function runToken(file: string, flags: { force?: boolean }): void {
   } catch (err) {
     fail(`roc token: ${(err as Error).message}`, err);
   }
-  process.stdout.write(`wrote a new token to ${file} (mode 0600); give it to agents with --token-file ${file} and to hosts through the topology's token_file\n`);
+  process.stdout.write(
+    `wrote a new token to ${file} (mode 0600); give it to agents with --token-file ${file} and to hosts through the topology's token_file\n`,
+  );
 }

@@ -26,7 +26,10 @@ export class RemoteError extends RocError {
     const python = /^<class '([^']+)'>:([\s\S]*)$/.exec(fault.faultString);
     const remoteName = typeof extra.name === 'string' ? extra.name : python ? python[1]!.split('.').pop()! : 'Fault';
     const remoteMessage = typeof extra.message === 'string' ? extra.message : python ? python[2]! : fault.faultString;
-    super(`${site.method} on ${describeSite(site)} failed: ${remoteName}: ${remoteMessage}`, { site, cause: options?.cause });
+    super(`${site.method} on ${describeSite(site)} failed: ${remoteName}: ${remoteMessage}`, {
+      site,
+      cause: options?.cause,
+    });
     this.remoteName = remoteName;
     this.remoteMessage = remoteMessage;
     this.remoteStack = typeof extra.stack === 'string' ? extra.stack : undefined;
@@ -34,7 +37,8 @@ export class RemoteError extends RocError {
     this.faultCode = fault.faultCode;
     this.faultString = fault.faultString;
     this.fault = fault.toStruct();
-    if (this.remoteStack) this.stack = `${this.stack}\n    --- remote stack on ${describeSite(site)} ---\n${this.remoteStack}`;
+    if (this.remoteStack)
+      this.stack = `${this.stack}\n    --- remote stack on ${describeSite(site)} ---\n${this.remoteStack}`;
   }
 }
 
@@ -67,7 +71,10 @@ export class UnknownClassError extends RocError {
   readonly className: string;
   readonly available: readonly string[];
   constructor(site: CallSite, className: string, available: readonly string[], options?: { cause?: unknown }) {
-    super(`no class ${JSON.stringify(className)} on ${describeSite(site)}; it serves ${available.length ? available.join(', ') : 'no classes'}`, { site, cause: options?.cause });
+    super(
+      `no class ${JSON.stringify(className)} on ${describeSite(site)}; it serves ${available.length ? available.join(', ') : 'no classes'}`,
+      { site, cause: options?.cause },
+    );
     this.className = className;
     this.available = available;
   }
@@ -79,7 +86,10 @@ export class ProxyClosedError extends RocError {
     named(this, 'ProxyClosedError');
   }
   constructor(site: CallSite) {
-    super(`${site.method} on ${describeSite(site)} was not sent: this proxy was closed (close() was called on it); make a new serverProxy, or reach the guest through guest() again`, { site });
+    super(
+      `${site.method} on ${describeSite(site)} was not sent: this proxy was closed (close() was called on it); make a new serverProxy, or reach the guest through guest() again`,
+      { site },
+    );
   }
 }
 
@@ -90,7 +100,9 @@ export class ReleasedProxyError extends RocError {
   }
   readonly handle: string;
   constructor(site: CallSite, handle: string) {
-    super(`${site.method}: ${handle} on ${describeSite(site)} was released by this client; create a new instance`, { site });
+    super(`${site.method}: ${handle} on ${describeSite(site)} was released by this client; create a new instance`, {
+      site,
+    });
     this.handle = handle;
   }
 }
@@ -115,7 +127,10 @@ export class AgentNotReadyError extends RocError {
   }
   readonly timeoutMs: number;
   constructor(site: CallSite, timeoutMs: number, last: unknown) {
-    super(`the agent at ${describeSite(site)} did not answer within ${timeoutMs} ms; last error: ${last instanceof Error ? last.message : String(last)}`, { site, cause: last });
+    super(
+      `the agent at ${describeSite(site)} did not answer within ${timeoutMs} ms; last error: ${last instanceof Error ? last.message : String(last)}`,
+      { site, cause: last },
+    );
     this.timeoutMs = timeoutMs;
   }
 }

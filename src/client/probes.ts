@@ -33,7 +33,9 @@ const PROBED = new Set([
  * frameworks use (`$$typeof`, `@@__IMMUTABLE_ITERABLE__@@`).
  */
 export function isProbe(key: string | symbol): boolean {
-  return typeof key === 'symbol' || PROBED.has(key) || key.startsWith('_') || key.startsWith('$$') || key.startsWith('@@');
+  return (
+    typeof key === 'symbol' || PROBED.has(key) || key.startsWith('_') || key.startsWith('$$') || key.startsWith('@@')
+  );
 }
 
 /** How a remote view describes itself when printed, converted to text or serialized. */

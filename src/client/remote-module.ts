@@ -9,7 +9,9 @@ import type { RemoteModule, UntypedRemoteModule } from './types.js';
 /** Does this fault say "no such class"? Ours says UnknownClassError; Python's ROC raises KeyError. */
 function isUnknownClass(err: unknown): boolean {
   if (!(err instanceof RemoteError)) return false;
-  return err.remoteName === 'UnknownClassError' || (err.remoteName === 'KeyError' && err.faultCode === FaultCode.APPLICATION);
+  return (
+    err.remoteName === 'UnknownClassError' || (err.remoteName === 'KeyError' && err.faultCode === FaultCode.APPLICATION)
+  );
 }
 
 /**
@@ -20,7 +22,9 @@ function isUnknownClass(err: unknown): boolean {
  *
  * Typed: `remoteModule<typeof import('./remote_class.js')>(proxy)`.
  */
-export function remoteModule<M = unknown>(server: ServerProxy): unknown extends M ? UntypedRemoteModule : RemoteModule<M> {
+export function remoteModule<M = unknown>(
+  server: ServerProxy,
+): unknown extends M ? UntypedRemoteModule : RemoteModule<M> {
   const functions = new Set<string>();
   const factories = new Map<string, (...args: unknown[]) => Promise<unknown>>();
 
@@ -36,22 +40,31 @@ export function remoteModule<M = unknown>(server: ServerProxy): unknown extends 
     throw new UnknownClassError(server.site(`create(${JSON.stringify(name)})`), name, available, { cause });
   };
 
-  const factory = (name: string) => async (...args: unknown[]): Promise<unknown> => {
-    if (functions.has(name)) return server.callWith(name, args);
-    let handle: string;
-    try {
-      handle = await server.create(name, args);
-    } catch (err) {
-      if (!isUnknownClass(err)) throw err;
-      await resolveUnknown(name, err);
-      return server.callWith(name, args);
-    }
-    if (typeof handle !== 'string') throw new TypeError(`create(${JSON.stringify(name)}) on ${server.endpoint} answered ${inspect(handle)}, not a handle name: is this a ROC agent?`);
-    return makeRemoteObject(server, handle, name);
-  };
+  const factory =
+    (name: string) =>
+    async (...args: unknown[]): Promise<unknown> => {
+      if (functions.has(name)) return server.callWith(name, args);
+      let handle: string;
+      try {
+        handle = await server.create(name, args);
+      } catch (err) {
+        if (!isUnknownClass(err)) throw err;
+        await resolveUnknown(name, err);
+        return server.callWith(name, args);
+      }
+      if (typeof handle !== 'string')
+        throw new TypeError(
+          `create(${JSON.stringify(name)}) on ${server.endpoint} answered ${inspect(handle)}, not a handle name: is this a ROC agent?`,
+        );
+      return makeRemoteObject(server, handle, name);
+    };
 
   const describe = (): string => `RemoteModule<${server.guest ? `${server.guest} ` : ''}${server.endpoint}>`;
-  const view: LocalView = { describe, json: () => ({ remoteModule: server.endpoint, guest: server.guest ?? null }), tag: 'RemoteModule' };
+  const view: LocalView = {
+    describe,
+    json: () => ({ remoteModule: server.endpoint, guest: server.guest ?? null }),
+    tag: 'RemoteModule',
+  };
   const target = Object.create(null) as Record<symbol, unknown>;
   target[inspect.custom] = describe;
   const mod = new Proxy(target, {

@@ -41,7 +41,9 @@ function makeMember(state: State, name: string): unknown {
     state.released ? Promise.reject(releasedError(state, name)) : state.server.callWith(method, args);
   // `await obj.attr` reads the attribute: the member is a thenable too.
   member.then = (onFulfilled?: (v: unknown) => unknown, onRejected?: (e: unknown) => unknown): Promise<unknown> => {
-    const read = state.released ? Promise.reject(releasedError(state, name)) : state.server.callWith('getattr', [state.handle, name]);
+    const read = state.released
+      ? Promise.reject(releasedError(state, name))
+      : state.server.callWith('getattr', [state.handle, name]);
     return read.then(onFulfilled, onRejected);
   };
   return member;
@@ -51,13 +53,20 @@ function makeMember(state: State, name: string): unknown {
 export function makeRemoteObject(server: ServerProxy, handle: string, className: string): object {
   const state: State = { server, handle, className, released: false };
   const members = new Map<string, unknown>();
-  const describe = (): string => `RemoteObject<${className} ${handle} on ${server.guest ? `${server.guest} ` : ''}${server.endpoint}${state.released ? ', released' : ''}>`;
+  const describe = (): string =>
+    `RemoteObject<${className} ${handle} on ${server.guest ? `${server.guest} ` : ''}${server.endpoint}${state.released ? ', released' : ''}>`;
   // util.inspect looks through a Proxy at its target, so the target carries the custom view.
   const target = Object.create(null) as Record<symbol, unknown>;
   target[inspect.custom] = describe;
   const view: LocalView = {
     describe,
-    json: () => ({ remoteObject: className, handle, guest: server.guest ?? null, endpoint: server.endpoint, released: state.released }),
+    json: () => ({
+      remoteObject: className,
+      handle,
+      guest: server.guest ?? null,
+      endpoint: server.endpoint,
+      released: state.released,
+    }),
     tag: 'RemoteObject',
   };
   const proxy = new Proxy(target, {
@@ -74,7 +83,9 @@ export function makeRemoteObject(server: ServerProxy, handle: string, className:
       return member;
     },
     set(_target, key) {
-      throw new TypeError(`cannot assign ${String(key)} on ${describe()} synchronously; use await setAttribute(obj, ${JSON.stringify(String(key))}, value)`);
+      throw new TypeError(
+        `cannot assign ${String(key)} on ${describe()} synchronously; use await setAttribute(obj, ${JSON.stringify(String(key))}, value)`,
+      );
     },
     has(_target, key) {
       return !isProbe(key);
@@ -88,7 +99,10 @@ export function makeRemoteObject(server: ServerProxy, handle: string, className:
 
 function stateOf(obj: unknown, what: string): State {
   const state = typeof obj === 'object' && obj !== null ? states.get(obj) : undefined;
-  if (!state) throw new TypeError(`${what} takes a remote object (made by remoteModule or returned by a remote call), got ${inspect(obj, { depth: 0 })}`);
+  if (!state)
+    throw new TypeError(
+      `${what} takes a remote object (made by remoteModule or returned by a remote call), got ${inspect(obj, { depth: 0 })}`,
+    );
   return state;
 }
 
@@ -164,7 +178,9 @@ export function refOf(obj: object, server: ServerProxy): XmlRpcStruct | undefine
   if (!state) return undefined;
   if (state.released) throw new TypeError(`cannot pass ${state.handle}: it was released`);
   if (state.server !== server && state.server.endpoint !== server.endpoint) {
-    throw new TypeError(`cannot pass ${state.handle} to ${server.endpoint}: it lives on ${state.server.endpoint}, and objects cannot move between agents`);
+    throw new TypeError(
+      `cannot pass ${state.handle} to ${server.endpoint}: it lives on ${state.server.endpoint}, and objects cannot move between agents`,
+    );
   }
   return makeRef(state.handle, state.className);
 }

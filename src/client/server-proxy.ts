@@ -1,6 +1,30 @@
 import { inspect } from 'node:util';
-import { HttpTransport, decodeResponse, DecodeError, encodeCall, ProtocolError, XmlRpcFault, retryUntil, TransportClosedError, type CallSite, type DecodeOptions, type EncodeOptions, type Transport, type TransportOptions, type XmlRpcStruct } from '../wire/index.js';
-import { isRef, LEASE_HEADER, REF_CLASS, REF_HANDLE, readTokenFile, ROC_HINTS, type AgentDescription, type AgentInfo } from '../protocol/index.js';
+import {
+  HttpTransport,
+  decodeResponse,
+  DecodeError,
+  encodeCall,
+  ProtocolError,
+  XmlRpcFault,
+  retryUntil,
+  TransportClosedError,
+  type CallSite,
+  type DecodeOptions,
+  type EncodeOptions,
+  type Transport,
+  type TransportOptions,
+  type XmlRpcStruct,
+} from '../wire/index.js';
+import {
+  isRef,
+  LEASE_HEADER,
+  REF_CLASS,
+  REF_HANDLE,
+  readTokenFile,
+  ROC_HINTS,
+  type AgentDescription,
+  type AgentInfo,
+} from '../protocol/index.js';
 import { AgentNotReadyError, ProxyClosedError, remoteErrorFor } from './errors.js';
 import { LeaseKeeper } from './lease.js';
 import { makeRemoteObject, refOf } from './remote-object.js';
@@ -21,7 +45,8 @@ export interface ServerProxyOptions extends TransportOptions {
 /** Fills in the token from tokenFile or ROC_TOKEN, and says where it came from. */
 function withToken(options: ServerProxyOptions): ServerProxyOptions {
   if (options.token) return { tokenSource: 'the token option', ...options };
-  if (options.tokenFile) return { tokenSource: `tokenFile ${options.tokenFile}`, ...options, token: readTokenFile(options.tokenFile) };
+  if (options.tokenFile)
+    return { tokenSource: `tokenFile ${options.tokenFile}`, ...options, token: readTokenFile(options.tokenFile) };
   const env = process.env.ROC_TOKEN?.trim();
   return env ? { ...options, token: env, tokenSource: 'ROC_TOKEN' } : options;
 }
@@ -32,9 +57,12 @@ function fromUrl(url: string, options: Omit<ServerProxyOptions, 'host' | 'port'>
   try {
     u = new URL(url);
   } catch {
-    throw new TypeError(`serverProxy: ${JSON.stringify(url)} is not a URL; pass serverProxy(host, port) or serverProxy('http://host:port/')`);
+    throw new TypeError(
+      `serverProxy: ${JSON.stringify(url)} is not a URL; pass serverProxy(host, port) or serverProxy('http://host:port/')`,
+    );
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError(`serverProxy: ${url} must be http: or https:`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new TypeError(`serverProxy: ${url} must be http: or https:`);
   const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
   return {
     ...options,
@@ -77,12 +105,23 @@ export class ServerProxy {
   private readonly decodeOptions: DecodeOptions;
 
   constructor(options: ServerProxyOptions) {
-    if (!options || typeof options.host !== 'string' || !options.host) throw new TypeError('serverProxy needs a host, e.g. serverProxy({ host: "127.0.0.1", port: 7007 })');
+    if (!options || typeof options.host !== 'string' || !options.host)
+      throw new TypeError('serverProxy needs a host, e.g. serverProxy({ host: "127.0.0.1", port: 7007 })');
     // A port read from a command line or the environment arrives as text.
     const port = typeof options.port === 'string' && /^\d+$/.test(options.port) ? Number(options.port) : options.port;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError(`serverProxy needs a port from 1 to 65535, got ${inspect(options.port)}`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new TypeError(`serverProxy needs a port from 1 to 65535, got ${inspect(options.port)}`);
     this.lease = options.lease === false ? undefined : new LeaseKeeper(() => this.callWith('lease', []));
-    this.transport = options.transport ?? new HttpTransport(withToken({ hints: ROC_HINTS, ...options, port, headers: { ...options.headers, ...(this.lease ? { [LEASE_HEADER]: this.lease.id } : {}) } }));
+    this.transport =
+      options.transport ??
+      new HttpTransport(
+        withToken({
+          hints: ROC_HINTS,
+          ...options,
+          port,
+          headers: { ...options.headers, ...(this.lease ? { [LEASE_HEADER]: this.lease.id } : {}) },
+        }),
+      );
     this.encodeOptions = { replace: (obj) => refOf(obj, this) };
     this.decodeOptions = {
       reviveStruct: (s: XmlRpcStruct) => (isRef(s) ? makeRemoteObject(this, s[REF_HANDLE], s[REF_CLASS]) : s),
@@ -184,22 +223,27 @@ export class ServerProxy {
     const timeout = options.timeout ?? 30_000;
     let info: AgentInfo | undefined;
     let last: unknown;
-    await retryUntil(timeout, options.interval ?? 100, async (left) => {
-      const callTimeout = Math.min(left, 5_000);
-      try {
+    await retryUntil(
+      timeout,
+      options.interval ?? 100,
+      async (left) => {
+        const callTimeout = Math.min(left, 5_000);
         try {
-          info = await this.ping({ timeout: callTimeout });
+          try {
+            info = await this.ping({ timeout: callTimeout });
+          } catch (err) {
+            // A Python agent has no ping(); any answer at all means it is up.
+            if ((err as { faultCode?: number }).faultCode === undefined) throw err;
+            await this.callWith('classes', [], { timeout: callTimeout });
+          }
+          return true;
         } catch (err) {
-          // A Python agent has no ping(); any answer at all means it is up.
-          if ((err as { faultCode?: number }).faultCode === undefined) throw err;
-          await this.callWith('classes', [], { timeout: callTimeout });
+          last = err;
+          return false;
         }
-        return true;
-      } catch (err) {
-        last = err;
-        return false;
-      }
-    }, () => new AgentNotReadyError(this.site('waitUntilReady'), timeout, last));
+      },
+      () => new AgentNotReadyError(this.site('waitUntilReady'), timeout, last),
+    );
     return info;
   }
 
@@ -212,7 +256,11 @@ export class ServerProxy {
   /** Printing or serializing a proxy never shows its token. */
   toJSON(): { endpoint: string; guest: string | null; token: string | null } {
     const { tokenSource } = this.transport;
-    return { endpoint: this.endpoint, guest: this.guest ?? null, token: tokenSource ? `(from ${tokenSource}; not shown)` : null };
+    return {
+      endpoint: this.endpoint,
+      guest: this.guest ?? null,
+      token: tokenSource ? `(from ${tokenSource}; not shown)` : null,
+    };
   }
 
   [inspect.custom](): string {
@@ -226,15 +274,23 @@ export class ServerProxy {
  */
 export function serverProxy(options: ServerProxyOptions): ServerProxy;
 export function serverProxy(url: string, options?: Omit<ServerProxyOptions, 'host' | 'port'>): ServerProxy;
-export function serverProxy(host: string, port: number | string, options?: Omit<ServerProxyOptions, 'host' | 'port'>): ServerProxy;
+export function serverProxy(
+  host: string,
+  port: number | string,
+  options?: Omit<ServerProxyOptions, 'host' | 'port'>,
+): ServerProxy;
 export function serverProxy(
   first: string | ServerProxyOptions,
   second?: number | string | Omit<ServerProxyOptions, 'host' | 'port'>,
   third?: Omit<ServerProxyOptions, 'host' | 'port'>,
 ): ServerProxy {
   if (typeof first !== 'string') return new ServerProxy(first);
-  if (typeof second === 'number' || (typeof second === 'string' && /^\d+$/.test(second))) return new ServerProxy({ ...third, host: first, port: Number(second) });
-  if (typeof second === 'string') throw new TypeError(`serverProxy(${JSON.stringify(first)}, ${JSON.stringify(second)}): the port must be a number from 1 to 65535`);
+  if (typeof second === 'number' || (typeof second === 'string' && /^\d+$/.test(second)))
+    return new ServerProxy({ ...third, host: first, port: Number(second) });
+  if (typeof second === 'string')
+    throw new TypeError(
+      `serverProxy(${JSON.stringify(first)}, ${JSON.stringify(second)}): the port must be a number from 1 to 65535`,
+    );
   if (first.includes('://')) return new ServerProxy(fromUrl(first, second));
   throw new TypeError(`serverProxy(${JSON.stringify(first)}) needs a port: serverProxy(host, port)`);
 }

@@ -41,18 +41,18 @@ export interface RemoteMethod<A extends readonly unknown[], R> {
 
 /** Public members of T, as they are reached remotely. */
 export type Remote<T> = {
-  readonly [K in keyof T as K extends `_${string}` | 'constructor' ? never : K extends string ? K : never]: T[K] extends (
-    ...args: infer A
-  ) => infer R
-    ? RemoteMethod<A, R>
-    : PromiseLike<Remoted<T[K]>>;
+  readonly [
+    K in keyof T as K extends `_${string}` | 'constructor' ? never : K extends string ? K : never
+  ]: T[K] extends (...args: infer A) => infer R ? RemoteMethod<A, R> : PromiseLike<Remoted<T[K]>>;
 } & AsyncDisposable;
 
 type Constructor = abstract new (...args: never[]) => object;
 
 /** The remote view of a module: each class becomes an async factory of remote instances, each function an async call. */
 export type RemoteModule<M> = {
-  readonly [K in keyof M as M[K] extends Constructor | AnyFunction ? K : never]: M[K] extends abstract new (...args: infer A) => infer I
+  readonly [K in keyof M as M[K] extends Constructor | AnyFunction ? K : never]: M[K] extends abstract new (
+    ...args: infer A
+  ) => infer I
     ? (...args: PassableArgs<A>) => Promise<Remote<I>>
     : M[K] extends (...args: infer A) => infer R
       ? (...args: PassableArgs<A>) => Promise<Remoted<Awaited<R>>>

@@ -5,8 +5,10 @@ import type { CommandOptions, CommandResult } from './types.js';
 export const COMMAND_TIMEOUT_MS = 60_000;
 
 function check(file: unknown, args: unknown): asserts args is string[] {
-  if (typeof file !== 'string' || !file) throw new TypeError('command.run needs the program to run, e.g. run("ls", ["-l", "/tmp"])');
-  if (!Array.isArray(args) || args.some((a) => typeof a !== 'string')) throw new TypeError('command.run takes its arguments as a list of strings');
+  if (typeof file !== 'string' || !file)
+    throw new TypeError('command.run needs the program to run, e.g. run("ls", ["-l", "/tmp"])');
+  if (!Array.isArray(args) || args.some((a) => typeof a !== 'string'))
+    throw new TypeError('command.run takes its arguments as a list of strings');
 }
 
 /** Runs a program without a shell (unless options.shell) and reports how it ended; a failing command is a result, not an error. */
@@ -26,8 +28,11 @@ export async function run(file: string, args: string[] = [], options: CommandOpt
   });
   if (result.failed && result.exitCode === undefined && !result.timedOut && !result.signal) {
     // The program never ran (not found, not executable, bad cwd): say so rather than report an exit code.
-    const cause = (result.cause as NodeJS.ErrnoException | undefined);
-    throw new Error(`cannot run ${file}: ${cause?.code === 'ENOENT' ? (options.cwd && cause.path === options.cwd ? `no such directory ${options.cwd}` : 'no such program on the guest\'s PATH') : result.shortMessage}`, { cause });
+    const cause = result.cause as NodeJS.ErrnoException | undefined;
+    throw new Error(
+      `cannot run ${file}: ${cause?.code === 'ENOENT' ? (options.cwd && cause.path === options.cwd ? `no such directory ${options.cwd}` : "no such program on the guest's PATH") : result.shortMessage}`,
+      { cause },
+    );
   }
   return {
     command: result.command,

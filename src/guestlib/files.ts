@@ -1,6 +1,15 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { appendFile, lstat, mkdir as mkdirp, readdir, readFile, rm, stat as statFile, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  lstat,
+  mkdir as mkdirp,
+  readdir,
+  readFile,
+  rm,
+  stat as statFile,
+  writeFile,
+} from 'node:fs/promises';
 import type { DirEntry, FileStat } from './types.js';
 
 function needPath(path: unknown, fn: string): asserts path is string {
@@ -18,9 +27,14 @@ export async function readBytes(path: string): Promise<Buffer> {
 }
 
 /** Writes (or appends) and resolves with the file's new size. */
-export async function write(path: string, content: string | Buffer, options: { mode?: number; append?: boolean } = {}): Promise<number> {
+export async function write(
+  path: string,
+  content: string | Buffer,
+  options: { mode?: number; append?: boolean } = {},
+): Promise<number> {
   needPath(path, 'write');
-  if (typeof content !== 'string' && !Buffer.isBuffer(content)) throw new TypeError('files.write takes a string or bytes');
+  if (typeof content !== 'string' && !Buffer.isBuffer(content))
+    throw new TypeError('files.write takes a string or bytes');
   if (options.append) await appendFile(path, content, { mode: options.mode });
   else await writeFile(path, content, { mode: options.mode });
   return (await statFile(path)).size;
@@ -68,7 +82,10 @@ export async function list(path: string): Promise<DirEntry[]> {
   needPath(path, 'list');
   const entries = await readdir(path, { withFileTypes: true });
   return entries
-    .map((e): DirEntry => ({ name: e.name, type: e.isFile() ? 'file' : e.isDirectory() ? 'directory' : e.isSymbolicLink() ? 'symlink' : 'other' }))
+    .map((e): DirEntry => ({
+      name: e.name,
+      type: e.isFile() ? 'file' : e.isDirectory() ? 'directory' : e.isSymbolicLink() ? 'symlink' : 'other',
+    }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 

@@ -20,7 +20,8 @@ export function guestLibraryMethods(): Map<string, (...args: unknown[]) => unkno
   const methods = new Map<string, (...args: unknown[]) => unknown>();
   for (const [area, mod] of Object.entries(AREAS)) {
     for (const [name, fn] of Object.entries(mod)) {
-      if (typeof fn === 'function' && !name.startsWith('parse')) methods.set(`${LIBRARY_NAMESPACE}.${area}.${name}`, fn as (...args: unknown[]) => unknown);
+      if (typeof fn === 'function' && !name.startsWith('parse'))
+        methods.set(`${LIBRARY_NAMESPACE}.${area}.${name}`, fn as (...args: unknown[]) => unknown);
     }
   }
   return methods;

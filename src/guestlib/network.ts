@@ -16,7 +16,10 @@ export function parseProcAddress(hex: string): { address: string; port: number }
   else {
     const groups: string[] = [];
     for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
-    address = groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
+    address = groups
+      .join(':')
+      .replace(/(^|:)0(:0)+(:|$)/, '::')
+      .replace(/:{3,}/, '::');
   }
   return { address, port: parseInt(port, 16) };
 }
@@ -47,13 +50,15 @@ export async function listening(protocol: 'tcp' | 'udp' = 'tcp'): Promise<Listen
 }
 
 export async function isListening(port: number, protocol: 'tcp' | 'udp' = 'tcp'): Promise<boolean> {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError('network.isListening needs a port from 1 to 65535');
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new TypeError('network.isListening needs a port from 1 to 65535');
   return (await listening(protocol)).some((s) => s.port === port);
 }
 
 /** Can this guest open a TCP connection to host:port? Never throws for a refusal: that is the answer. */
 export function canConnect(host: string, port: number, timeoutMs = 3_000): Promise<ConnectResult> {
-  if (typeof host !== 'string' || !host || !Number.isInteger(port)) throw new TypeError('network.canConnect needs a host and a port');
+  if (typeof host !== 'string' || !host || !Number.isInteger(port))
+    throw new TypeError('network.canConnect needs a host and a port');
   const started = Date.now();
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
@@ -68,7 +73,10 @@ export function canConnect(host: string, port: number, timeoutMs = 3_000): Promi
 }
 
 /** GET a URL from the guest: status, headers and up to 1 MB of body. */
-export function httpGet(url: string, options: { timeout?: number; headers?: Record<string, string> } = {}): Promise<HttpResult> {
+export function httpGet(
+  url: string,
+  options: { timeout?: number; headers?: Record<string, string> } = {},
+): Promise<HttpResult> {
   let u: URL;
   try {
     u = new URL(url);
@@ -88,12 +96,20 @@ export function httpGet(url: string, options: { timeout?: number; headers?: Reco
       });
       res.on('end', () => {
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-        resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).subarray(0, MAX_BODY).toString('utf8'), ms: Date.now() - started });
+        for (const [k, v] of Object.entries(res.headers))
+          if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+        resolve({
+          status: res.statusCode ?? 0,
+          headers,
+          body: Buffer.concat(chunks).subarray(0, MAX_BODY).toString('utf8'),
+          ms: Date.now() - started,
+        });
       });
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${url} got no answer within ${timeout} ms`)));
-    req.on('error', (err: NodeJS.ErrnoException) => reject(new Error(`GET ${url} failed: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '))));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`GET ${url} failed: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '))),
+    );
   });
 }

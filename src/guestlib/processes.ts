@@ -13,7 +13,13 @@ async function one(pid: number): Promise<ProcessInfo | undefined> {
     const close = stat.lastIndexOf(')');
     const fields = stat.slice(close + 2).split(' ');
     const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? -1);
-    return { pid, ppid: Number(fields[1]), name: stat.slice(open + 1, close), cmdline: cmdline.split('\0').filter(Boolean).join(' '), uid };
+    return {
+      pid,
+      ppid: Number(fields[1]),
+      name: stat.slice(open + 1, close),
+      cmdline: cmdline.split('\0').filter(Boolean).join(' '),
+      uid,
+    };
   } catch {
     return undefined; // gone between readdir and read
   }

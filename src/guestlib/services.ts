@@ -4,17 +4,22 @@ import type { ServiceStatus } from './types.js';
 const UNIT = /^[A-Za-z0-9@._:\\-]+$/;
 
 function needUnit(unit: unknown, fn: string): asserts unit is string {
-  if (typeof unit !== 'string' || !UNIT.test(unit)) throw new TypeError(`services.${fn} needs a unit name such as nginx or nginx.service`);
+  if (typeof unit !== 'string' || !UNIT.test(unit))
+    throw new TypeError(`services.${fn} needs a unit name such as nginx or nginx.service`);
 }
 
 async function systemctl(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const { execa } = await loadExeca();
   const r = await execa('systemctl', args, { reject: false, timeout: 60_000 });
   if (r.exitCode === undefined) {
-    throw new Error(`cannot run systemctl on this guest: ${(r.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? 'it is not installed (services need systemd)' : r.shortMessage}`);
+    throw new Error(
+      `cannot run systemctl on this guest: ${(r.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? 'it is not installed (services need systemd)' : r.shortMessage}`,
+    );
   }
   if (/System has not been booted with systemd|Failed to connect to bus/.test(r.stderr)) {
-    throw new Error(`systemd is not running on this guest (${r.stderr.trim().split('\n')[0]}); services need a systemd guest`);
+    throw new Error(
+      `systemd is not running on this guest (${r.stderr.trim().split('\n')[0]}); services need a systemd guest`,
+    );
   }
   return { exitCode: r.exitCode, stdout: String(r.stdout).trim(), stderr: String(r.stderr).trim() };
 }
@@ -33,14 +38,27 @@ export async function isEnabled(unit: string): Promise<boolean> {
 export async function status(unit: string): Promise<ServiceStatus> {
   needUnit(unit, 'status');
   const r = await systemctl(['show', unit, '--property=ActiveState,SubState,UnitFileState', '--no-pager']);
-  const props = Object.fromEntries(r.stdout.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-  return { unit, active: props.ActiveState ?? 'unknown', sub: props.SubState ?? 'unknown', enabled: props.UnitFileState ?? 'unknown' };
+  const props = Object.fromEntries(
+    r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  return {
+    unit,
+    active: props.ActiveState ?? 'unknown',
+    sub: props.SubState ?? 'unknown',
+    enabled: props.UnitFileState ?? 'unknown',
+  };
 }
 
 async function change(verb: 'start' | 'stop' | 'restart', unit: string): Promise<null> {
   needUnit(unit, verb);
   const r = await systemctl([verb, unit]);
-  if (r.exitCode !== 0) throw new Error(`systemctl ${verb} ${unit} failed with exit code ${r.exitCode}: ${r.stderr || r.stdout || '(no output)'}`);
+  if (r.exitCode !== 0)
+    throw new Error(
+      `systemctl ${verb} ${unit} failed with exit code ${r.exitCode}: ${r.stderr || r.stdout || '(no output)'}`,
+    );
   return null;
 }
 
@@ -53,9 +71,18 @@ export async function journal(unit: string, lines = 50): Promise<string[]> {
   needUnit(unit, 'journal');
   if (!Number.isInteger(lines) || lines < 1) throw new TypeError('services.journal takes a positive number of lines');
   const { execa } = await loadExeca();
-  const r = await execa('journalctl', ['-u', unit, '-n', String(lines), '--no-pager', '-o', 'cat'], { reject: false, timeout: 60_000 });
+  const r = await execa('journalctl', ['-u', unit, '-n', String(lines), '--no-pager', '-o', 'cat'], {
+    reject: false,
+    timeout: 60_000,
+  });
   if (r.exitCode === undefined) throw new Error(`cannot run journalctl on this guest: ${r.shortMessage}`);
-  if (r.exitCode !== 0) throw new Error(`journalctl -u ${unit} failed with exit code ${r.exitCode}: ${String(r.stderr).trim()}`);
+  if (r.exitCode !== 0)
+    throw new Error(`journalctl -u ${unit} failed with exit code ${r.exitCode}: ${String(r.stderr).trim()}`);
   const text = String(r.stdout);
-  return text ? text.replace(/\n$/, '').split('\n').filter((l) => l !== '-- No entries --') : [];
+  return text
+    ? text
+        .replace(/\n$/, '')
+        .split('\n')
+        .filter((l) => l !== '-- No entries --')
+    : [];
 }

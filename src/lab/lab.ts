@@ -7,7 +7,6 @@ import { retryUntil } from '../wire/index.js';
 import { agentCommand, AGENT_CLI } from './launch.js';
 import { checkNetnsPossible, createNetns, removeNetns, type NetnsLayout } from './netns.js';
 
-
 export interface LabOptions {
   /** The topology file (default: ROC_TOPOLOGY or roc.yml). */
   topology?: string;
@@ -107,8 +106,21 @@ export function isLabAgent(pid: number, guest: Pick<LabGuestState, 'host' | 'por
   return args.includes(AGENT_CLI) && args.join(' ').includes(`-p ${guest.port} --host ${guest.host}`);
 }
 
-function startAgent(spec: GuestSpec, logFile: string, netns: string | undefined, extra: readonly string[]): ChildProcess {
-  const agentArgs = ['serve', '-p', String(spec.port), '--host', spec.host, ...spec.modules.flatMap((m) => ['-m', m]), ...extra];
+function startAgent(
+  spec: GuestSpec,
+  logFile: string,
+  netns: string | undefined,
+  extra: readonly string[],
+): ChildProcess {
+  const agentArgs = [
+    'serve',
+    '-p',
+    String(spec.port),
+    '--host',
+    spec.host,
+    ...spec.modules.flatMap((m) => ['-m', m]),
+    ...extra,
+  ];
   if (spec.tokenFile) agentArgs.push('--token-file', spec.tokenFile);
   // A namespace address is off loopback; without a token in the topology the agent needs leave to listen there.
   else if (netns) agentArgs.push('--insecure');
@@ -117,10 +129,29 @@ function startAgent(spec: GuestSpec, logFile: string, netns: string | undefined,
   try {
     // In a namespace, the guest also gets a UTS namespace of its own, named after it, as a VM would.
     const [cmd, cmdArgs] = netns
-      ? (['ip', ['netns', 'exec', netns, 'unshare', '--uts', 'sh', '-c', 'hostname "$0" && exec "$@"', spec.name, file, ...args]] as const)
+      ? ([
+          'ip',
+          [
+            'netns',
+            'exec',
+            netns,
+            'unshare',
+            '--uts',
+            'sh',
+            '-c',
+            'hostname "$0" && exec "$@"',
+            spec.name,
+            file,
+            ...args,
+          ],
+        ] as const)
       : ([file, args] as const);
     // Detached, in its own process group, so it outlives `roc lab up` and down can stop it.
-    const child = spawn(cmd, cmdArgs, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ROC_TOKEN: '', ROC_GUEST: spec.name } });
+    const child = spawn(cmd, cmdArgs, {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, ROC_TOKEN: '', ROC_GUEST: spec.name },
+    });
     child.unref();
     if (child.pid === undefined) throw new Error(`could not start the agent of guest ${spec.name}`);
     return child;
@@ -133,7 +164,13 @@ function startAgent(spec: GuestSpec, logFile: string, netns: string | undefined,
 function tail(file: string, from = 0, lines = 15): string {
   try {
     const text = readFileSync(file).subarray(from).toString('utf8').trimEnd();
-    return text ? text.split('\n').slice(-lines).map((l) => `    | ${l}`).join('\n') : '    | (nothing in its log)';
+    return text
+      ? text
+          .split('\n')
+          .slice(-lines)
+          .map((l) => `    | ${l}`)
+          .join('\n')
+      : '    | (nothing in its log)';
   } catch {
     return '    | (no log)';
   }
@@ -176,7 +213,9 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
   const labId = labIdOf(file);
   const previous = readLabState(file);
   if (previous && Boolean(previous.netns) !== Boolean(options.netns)) {
-    throw new Error(`a ${previous.netns ? '--netns' : 'loopback'} lab is already up for ${file}; run roc lab down first`);
+    throw new Error(
+      `a ${previous.netns ? '--netns' : 'loopback'} lab is already up for ${file}; run roc lab down first`,
+    );
   }
   const specs = [...topology.specs.values()];
   let netns = previous?.netns ?? null;
@@ -184,7 +223,9 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
     await checkNetnsPossible();
     await removeNetns(labId);
     netns = await createNetns(labId, specs);
-    log(`made bridge ${netns.bridge} (${netns.gateways.join(', ')}) and namespaces ${Object.values(netns.namespaces).join(', ')}`);
+    log(
+      `made bridge ${netns.bridge} (${netns.gateways.join(', ')}) and namespaces ${Object.values(netns.namespaces).join(', ')}`,
+    );
   }
   const state: LabState = { topology: file, labId, netns, guests: [] };
   const started = new Map<string, ChildProcess>();
@@ -199,20 +240,42 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
     logStart.set(spec.name, sizeOf(logFile));
     const ns = netns?.namespaces[spec.name];
     const child = startAgent(spec, logFile, ns, options.agentArgs ?? []);
-    state.guests.push({ name: spec.name, pid: child.pid!, host: spec.host, port: spec.port, log: logFile, ...(ns ? { netns: ns } : {}) });
+    state.guests.push({
+      name: spec.name,
+      pid: child.pid!,
+      host: spec.host,
+      port: spec.port,
+      log: logFile,
+      ...(ns ? { netns: ns } : {}),
+    });
     started.set(spec.name, child);
-    log(`started ${spec.name} on ${spec.host}:${spec.port} (pid ${child.pid}${ns ? `, netns ${ns}` : ''}); log: ${logFile}`);
+    log(
+      `started ${spec.name} on ${spec.host}:${spec.port} (pid ${child.pid}${ns ? `, netns ${ns}` : ''}); log: ${logFile}`,
+    );
   }
   writeState(state);
   const timeout = options.readyTimeoutMs ?? 20_000;
-  const ready = await topology.guests().map('lab up', (g) => awaitOwnAgent(g, state.guests.find((s) => s.name === g.name)!, started.get(g.name), timeout));
+  const ready = await topology.guests().map('lab up', (g) =>
+    awaitOwnAgent(
+      g,
+      state.guests.find((s) => s.name === g.name)!,
+      started.get(g.name),
+      timeout,
+    ),
+  );
   topology.close();
   if (!ready.ok) {
     const details = ready.outcomes
       .filter((o) => !o.ok)
-      .map((o) => `  ${o.guest}: ${(o as { error: Error }).error.message}\n${tail(state.guests.find((g) => g.name === o.guest)!.log, logStart.get(o.guest))}`)
+      .map(
+        (o) =>
+          `  ${o.guest}: ${(o as { error: Error }).error.message}\n${tail(state.guests.find((g) => g.name === o.guest)!.log, logStart.get(o.guest))}`,
+      )
       .join('\n');
-    throw new LabStartError(`the lab's agents did not all come up (the others are left running; roc lab down stops them):\n${details}`, ready.failed);
+    throw new LabStartError(
+      `the lab's agents did not all come up (the others are left running; roc lab down stops them):\n${details}`,
+      ready.failed,
+    );
   }
   log(`${specs.length === 1 ? 'its guest is' : `all ${specs.length} guests are`} up (${file})`);
   return state;
@@ -221,7 +284,10 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
 /** Some agents of the lab did not come up; `guests` names them. */
 export class LabStartError extends Error {
   override name = 'LabStartError';
-  constructor(message: string, readonly guests: readonly string[]) {
+  constructor(
+    message: string,
+    readonly guests: readonly string[],
+  ) {
     super(message);
   }
 }
@@ -232,28 +298,46 @@ export class LabStartError extends Error {
  * (a module that does not load, a port in use), naming whatever else
  * answers on the address.
  */
-async function awaitOwnAgent(g: Guest, own: LabGuestState, child: ChildProcess | undefined, timeoutMs: number): Promise<void> {
+async function awaitOwnAgent(
+  g: Guest,
+  own: LabGuestState,
+  child: ChildProcess | undefined,
+  timeoutMs: number,
+): Promise<void> {
   let exit: string | undefined;
   child?.once('exit', (code, signal) => {
     exit = signal ? `signal ${signal}` : `exit code ${code}`;
   });
   let answeredBy: number | undefined;
   let last: unknown;
-  await retryUntil(timeoutMs, 50, async () => {
-    try {
-      answeredBy = (await g.ping({ timeout: 1_000 })).pid;
-      if (answeredBy === own.pid) return true;
-    } catch (err) {
-      last = err;
-    }
-    if (exit !== undefined || (!child && !isLabAgent(own.pid, own))) {
-      const holder = answeredBy !== undefined ? `; another agent (pid ${answeredBy}) answers on ${own.host}:${own.port}: stop it (kill ${answeredBy}, or roc lab down with its topology) and run roc lab up again` : '';
-      throw new Error(`its agent (pid ${own.pid}) ${exit ? `exited at once (${exit})` : 'is not running'}${holder}`);
-    }
-    return false;
-  }, () => answeredBy !== undefined
-    ? new Error(`another agent (pid ${answeredBy}) answers on ${own.host}:${own.port}, and this lab's agent (pid ${own.pid}) did not answer within ${timeoutMs} ms`)
-    : new Error(`its agent (pid ${own.pid}) did not answer within ${timeoutMs} ms: ${last instanceof Error ? last.message : String(last)}`));
+  await retryUntil(
+    timeoutMs,
+    50,
+    async () => {
+      try {
+        answeredBy = (await g.ping({ timeout: 1_000 })).pid;
+        if (answeredBy === own.pid) return true;
+      } catch (err) {
+        last = err;
+      }
+      if (exit !== undefined || (!child && !isLabAgent(own.pid, own))) {
+        const holder =
+          answeredBy !== undefined
+            ? `; another agent (pid ${answeredBy}) answers on ${own.host}:${own.port}: stop it (kill ${answeredBy}, or roc lab down with its topology) and run roc lab up again`
+            : '';
+        throw new Error(`its agent (pid ${own.pid}) ${exit ? `exited at once (${exit})` : 'is not running'}${holder}`);
+      }
+      return false;
+    },
+    () =>
+      answeredBy !== undefined
+        ? new Error(
+            `another agent (pid ${answeredBy}) answers on ${own.host}:${own.port}, and this lab's agent (pid ${own.pid}) did not answer within ${timeoutMs} ms`,
+          )
+        : new Error(
+            `its agent (pid ${own.pid}) did not answer within ${timeoutMs} ms: ${last instanceof Error ? last.message : String(last)}`,
+          ),
+  );
 }
 
 /** Each guest's agent: running, answering, and whether what answers is this lab's agent. */
@@ -275,7 +359,11 @@ export async function labStatus(options: { topology?: string } = {}): Promise<La
       reachable: o.ok,
       answeredBy,
       state: ours ? 'up' : o.ok ? 'foreign' : running ? 'not answering' : 'down',
-      error: o.ok ? (ours ? null : `another agent (pid ${answeredBy}) answers on ${o.endpoint}; this lab's ${g ? `(pid ${g.pid}) is not running` : 'was never started'}`) : o.error.message,
+      error: o.ok
+        ? ours
+          ? null
+          : `another agent (pid ${answeredBy}) answers on ${o.endpoint}; this lab's ${g ? `(pid ${g.pid}) is not running` : 'was never started'}`
+        : o.error.message,
       log: g?.log ?? null,
     };
   });

@@ -38,7 +38,9 @@ export class AgentLaunchError extends RocError {
   readonly stderr: string;
   readonly args: readonly string[];
   constructor(args: readonly string[], exitCode: number | null, stderr: string) {
-    super(`roc-agent ${args.join(' ')} exited with ${exitCode} before listening: ${stderr.trim() || '(nothing on stderr)'}`);
+    super(
+      `roc-agent ${args.join(' ')} exited with ${exitCode} before listening: ${stderr.trim() || '(nothing on stderr)'}`,
+    );
     this.exitCode = exitCode;
     this.stderr = stderr;
     this.args = args;
@@ -50,14 +52,24 @@ export class AgentLaunchError extends RocError {
  * (its `Listening on` line, which `-q` would silence): the one way the
  * CLIs, the tests and the benchmarks start an agent they wait for.
  */
-export function launchAgent(args: readonly string[], options: { program?: string; env?: NodeJS.ProcessEnv; stderr?: 'pipe' | 'inherit'; onLine?: (line: string) => void } = {}): Promise<LaunchedAgent> {
+export function launchAgent(
+  args: readonly string[],
+  options: {
+    program?: string;
+    env?: NodeJS.ProcessEnv;
+    stderr?: 'pipe' | 'inherit';
+    onLine?: (line: string) => void;
+  } = {},
+): Promise<LaunchedAgent> {
   const command = agentCommand(args, options.program);
   const stdio: StdioOptions = ['ignore', 'pipe', options.stderr ?? 'pipe'];
   const child = spawn(command.file, command.args, { stdio, env: options.env ?? process.env });
   const lines: string[] = [];
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))),
+  );
   return new Promise<LaunchedAgent>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       lines.push(line);
@@ -68,7 +80,15 @@ export function launchAgent(args: readonly string[], options: { program?: string
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
         return exited;
       };
-      resolve({ child, port: Number(m[1]), lines, stderr: () => stderr, exited, stop, [Symbol.asyncDispose]: async () => void (await stop()) });
+      resolve({
+        child,
+        port: Number(m[1]),
+        lines,
+        stderr: () => stderr,
+        exited,
+        stop,
+        [Symbol.asyncDispose]: async () => void (await stop()),
+      });
     });
     void exited.then((code) => reject(new AgentLaunchError(args, code, stderr)));
   });

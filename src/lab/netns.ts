@@ -15,7 +15,10 @@ async function ip(args: string[]): Promise<string> {
 }
 
 export async function checkNetnsPossible(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('--netns needs root (it makes network namespaces and a bridge); run as root, or drop --netns to use loopback addresses');
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      '--netns needs root (it makes network namespaces and a bridge); run as root, or drop --netns to use loopback addresses',
+    );
   const r = await execa('ip', ['-V'], { reject: false });
   if (r.exitCode !== 0) throw new Error('--netns needs iproute2 (the ip command); install it, or drop --netns');
 }
@@ -24,7 +27,10 @@ export async function checkNetnsPossible(): Promise<void> {
 function plan(specs: readonly GuestSpec[]): Map<string, string> {
   const subnets = new Map<string, Set<number>>();
   for (const s of specs) {
-    if (!isIPv4(s.host) || s.host.startsWith('127.')) throw new Error(`--netns gives each guest its topology address on a bridge: guest ${s.name}'s host ${s.host} must be an IPv4 address outside 127.0.0.0/8 (for example 192.168.56.11)`);
+    if (!isIPv4(s.host) || s.host.startsWith('127.'))
+      throw new Error(
+        `--netns gives each guest its topology address on a bridge: guest ${s.name}'s host ${s.host} must be an IPv4 address outside 127.0.0.0/8 (for example 192.168.56.11)`,
+      );
     const parts = s.host.split('.');
     const key = parts.slice(0, 3).join('.');
     const used = subnets.get(key) ?? new Set<number>();

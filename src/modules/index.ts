@@ -100,13 +100,24 @@ export async function importModuleFile(file: string): Promise<Record<string, unk
     const e = err instanceof Error ? err : new Error(String(err));
     const syntax = e instanceof SyntaxError;
     const loc = syntax ? (frameIn(file, e.stack ?? '') ?? syntaxErrorLocation(file)) : frameIn(file, e.stack ?? '');
-    const esmAsCjs = /Unexpected token 'export'|Cannot use import statement outside a module/.test(e.message) && extname(file) === '.js';
+    const esmAsCjs =
+      /Unexpected token 'export'|Cannot use import statement outside a module/.test(e.message) &&
+      extname(file) === '.js';
     const hint = esmAsCjs
       ? '; it uses ES module syntax, but Node reads this .js file as CommonJS: rename it .mjs, or put a package.json with "type": "module" beside it\n'
       : ': ';
     const where = loc ? `\n  at ${loc.file}:${loc.line}:${loc.column}${codeFrame(loc)}` : '';
     // Node's own frames (node:internal/...) say nothing about the module; the module's frames do.
-    const frames = syntax ? '' : (e.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l) && !/\(node:|at node:/.test(l)).join('\n');
-    throw new ModuleLoadError(`module ${file} threw while loading${hint}${e.name}: ${e.message}${where}${frames && !where ? `\n${frames}` : ''}`, file, { cause: err, line: loc?.line, column: loc?.column });
+    const frames = syntax
+      ? ''
+      : (e.stack ?? '')
+          .split('\n')
+          .filter((l) => /^\s+at /.test(l) && !/\(node:|at node:/.test(l))
+          .join('\n');
+    throw new ModuleLoadError(
+      `module ${file} threw while loading${hint}${e.name}: ${e.message}${where}${frames && !where ? `\n${frames}` : ''}`,
+      file,
+      { cause: err, line: loc?.line, column: loc?.column },
+    );
   }
 }

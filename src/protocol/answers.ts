@@ -22,7 +22,13 @@ export interface AgentInfo {
 export interface AgentDescription {
   version: string;
   bootId: string;
-  classes: { name: string; module: string; constructor: string; methods: { name: string; params: string }[]; statics: string[] }[];
+  classes: {
+    name: string;
+    module: string;
+    constructor: string;
+    methods: { name: string; params: string }[];
+    statics: string[];
+  }[];
   functions: { name: string; module: string; params: string }[];
   library: string[];
 }

@@ -7,8 +7,10 @@ export const ROC_HINTS: TransportHints = {
       ? 'the agent requires a client certificate: pass tls: { cert, key } to serverProxy'
       : {
           refused: 'nothing listens there: is the agent running and on that port? (roc-agent -m <module> -p <port>)',
-          reset: 'the connection was reset during the call: the agent may have crashed or been killed; the call may or may not have run, and it was not retried',
-          closed: 'the agent closed the connection before its answer was complete: it may have crashed or been stopped; the call may or may not have run, and it was not retried',
+          reset:
+            'the connection was reset during the call: the agent may have crashed or been killed; the call may or may not have run, and it was not retried',
+          closed:
+            'the agent closed the connection before its answer was complete: it may have crashed or been stopped; the call may or may not have run, and it was not retried',
           unreachable: 'no route to that address: check the host in the topology and the guest network',
           dns: 'the host name does not resolve: check the host in the topology',
           tls: 'check the agent certificate and the CA given to the client',
@@ -24,5 +26,6 @@ export const ROC_HINTS: TransportHints = {
         : status === 404
           ? 'that path serves no XML-RPC: is this a ROC agent?'
           : 'is this a ROC or XML-RPC server?',
-  timeout: () => "the agent may be hung or stopped, or the method slow (raise the client's timeout option); the call may still be running and was not retried",
+  timeout: () =>
+    "the agent may be hung or stopped, or the method slow (raise the client's timeout option); the call may still be running and was not retried",
 };

@@ -21,7 +21,9 @@ export function makeRef(handle: string, className: string): XmlRpcStruct {
 }
 
 export function isRef(struct: XmlRpcStruct): struct is XmlRpcStruct & HandleRef {
-  return typeof struct[REF_HANDLE] === 'string' && typeof struct[REF_CLASS] === 'string' && Object.keys(struct).length === 2;
+  return (
+    typeof struct[REF_HANDLE] === 'string' && typeof struct[REF_CLASS] === 'string' && Object.keys(struct).length === 2
+  );
 }
 
 /** `RemoteClass_1a2b3c4d_0`: class, the agent run's boot id, a counter. */

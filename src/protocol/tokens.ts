@@ -26,15 +26,23 @@ export function readTokenFile(file: string, warn?: (message: string) => void): s
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file (make one with: roc token ' + file + ')' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file (make one with: roc token ' + file + ')'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : (err as Error).message;
     throw new TokenFileError(`cannot read token file ${file}: ${why}`, file, { cause: err });
   }
   const token = text.trim();
-  if (!token) throw new TokenFileError(`token file ${file} is empty; make a new one with: roc token --force ${file}`, file);
-  if (/\s/.test(token)) throw new TokenFileError(`token file ${file} holds more than one word; it must hold the token alone`, file);
+  if (!token)
+    throw new TokenFileError(`token file ${file} is empty; make a new one with: roc token --force ${file}`, file);
+  if (/\s/.test(token))
+    throw new TokenFileError(`token file ${file} holds more than one word; it must hold the token alone`, file);
   if (warn && process.platform !== 'win32') {
     const mode = statSync(file).mode & 0o777;
-    if (mode & 0o077) warn(`token file ${file} can be read by others (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 ${file}`);
+    if (mode & 0o077)
+      warn(`token file ${file} can be read by others (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 ${file}`);
   }
   return token;
 }
@@ -42,7 +50,10 @@ export function readTokenFile(file: string, warn?: (message: string) => void): s
 /** Writes a new token file with mode 0600 (its folder 0700 if made here). Refuses to overwrite unless `force`. */
 export function writeTokenFile(file: string, options: { force?: boolean } = {}): string {
   if (existsSync(file) && !options.force) {
-    throw new TokenFileError(`token file ${file} exists already; agents and hosts may use it. Pass --force to replace it`, file);
+    throw new TokenFileError(
+      `token file ${file} exists already; agents and hosts may use it. Pass --force to replace it`,
+      file,
+    );
   }
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const token = newToken();

@@ -11,8 +11,12 @@ const escapeHtml = (text: string): string => text.replace(/&/g, '&amp;').replace
 export function hashTable(map: ReadonlyMap<unknown, unknown>, depth = 0): string {
   // The layout of FitNesse's HtmlTag, which renders a `!{k:v}` cell: FitNesse compares the two texts.
   const pad = '\t'.repeat(depth);
-  const cell = (v: unknown): string => (v instanceof Map ? hashTable(v, depth + 2) : escapeHtml(String(v ?? 'null')).trim());
-  const rows = [...map].map(([k, v]) => `${pad}\t<tr class="hash_row">\n${pad}\t\t<td class="hash_key">${cell(k)}</td>\n${pad}\t\t<td class="hash_value">${cell(v)}</td>\n${pad}\t</tr>`);
+  const cell = (v: unknown): string =>
+    v instanceof Map ? hashTable(v, depth + 2) : escapeHtml(String(v ?? 'null')).trim();
+  const rows = [...map].map(
+    ([k, v]) =>
+      `${pad}\t<tr class="hash_row">\n${pad}\t\t<td class="hash_key">${cell(k)}</td>\n${pad}\t\t<td class="hash_value">${cell(v)}</td>\n${pad}\t</tr>`,
+  );
   return `<table class="hash_table">\n${rows.join('\n')}\n${pad}</table>`;
 }
 
@@ -36,7 +40,8 @@ export function toSlim(value: unknown, top = true): SlimValue {
   if (Buffer.isBuffer(value)) return value.toString('utf8');
   if (typeof value === 'object') {
     const proto = Object.getPrototypeOf(value);
-    if (proto === Object.prototype || proto === null) return Object.entries(value).map(([k, v]) => [k, toSlim(v, false)]) as SlimList;
+    if (proto === Object.prototype || proto === null)
+      return Object.entries(value).map(([k, v]) => [k, toSlim(v, false)]) as SlimList;
   }
   return String(value);
 }

@@ -20,7 +20,14 @@ import { fileURLToPath } from 'node:url';
  */
 export const EXCEPTION = '__EXCEPTION__:';
 
-export type SlimCode = 'NO_CLASS' | 'NO_INSTANCE' | 'NO_CONSTRUCTOR' | 'COULD_NOT_INVOKE_CONSTRUCTOR' | 'NO_METHOD_IN_CLASS' | 'MALFORMED_INSTRUCTION' | 'TIMED_OUT';
+export type SlimCode =
+  | 'NO_CLASS'
+  | 'NO_INSTANCE'
+  | 'NO_CONSTRUCTOR'
+  | 'COULD_NOT_INVOKE_CONSTRUCTOR'
+  | 'NO_METHOD_IN_CLASS'
+  | 'MALFORMED_INSTRUCTION'
+  | 'TIMED_OUT';
 
 /** A failure the server itself reports, with one of FitNesse's codes; `message` is the cell's text. */
 export class SlimFailure extends Error {
@@ -37,13 +44,30 @@ const coded = (code: SlimCode, rest: string): string => `${code} ${rest}`;
 
 export const noClass = (className: string, detail: string, options?: { cause?: unknown }): SlimFailure =>
   new SlimFailure('NO_CLASS', `Could not find class ${className}: ${detail} (NO_CLASS)`, options);
-export const noMethod = (method: string, argc: number, className: string, detail: string, options?: { cause?: unknown }): SlimFailure =>
-  new SlimFailure('NO_METHOD_IN_CLASS', `Method ${method}[${argc}] not found in ${className}: ${detail} (NO_METHOD_IN_CLASS)`, options);
-export const noInstance = (what: string): SlimFailure => new SlimFailure('NO_INSTANCE', coded('NO_INSTANCE', `${what}.`));
+export const noMethod = (
+  method: string,
+  argc: number,
+  className: string,
+  detail: string,
+  options?: { cause?: unknown },
+): SlimFailure =>
+  new SlimFailure(
+    'NO_METHOD_IN_CLASS',
+    `Method ${method}[${argc}] not found in ${className}: ${detail} (NO_METHOD_IN_CLASS)`,
+    options,
+  );
+export const noInstance = (what: string): SlimFailure =>
+  new SlimFailure('NO_INSTANCE', coded('NO_INSTANCE', `${what}.`));
 export const couldNotInvokeConstructor = (className: string, argc: number, err: unknown): SlimFailure =>
-  new SlimFailure('COULD_NOT_INVOKE_CONSTRUCTOR', `Could not invoke constructor for ${className}[${argc}]: ${describe(err)} (COULD_NOT_INVOKE_CONSTRUCTOR)`, { cause: err });
-export const malformed = (what: string): SlimFailure => new SlimFailure('MALFORMED_INSTRUCTION', coded('MALFORMED_INSTRUCTION', what));
-export const timedOut = (seconds: number): SlimFailure => new SlimFailure('TIMED_OUT', coded('TIMED_OUT', String(seconds)));
+  new SlimFailure(
+    'COULD_NOT_INVOKE_CONSTRUCTOR',
+    `Could not invoke constructor for ${className}[${argc}]: ${describe(err)} (COULD_NOT_INVOKE_CONSTRUCTOR)`,
+    { cause: err },
+  );
+export const malformed = (what: string): SlimFailure =>
+  new SlimFailure('MALFORMED_INSTRUCTION', coded('MALFORMED_INSTRUCTION', what));
+export const timedOut = (seconds: number): SlimFailure =>
+  new SlimFailure('TIMED_OUT', coded('TIMED_OUT', String(seconds)));
 
 /** A fixture called process.exit during an instruction; the server stays up, as Java's SlimService does. */
 export class SystemExitPrevented extends Error {
@@ -63,7 +87,8 @@ const STOPS: [RegExp, string][] = [
 ];
 
 function classNameOf(err: unknown): string {
-  if (err instanceof Error) return err.constructor?.name && err.constructor.name !== 'Error' ? err.constructor.name : err.name;
+  if (err instanceof Error)
+    return err.constructor?.name && err.constructor.name !== 'Error' ? err.constructor.name : err.name;
   return typeof err;
 }
 

@@ -3,8 +3,27 @@ import vm from 'node:vm';
 import type { Topology } from '../topology/index.js';
 import { withDeadline } from '../wire/index.js';
 import { toSlim, VOID } from './convert.js';
-import { couldNotInvokeConstructor, exceptionResult, malformed, noClass, noInstance, noMethod, SlimFailure, stopTagOf, SystemExitPrevented, timedOut } from './exceptions.js';
-import { importPath, isPathImport, nameVariants, packageClasses, packageFolder, type FixtureClass, type ImportedPath } from './fixtures.js';
+import {
+  couldNotInvokeConstructor,
+  exceptionResult,
+  malformed,
+  noClass,
+  noInstance,
+  noMethod,
+  SlimFailure,
+  stopTagOf,
+  SystemExitPrevented,
+  timedOut,
+} from './exceptions.js';
+import {
+  importPath,
+  isPathImport,
+  nameVariants,
+  packageClasses,
+  packageFolder,
+  type FixtureClass,
+  type ImportedPath,
+} from './fixtures.js';
 import { callRemote, isRemoteFixtureName, makeRemote, RemoteFixture } from './remote.js';
 import type { SlimList, SlimValue } from './serializer.js';
 import { SymbolStore } from './symbols.js';
@@ -87,7 +106,10 @@ export class SlimExecutor {
   private topology(): { topology: Topology | undefined; error: Error | undefined } {
     if (!this.topologyState) {
       try {
-        this.topologyState = { topology: this.options.topology ? this.options.topology() : undefined, error: undefined };
+        this.topologyState = {
+          topology: this.options.topology ? this.options.topology() : undefined,
+          error: undefined,
+        };
       } catch (err) {
         // No topology file at all is normal for a suite without remote fixtures; a broken one is not.
         const missing = /^no topology:/.test((err as Error).message);
@@ -145,7 +167,9 @@ export class SlimExecutor {
             this.symbols.set(word(2), words[3]);
             return 'OK';
           default:
-            throw malformed(words.length < 2 ? `[${words.map(String).join(',')}].` : `unknown operation ${String(words[1])}`);
+            throw malformed(
+              words.length < 2 ? `[${words.map(String).join(',')}].` : `unknown operation ${String(words[1])}`,
+            );
         }
       };
       result = await this.withDeadline(run());
@@ -155,7 +179,9 @@ export class SlimExecutor {
     } finally {
       process.exit = exit;
     }
-    this.options.verbose?.(`  -> ${typeof result === 'string' && result.length > 300 ? `${result.slice(0, 300)}...` : inspect(result, { depth: 4, breakLength: Infinity })}`);
+    this.options.verbose?.(
+      `  -> ${typeof result === 'string' && result.length > 300 ? `${result.slice(0, 300)}...` : inspect(result, { depth: 4, breakLength: Infinity })}`,
+    );
     return { id, result, stop };
   }
 
@@ -234,7 +260,8 @@ export class SlimExecutor {
         continue;
       }
       const prefix = dot > 0 ? className.slice(0, dot).replace(/\./g, '/') : '';
-      if (prefix && !imp.given.replace(/\./g, '/').includes(prefix) && !imp.files.some((f) => f.includes(prefix))) continue;
+      if (prefix && !imp.given.replace(/\./g, '/').includes(prefix) && !imp.files.some((f) => f.includes(prefix)))
+        continue;
       const hit = SlimExecutor.lookup(imp, simple);
       if (hit) return hit;
     }
@@ -251,7 +278,10 @@ export class SlimExecutor {
       const { topology, error } = this.topology();
       const guest = className.slice(0, dot);
       if (error) parts.unshift(`${guest} may be a guest, but the topology did not load: ${error.message}`);
-      else if (topology) parts.unshift(`${guest} is not a guest of the topology ${topology.file} (its guests: ${topology.names.join(', ')})`);
+      else if (topology)
+        parts.unshift(
+          `${guest} is not a guest of the topology ${topology.file} (its guests: ${topology.names.join(', ')})`,
+        );
       else parts.push(`for a remote fixture ${className}, set ROC_TOPOLOGY or put a roc.yml here`);
     }
     return noClass(className, parts.join('; '));
@@ -306,14 +336,17 @@ export class SlimExecutor {
     for (const name of nameVariants(method)) {
       if (name.startsWith('_') || name === 'constructor') continue;
       const fn = obj[name];
-      if (typeof fn === 'function') return { call: (args) => this.invoke(() => (fn as (...a: unknown[]) => unknown).apply(obj, args)) };
+      if (typeof fn === 'function')
+        return { call: (args) => this.invoke(() => (fn as (...a: unknown[]) => unknown).apply(obj, args)) };
     }
     const setter = /^set([A-Z\p{Lu}].*)$/u.exec(method);
     if (setter && argc === 1) {
-      for (const name of nameVariants(setter[1]!)) if (name in obj && typeof obj[name] !== 'function') return { call: ([v]) => void (obj[name] = v) };
+      for (const name of nameVariants(setter[1]!))
+        if (name in obj && typeof obj[name] !== 'function') return { call: ([v]) => void (obj[name] = v) };
     }
     if (argc === 0) {
-      for (const name of nameVariants(method)) if (name in obj && typeof obj[name] !== 'function' && !name.startsWith('_')) return { call: () => obj[name] };
+      for (const name of nameVariants(method))
+        if (name in obj && typeof obj[name] !== 'function' && !name.startsWith('_')) return { call: () => obj[name] };
     }
     return undefined;
   }
@@ -322,7 +355,8 @@ export class SlimExecutor {
     const names = new Set<string>();
     for (let o = target as object | null; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
       for (const n of Object.getOwnPropertyNames(o)) {
-        if (n !== 'constructor' && !n.startsWith('_') && typeof (target as Record<string, unknown>)[n] === 'function') names.add(n);
+        if (n !== 'constructor' && !n.startsWith('_') && typeof (target as Record<string, unknown>)[n] === 'function')
+          names.add(n);
       }
     }
     return [...names].sort().join(', ') || 'none';
@@ -338,14 +372,17 @@ export class SlimExecutor {
     } catch {
       missing = true;
     }
-    const candidates: unknown[] = missing ? [] : [instance, (instance as { systemUnderTest?: unknown } | null)?.systemUnderTest];
+    const candidates: unknown[] = missing
+      ? []
+      : [instance, (instance as { systemUnderTest?: unknown } | null)?.systemUnderTest];
     for (let i = this.libraries.length - 1; i >= 0; i--) candidates.push(this.libraries[i]!.instance);
     for (const target of candidates) {
       const found = this.findMethod(target, method, args.length);
       if (found) return await found.call(args);
     }
     if (missing) throw noInstance(`${instanceName}.${method}`);
-    if (instance instanceof RemoteFixture) throw noMethod(method, args.length, String(instance), 'it has no such method');
+    if (instance instanceof RemoteFixture)
+      throw noMethod(method, args.length, String(instance), 'it has no such method');
     const cls = (instance as object)?.constructor?.name ?? typeof instance;
     throw noMethod(method, args.length, cls, `it has ${this.methodsOf(instance)}`);
   }

@@ -20,14 +20,17 @@ export class ImportNotFoundError extends Error {
   readonly given: string;
   readonly tried: readonly string[];
   constructor(given: string, tried: readonly string[]) {
-    super(`import ${given} found nothing: tried ${tried.join(', ')}; give a folder, a .js/.mjs/.cjs file, an installed package, or a Java-style package name`);
+    super(
+      `import ${given} found nothing: tried ${tried.join(', ')}; give a folder, a .js/.mjs/.cjs file, an installed package, or a Java-style package name`,
+    );
     this.given = given;
     this.tried = tried;
   }
 }
 
 /** A path import names files or folders; anything else (`fitnesse.slim.test`, `eg`, `roc-toolkit`) is a package name. */
-export const isPathImport = (given: string): boolean => /[/\\]/.test(given) || given.startsWith('.') || MODULE_EXTENSIONS.has(extname(given));
+export const isPathImport = (given: string): boolean =>
+  /[/\\]/.test(given) || given.startsWith('.') || MODULE_EXTENSIONS.has(extname(given));
 
 /** The module files directly in a folder, as a Java package holds its own classes and not its subpackages'. */
 function filesIn(dir: string): string[] {
@@ -55,7 +58,9 @@ function locate(given: string, cwd: string): { files: string[] | undefined; trie
   const files =
     attempt(resolve(cwd, given), !dotted) ??
     (dotted ? attempt(resolve(cwd, given.replace(/\./g, sep)), false) : undefined) ??
-    (extname(given) === '' ? [...MODULE_EXTENSIONS].map((ext) => attempt(resolve(cwd, `${given}${ext}`), false)).find(Boolean) : undefined);
+    (extname(given) === ''
+      ? [...MODULE_EXTENSIONS].map((ext) => attempt(resolve(cwd, `${given}${ext}`), false)).find(Boolean)
+      : undefined);
   if (files) return { files, tried };
   tried.push(`the package ${given}`);
   try {
@@ -73,7 +78,9 @@ async function classesOf(files: readonly string[]): Promise<Map<string, { ctor: 
     for (const [key, value] of Object.entries(ns)) {
       if (key === 'default') {
         if (isClass(value)) classes.set(value.name, { ctor: value as unknown as FixtureClass, file });
-        else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) if (isClass(v)) classes.set(k, { ctor: v as unknown as FixtureClass, file });
+        else if (value && typeof value === 'object')
+          for (const [k, v] of Object.entries(value))
+            if (isClass(v)) classes.set(k, { ctor: v as unknown as FixtureClass, file });
         continue;
       }
       if (isClass(value)) classes.set(key, { ctor: value as unknown as FixtureClass, file });
@@ -114,6 +121,7 @@ export async function packageClasses(dir: string): Promise<ImportedPath> {
 /** Names match exactly, or with the first letter's case flipped (FitNesse's graceful names). */
 export function nameVariants(name: string): string[] {
   if (!name) return [name];
-  const flipped = (name[0] === name[0]!.toUpperCase() ? name[0]!.toLowerCase() : name[0]!.toUpperCase()) + name.slice(1);
+  const flipped =
+    (name[0] === name[0]!.toUpperCase() ? name[0]!.toLowerCase() : name[0]!.toUpperCase()) + name.slice(1);
   return flipped === name ? [name] : [name, flipped];
 }

@@ -36,13 +36,19 @@ export class FrameReader {
         colon = i;
         break;
       }
-      if (c < 0x30 || c > 0x39) throw new FrameError(`frame length must be digits, got ${JSON.stringify(buf.subarray(0, Math.min(buf.length, 20)).toString('latin1'))}`);
+      if (c < 0x30 || c > 0x39)
+        throw new FrameError(
+          `frame length must be digits, got ${JSON.stringify(buf.subarray(0, Math.min(buf.length, 20)).toString('latin1'))}`,
+        );
     }
     if (colon < 0) {
       if (buf.length > 21) throw new FrameError('frame length has more than 20 digits');
       return undefined;
     }
-    if (colon < 6) throw new FrameError(`frame length must have at least six digits, got ${JSON.stringify(buf.subarray(0, colon).toString('latin1'))}`);
+    if (colon < 6)
+      throw new FrameError(
+        `frame length must have at least six digits, got ${JSON.stringify(buf.subarray(0, colon).toString('latin1'))}`,
+      );
     const length = Number(buf.subarray(0, colon).toString('latin1'));
     const end = colon + 1 + length;
     if (buf.length < end) return undefined;

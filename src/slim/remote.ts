@@ -33,7 +33,10 @@ export class RemoteFixtureError extends Error {
 }
 
 /** `guest.Class` where guest is one of the topology's guests. */
-export function isRemoteFixtureName(className: string, topology: Topology | undefined): { guest: string; cls: string } | undefined {
+export function isRemoteFixtureName(
+  className: string,
+  topology: Topology | undefined,
+): { guest: string; cls: string } | undefined {
   const dot = className.indexOf('.');
   if (dot <= 0 || !topology) return undefined;
   const guest = className.slice(0, dot);
@@ -41,15 +44,26 @@ export function isRemoteFixtureName(className: string, topology: Topology | unde
   return { guest, cls: className.slice(dot + 1) };
 }
 
-export async function makeRemote(topology: Topology, guest: string, cls: string, args: unknown[]): Promise<RemoteFixture> {
+export async function makeRemote(
+  topology: Topology,
+  guest: string,
+  cls: string,
+  args: unknown[],
+): Promise<RemoteFixture> {
   const g = topology.guest(guest);
   const mod = g.module as Record<string, (...a: unknown[]) => Promise<object>>;
   const where = `guest ${guest} (${g.spec.host}:${g.spec.port})`;
   try {
     return new RemoteFixture(guest, cls, `${g.spec.host}:${g.spec.port}`, await mod[cls]!(...args));
   } catch (err) {
-    if (err instanceof UnknownClassError) throw noClass(`${guest}.${cls}`, `${where} serves ${err.available.join(', ') || 'no classes'}`, { cause: err });
-    if (err instanceof RemoteError) throw couldNotInvokeConstructor(`${guest}.${cls}`, args.length, new RemoteFixtureError(guest, `${cls}(...)`, err));
+    if (err instanceof UnknownClassError)
+      throw noClass(`${guest}.${cls}`, `${where} serves ${err.available.join(', ') || 'no classes'}`, { cause: err });
+    if (err instanceof RemoteError)
+      throw couldNotInvokeConstructor(
+        `${guest}.${cls}`,
+        args.length,
+        new RemoteFixtureError(guest, `${cls}(...)`, err),
+      );
     throw couldNotInvokeConstructor(`${guest}.${cls}`, args.length, err);
   }
 }
@@ -61,7 +75,13 @@ export async function callRemote(fixture: RemoteFixture, method: string, args: u
     // An optional table method the remote class lacks must read as NO_METHOD_IN_CLASS, which FitNesse skips.
     if (err instanceof MethodNotFoundError) {
       const has = /; it has (.*)$/.exec(err.remoteMessage)?.[1];
-      throw noMethod(method, args.length, String(fixture), `on guest ${fixture.guest} (${fixture.endpoint}) ${fixture.className} has ${has ?? 'no such method'}`, { cause: err });
+      throw noMethod(
+        method,
+        args.length,
+        String(fixture),
+        `on guest ${fixture.guest} (${fixture.endpoint}) ${fixture.className} has ${has ?? 'no such method'}`,
+        { cause: err },
+      );
     }
     throw new RemoteFixtureError(fixture.guest, `${fixture.className}.${method}`, err);
   }

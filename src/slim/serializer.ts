@@ -5,7 +5,7 @@
  * Items that are themselves valid lists are read as lists.
  */
 export type SlimValue = string | SlimList;
-export interface SlimList extends Array<SlimValue> {}
+export type SlimList = SlimValue[];
 
 export class SlimSyntaxError extends Error {
   override name = 'SlimSyntaxError';
@@ -28,7 +28,9 @@ class Reader {
 
   char(expected: string, what: string): void {
     if (this.text[this.pos] !== expected) {
-      throw new SlimSyntaxError(`${what}: expected "${expected}" at offset ${this.pos}, got ${this.pos < this.text.length ? JSON.stringify(this.text[this.pos]) : 'the end'}`);
+      throw new SlimSyntaxError(
+        `${what}: expected "${expected}" at offset ${this.pos}, got ${this.pos < this.text.length ? JSON.stringify(this.text[this.pos]) : 'the end'}`,
+      );
     }
     this.pos++;
   }
@@ -36,7 +38,8 @@ class Reader {
   /** Six digits or more, then a colon. */
   number(what: string): number {
     const start = this.pos;
-    while (this.pos < this.text.length && this.text.charCodeAt(this.pos) >= 48 && this.text.charCodeAt(this.pos) <= 57) this.pos++;
+    while (this.pos < this.text.length && this.text.charCodeAt(this.pos) >= 48 && this.text.charCodeAt(this.pos) <= 57)
+      this.pos++;
     if (this.pos - start < 6) throw new SlimSyntaxError(`${what}: expected at least six digits at offset ${start}`);
     const n = Number(this.text.slice(start, this.pos));
     this.char(':', what);
@@ -50,7 +53,8 @@ function readList(r: Reader): SlimList {
   const out: SlimList = [];
   for (let i = 0; i < count; i++) {
     const length = r.number(`length of item ${i}`);
-    if (r.pos + length > r.text.length) throw new SlimSyntaxError(`item ${i} claims ${length} characters, but only ${r.text.length - r.pos} are left`);
+    if (r.pos + length > r.text.length)
+      throw new SlimSyntaxError(`item ${i} claims ${length} characters, but only ${r.text.length - r.pos} are left`);
     const item = r.text.slice(r.pos, r.pos + length);
     r.pos += length;
     r.char(':', `end of item ${i}`);

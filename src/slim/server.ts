@@ -12,7 +12,11 @@ export const SLIM_HEADER = `Slim -- V${SLIM_VERSION}\n`;
  * One SLIM conversation: the header, then frames of instructions answered
  * in order, until `bye` (resolves true) or the input ends (false).
  */
-export function converse(input: Readable, write: (bytes: Buffer | string) => void, options: ExecutorOptions = {}): Promise<boolean> {
+export function converse(
+  input: Readable,
+  write: (bytes: Buffer | string) => void,
+  options: ExecutorOptions = {},
+): Promise<boolean> {
   const executor = new SlimExecutor(options);
   const reader = new FrameReader();
   write(SLIM_HEADER);
@@ -73,14 +77,16 @@ export function converse(input: Readable, write: (bytes: Buffer | string) => voi
 export function captureOutput(): { protocol: (bytes: Buffer | string) => void; restore: () => void } {
   const out = process.stdout.write.bind(process.stdout) as (b: Buffer | string) => boolean;
   const err = process.stderr.write.bind(process.stderr) as (b: Buffer | string) => boolean;
-  const prefixed = (tag: string) => (chunk: Uint8Array | string, encoding?: unknown, cb?: unknown): boolean => {
-    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    const lines = text.replace(/\n$/, '').split('\n');
-    err(`${lines.map((l, i) => `${tag}${i === 0 ? '.:' : ' :'}${l}`).join('\n')}\n`);
-    const done = typeof encoding === 'function' ? encoding : cb;
-    if (typeof done === 'function') (done as () => void)();
-    return true;
-  };
+  const prefixed =
+    (tag: string) =>
+    (chunk: Uint8Array | string, encoding?: unknown, cb?: unknown): boolean => {
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      const lines = text.replace(/\n$/, '').split('\n');
+      err(`${lines.map((l, i) => `${tag}${i === 0 ? '.:' : ' :'}${l}`).join('\n')}\n`);
+      const done = typeof encoding === 'function' ? encoding : cb;
+      if (typeof done === 'function') (done as () => void)();
+      return true;
+    };
   process.stdout.write = prefixed('SOUT') as typeof process.stdout.write;
   process.stderr.write = prefixed('SERR') as typeof process.stderr.write;
   return {
@@ -114,6 +120,8 @@ export function serveSocket(options: SocketServerOptions): Promise<void> {
         });
     });
     server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => options.onListening?.(server.address() as net.AddressInfo));
+    server.listen(options.port, options.host ?? '127.0.0.1', () =>
+      options.onListening?.(server.address() as net.AddressInfo),
+    );
   });
 }

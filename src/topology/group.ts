@@ -110,7 +110,10 @@ export class GuestGroup {
   /** Runs fn on every guest in parallel; never rejects: failures are in the result, per guest. */
   async map<T>(what: string, fn: (guest: Guest) => Promise<T> | T): Promise<GroupResult<T>>;
   async map<T>(fn: (guest: Guest) => Promise<T> | T): Promise<GroupResult<T>>;
-  async map<T>(a: string | ((guest: Guest) => Promise<T> | T), b?: (guest: Guest) => Promise<T> | T): Promise<GroupResult<T>> {
+  async map<T>(
+    a: string | ((guest: Guest) => Promise<T> | T),
+    b?: (guest: Guest) => Promise<T> | T,
+  ): Promise<GroupResult<T>> {
     const what = typeof a === 'string' ? a : 'the call';
     const fn = (typeof a === 'string' ? b : a)!;
     const outcomes = await Promise.all(

@@ -1,14 +1,25 @@
 import { inspect } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { answerProbe, isProbe, type LocalView } from '../client/probes.js';
-import { remoteModule, ServerProxy, type AgentInfo, type RemoteModule, type UntypedRemoteModule, type WaitOptions } from '../client/index.js';
+import {
+  remoteModule,
+  ServerProxy,
+  type AgentInfo,
+  type RemoteModule,
+  type UntypedRemoteModule,
+  type WaitOptions,
+} from '../client/index.js';
 import type { GuestLibrary } from '../guestlib/types.js';
 import type { GuestSpec } from './load.js';
 
 /** `lib.files.read(path)` calls `roc.files.read` on the guest. */
 function libraryView(proxy: ServerProxy): GuestLibrary {
   const where = `${proxy.guest ? `${proxy.guest} ` : ''}${proxy.endpoint}`;
-  const viewOf = (name: string): LocalView => ({ describe: () => `${name}<${where}>`, json: () => ({ [name]: where }), tag: name });
+  const viewOf = (name: string): LocalView => ({
+    describe: () => `${name}<${where}>`,
+    json: () => ({ [name]: where }),
+    tag: name,
+  });
   const areas = new Map<string, unknown>();
   const libView = viewOf('GuestLibrary');
   return new Proxy({} as GuestLibrary, {
@@ -18,17 +29,20 @@ function libraryView(proxy: ServerProxy): GuestLibrary {
       if (!view) {
         const fns = new Map<string, unknown>();
         const areaView = viewOf(`GuestLibrary.${String(area)}`);
-        view = new Proxy({}, {
-          get(_u, fn) {
-            if (isProbe(fn)) return answerProbe(fn, areaView);
-            let f = fns.get(fn as string);
-            if (!f) {
-              f = (...args: unknown[]) => proxy.callWith(`roc.${String(area)}.${String(fn)}`, args);
-              fns.set(fn as string, f);
-            }
-            return f;
+        view = new Proxy(
+          {},
+          {
+            get(_u, fn) {
+              if (isProbe(fn)) return answerProbe(fn, areaView);
+              let f = fns.get(fn as string);
+              if (!f) {
+                f = (...args: unknown[]) => proxy.callWith(`roc.${String(area)}.${String(fn)}`, args);
+                fns.set(fn as string, f);
+              }
+              return f;
+            },
           },
-        });
+        );
         areas.set(area as string, view);
       }
       return view;
@@ -72,7 +86,11 @@ export class Guest<M = unknown> {
         guest: spec.name,
         timeout: spec.timeoutMs,
         tokenFile: spec.tokenFile,
-        ...(spec.tokenFile ? { tokenSource: `token_file ${spec.tokenFile}${this.topologyFile ? ` (topology ${this.topologyFile})` : ''}` } : {}),
+        ...(spec.tokenFile
+          ? {
+              tokenSource: `token_file ${spec.tokenFile}${this.topologyFile ? ` (topology ${this.topologyFile})` : ''}`,
+            }
+          : {}),
         ...(spec.tls ? { tls: { ca: read(spec.tls.ca), cert: read(spec.tls.cert), key: read(spec.tls.key) } } : {}),
       });
     }

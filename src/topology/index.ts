@@ -1,5 +1,13 @@
 export { defaultTopology, guest, guests, loadTopology, Topology, useTopology } from './topology.js';
 export { Guest } from './guest.js';
 export { GroupError, GroupResult, GuestGroup, type FanOut, type GuestOutcome } from './group.js';
-export { findTopologyFile, lineOf, parseTopology, TopologyError, type GuestSpec, type Problem, type TopologyData } from './load.js';
+export {
+  findTopologyFile,
+  lineOf,
+  parseTopology,
+  TopologyError,
+  type GuestSpec,
+  type Problem,
+  type TopologyData,
+} from './load.js';
 export { parseDuration } from './duration.js';

@@ -5,7 +5,6 @@ import yaml from 'js-yaml';
 import { DEFAULT_AGENT_PORT, DEFAULT_GUEST_TIMEOUT_MS } from '../protocol/index.js';
 import { parseDuration } from './duration.js';
 
-
 /** One guest, with defaults applied and paths made absolute. */
 export interface GuestSpec {
   readonly name: string;
@@ -48,7 +47,8 @@ const GUEST_KEYS = ['host', 'port', 'roles', 'modules', 'token_file', 'timeout',
 const DEFAULT_KEYS = ['port', 'roles', 'modules', 'token_file', 'timeout', 'tls', 'box', 'memory', 'cpus'];
 const TLS_KEYS = ['ca', 'cert', 'key'];
 const GUEST_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
-const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /**
  * The line a key path stands on: each key is searched for after the one
@@ -80,7 +80,13 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
   try {
     text = readFileSync(abs, 'utf8');
   } catch (err) {
-    throw new TopologyError(abs, [{ line: 0, key: '(file)', message: `cannot read it: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}` }]);
+    throw new TopologyError(abs, [
+      {
+        line: 0,
+        key: '(file)',
+        message: `cannot read it: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      },
+    ]);
   }
   let doc: unknown;
   try {
@@ -91,18 +97,32 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
   }
   const problems: Problem[] = [];
   const problem = (path: (string | number)[], message: string): void => {
-    const key = path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[');
+    const key = path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : p))
+      .join('.')
+      .replace(/\.\[/g, '[');
     // A problem in defaults shows up once per guest that inherits it; say it once.
     if (problems.some((p) => p.key === key && p.message === message)) return;
-    problems.push({ line: lineOf(text, path), key: path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '['), message });
+    problems.push({
+      line: lineOf(text, path),
+      key: path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : p))
+        .join('.')
+        .replace(/\.\[/g, '['),
+      message,
+    });
   };
   if (!isMap(doc)) {
-    throw new TopologyError(abs, [{ line: 1, key: '(top)', message: 'a topology is a mapping with a guests: section' }]);
+    throw new TopologyError(abs, [
+      { line: 1, key: '(top)', message: 'a topology is a mapping with a guests: section' },
+    ]);
   }
-  for (const key of Object.keys(doc)) if (!TOP_KEYS.includes(key)) problem([key], `unknown key (expected ${TOP_KEYS.join(', ')})`);
+  for (const key of Object.keys(doc))
+    if (!TOP_KEYS.includes(key)) problem([key], `unknown key (expected ${TOP_KEYS.join(', ')})`);
 
   const checkKeys = (obj: Record<string, unknown>, path: string[], allowed: string[]): void => {
-    for (const key of Object.keys(obj)) if (!allowed.includes(key)) problem([...path, key], `unknown key (expected ${allowed.join(', ')})`);
+    for (const key of Object.keys(obj))
+      if (!allowed.includes(key)) problem([...path, key], `unknown key (expected ${allowed.join(', ')})`);
   };
   const defaults = doc.defaults === undefined ? {} : doc.defaults;
   if (!isMap(defaults)) problem(['defaults'], 'must be a mapping');
@@ -130,7 +150,8 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
   const taken = new Map<string, string>();
   for (const [name, raw] of Object.entries(guestsNode)) {
     const at = ['guests', name];
-    if (!GUEST_NAME.test(name)) problem(at, 'a guest name starts with a letter and holds only letters, digits, - and _ (at most 32)');
+    if (!GUEST_NAME.test(name))
+      problem(at, 'a guest name starts with a letter and holds only letters, digits, - and _ (at most 32)');
     if (!isMap(raw)) {
       problem(at, 'must be a mapping with at least host:');
       continue;
@@ -141,22 +162,35 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
 
     const host = raw.host;
     if (typeof host !== 'string' || !host) problem(at, 'host: is missing (an IP address or host name)');
-    else if (!isIP(host) && (!HOST_NAME.test(host) || /^[\d.]+$/.test(host))) problem([...at, 'host'], `${JSON.stringify(host)} is not an IP address or host name`);
+    else if (!isIP(host) && (!HOST_NAME.test(host) || /^[\d.]+$/.test(host)))
+      problem([...at, 'host'], `${JSON.stringify(host)} is not an IP address or host name`);
 
     const portValue = pick('port') ?? DEFAULT_AGENT_PORT;
-    const port = typeof portValue === 'number' && Number.isInteger(portValue) && portValue >= 1 && portValue <= 65535 ? portValue : undefined;
+    const port =
+      typeof portValue === 'number' && Number.isInteger(portValue) && portValue >= 1 && portValue <= 65535
+        ? portValue
+        : undefined;
     if (port === undefined) problem(from('port'), `${JSON.stringify(portValue)} is not a port (1 to 65535)`);
 
     if (typeof host === 'string' && port !== undefined) {
       const endpoint = `${host}:${port}`;
       const other = taken.get(endpoint);
-      if (other) problem(raw.port !== undefined ? [...at, 'port'] : [...at, 'host'], `${endpoint} is already guest ${other}'s; give each guest on one host its own port`);
+      if (other)
+        problem(
+          raw.port !== undefined ? [...at, 'port'] : [...at, 'host'],
+          `${endpoint} is already guest ${other}'s; give each guest on one host its own port`,
+        );
       else taken.set(endpoint, name);
     }
 
     const roles = stringList(raw.roles, [...at, 'roles']) ?? stringList(d.roles, ['defaults', 'roles']) ?? [];
-    const modules = [...(stringList(d.modules, ['defaults', 'modules']) ?? []), ...(stringList(raw.modules, [...at, 'modules']) ?? [])].map(path);
-    for (const m of modules) if (!existsSync(m)) problem(raw.modules !== undefined ? [...at, 'modules'] : ['defaults', 'modules'], `module ${m} does not exist`);
+    const modules = [
+      ...(stringList(d.modules, ['defaults', 'modules']) ?? []),
+      ...(stringList(raw.modules, [...at, 'modules']) ?? []),
+    ].map(path);
+    for (const m of modules)
+      if (!existsSync(m))
+        problem(raw.modules !== undefined ? [...at, 'modules'] : ['defaults', 'modules'], `module ${m} does not exist`);
 
     const tokenValue = pick('token_file');
     let tokenFile: string | undefined;
@@ -164,13 +198,15 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
       if (typeof tokenValue !== 'string' || !tokenValue) problem(from('token_file'), 'must be a path');
       else {
         tokenFile = path(tokenValue);
-        if (options.checkTokenFiles !== false && !existsSync(tokenFile)) problem(from('token_file'), `${tokenFile} does not exist (make one with: roc token ${tokenFile})`);
+        if (options.checkTokenFiles !== false && !existsSync(tokenFile))
+          problem(from('token_file'), `${tokenFile} does not exist (make one with: roc token ${tokenFile})`);
       }
     }
 
     const timeoutValue = pick('timeout');
     const timeoutMs = timeoutValue === undefined ? DEFAULT_GUEST_TIMEOUT_MS : parseDuration(timeoutValue);
-    if (timeoutMs === undefined || timeoutMs <= 0) problem(from('timeout'), `${JSON.stringify(timeoutValue)} is not a duration (like 10s, 500ms or 2m)`);
+    if (timeoutMs === undefined || timeoutMs <= 0)
+      problem(from('timeout'), `${JSON.stringify(timeoutValue)} is not a duration (like 10s, 500ms or 2m)`);
 
     const tlsValue = pick('tls');
     let tls: GuestSpec['tls'];
@@ -178,7 +214,9 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
       if (!isMap(tlsValue)) problem(from('tls'), 'must be a mapping of ca, cert, key paths');
       else {
         checkKeys(tlsValue, from('tls') as string[], TLS_KEYS);
-        tls = Object.fromEntries(TLS_KEYS.filter((k) => typeof tlsValue[k] === 'string').map((k) => [k, path(tlsValue[k] as string)]));
+        tls = Object.fromEntries(
+          TLS_KEYS.filter((k) => typeof tlsValue[k] === 'string').map((k) => [k, path(tlsValue[k] as string)]),
+        );
       }
     }
     const vagrant: GuestSpec['vagrant'] = {};
@@ -193,9 +231,23 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) problem(from(key), 'must be a positive whole number');
       else vagrant[key] = v;
     }
-    guests.set(name, { name, host: String(host), port: port ?? DEFAULT_AGENT_PORT, roles, modules, tokenFile, timeoutMs: timeoutMs ?? DEFAULT_GUEST_TIMEOUT_MS, tls, vagrant });
+    guests.set(name, {
+      name,
+      host: String(host),
+      port: port ?? DEFAULT_AGENT_PORT,
+      roles,
+      modules,
+      tokenFile,
+      timeoutMs: timeoutMs ?? DEFAULT_GUEST_TIMEOUT_MS,
+      tls,
+      vagrant,
+    });
   }
-  if (problems.length) throw new TopologyError(abs, problems.sort((a, b) => a.line - b.line));
+  if (problems.length)
+    throw new TopologyError(
+      abs,
+      problems.sort((a, b) => a.line - b.line),
+    );
   return { file: abs, guests };
 }
 
@@ -208,5 +260,7 @@ export function findTopologyFile(cwd = process.cwd()): string {
     if (existsSync(candidate)) return candidate;
     if (dirname(dir) === dir) break;
   }
-  throw new Error(`no topology: set ROC_TOPOLOGY, or put a roc.yml in ${resolve(cwd)} or a parent folder (see the README's topology section)`);
+  throw new Error(
+    `no topology: set ROC_TOPOLOGY, or put a roc.yml in ${resolve(cwd)} or a parent folder (see the README's topology section)`,
+  );
 }

@@ -3,7 +3,12 @@ import { GuestGroup } from './group.js';
 import { findTopologyFile, parseTopology, type GuestSpec } from './load.js';
 
 function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 }
 
 /** A loaded topology: guests by name, with one Guest (and so one proxy) per name. */
@@ -27,7 +32,8 @@ export class Topology {
 
   guest<M = unknown>(name: string): Guest<M> {
     const spec = this.specs.get(name);
-    if (!spec) throw new Error(`no guest ${JSON.stringify(name)} in ${this.file}; its guests are ${this.names.join(', ')}`);
+    if (!spec)
+      throw new Error(`no guest ${JSON.stringify(name)} in ${this.file}; its guests are ${this.names.join(', ')}`);
     let g = this.cache.get(name);
     if (!g) {
       g = new Guest(spec, this.file);
@@ -42,7 +48,10 @@ export class Topology {
    */
   select(selector = '*'): GuestSpec[] {
     const picked = new Set<string>();
-    for (const part of selector.split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const part of selector
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       let matched = 0;
       for (const spec of this.specs.values()) {
         const hit = part.startsWith('role:') ? spec.roles.includes(part.slice(5)) : globToRegExp(part).test(spec.name);
@@ -63,7 +72,10 @@ export class Topology {
   }
 
   guests(selector = '*'): GuestGroup {
-    return new GuestGroup(selector, this.select(selector).map((s) => this.guest(s.name)));
+    return new GuestGroup(
+      selector,
+      this.select(selector).map((s) => this.guest(s.name)),
+    );
   }
 
   /** Closes every guest's connections; a guest used again afterwards connects again. */

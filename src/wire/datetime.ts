@@ -29,7 +29,9 @@ const DATE_TIME =
 export function parseDateTime(text: string): Date {
   const m = DATE_TIME.exec(text);
   if (!m) {
-    throw new DecodeError(`bad dateTime.iso8601 value ${JSON.stringify(text.slice(0, 40))}: expected YYYYMMDDTHH:MM:SS`);
+    throw new DecodeError(
+      `bad dateTime.iso8601 value ${JSON.stringify(text.slice(0, 40))}: expected YYYYMMDDTHH:MM:SS`,
+    );
   }
   const [, y, mo, d, h, mi, s, frac, zone] = m;
   const year = Number(y);

@@ -3,12 +3,31 @@ import { parseDateTime } from './datetime.js';
 import { DecodeError, FaultCode } from './fault.js';
 import type { XmlRpcStruct, XmlRpcValue } from './values.js';
 import { fastDecode } from './fast-decode.js';
-import { decodeBase64, decodeBoolean, decodeDouble, decodeInteger, DEFAULT_MAX_DEPTH, toFault, type DecodedCall, type DecodedDocument, type DecodeOptions } from './scalars.js';
+import {
+  decodeBase64,
+  decodeBoolean,
+  decodeDouble,
+  decodeInteger,
+  DEFAULT_MAX_DEPTH,
+  toFault,
+  type DecodedCall,
+  type DecodedDocument,
+  type DecodeOptions,
+} from './scalars.js';
 
 export type { DecodedCall, DecodedDocument, DecodeOptions };
 
 const INTEGER_TAGS = new Set(['int', 'i4', 'i8', 'i1', 'i2', 'biginteger', 'ex:i8']);
-const SCALAR_TAGS = new Set([...INTEGER_TAGS, 'boolean', 'double', 'string', 'base64', 'dateTime.iso8601', 'nil', 'ex:nil']);
+const SCALAR_TAGS = new Set([
+  ...INTEGER_TAGS,
+  'boolean',
+  'double',
+  'string',
+  'base64',
+  'dateTime.iso8601',
+  'nil',
+  'ex:nil',
+]);
 const VALUE_CHILDREN = new Set([...SCALAR_TAGS, 'array', 'struct']);
 const NO_CHILDREN = new Set<string>();
 
@@ -113,7 +132,10 @@ export function decodeDocumentStrict(xml: string, options: DecodeOptions = {}): 
     } else {
       const allowed = CHILDREN.get(parent.tag)!;
       if (!allowed.has(name)) {
-        fail(CHILDREN.has(name) ? `<${name}> is not allowed inside <${parent.tag}>` : `unknown element <${name}>`, FaultCode.INVALID_REQUEST);
+        fail(
+          CHILDREN.has(name) ? `<${name}> is not allowed inside <${parent.tag}>` : `unknown element <${name}>`,
+          FaultCode.INVALID_REQUEST,
+        );
       }
       if (parent.hasChild && SINGLE_CHILD.has(parent.tag)) {
         fail(`<${parent.tag}> holds one element, got a second <${name}>`, FaultCode.INVALID_REQUEST);
@@ -140,7 +162,11 @@ export function decodeDocumentStrict(xml: string, options: DecodeOptions = {}): 
     const top = stack[stack.length - 1];
     if (!top) return;
     if (TEXT_TAGS.has(top.tag)) top.text += text;
-    else if (!WHITESPACE.test(text)) fail(`text ${JSON.stringify(text.trim().slice(0, 20))} is not allowed inside <${top.tag}>`, FaultCode.INVALID_REQUEST);
+    else if (!WHITESPACE.test(text))
+      fail(
+        `text ${JSON.stringify(text.trim().slice(0, 20))} is not allowed inside <${top.tag}>`,
+        FaultCode.INVALID_REQUEST,
+      );
   };
   parser.on('text', onText);
   parser.on('cdata', onText);
@@ -172,7 +198,8 @@ export function decodeDocumentStrict(xml: string, options: DecodeOptions = {}): 
         break;
       case 'member': {
         if (frame.memberName === undefined) fail('<member> without <name>', FaultCode.INVALID_REQUEST);
-        if (!frame.hasMemberValue) fail(`<member> ${JSON.stringify(frame.memberName)} without <value>`, FaultCode.INVALID_REQUEST);
+        if (!frame.hasMemberValue)
+          fail(`<member> ${JSON.stringify(frame.memberName)} without <value>`, FaultCode.INVALID_REQUEST);
         // Duplicate names: the last one wins, as in Python.
         parent!.struct![frame.memberName!] = frame.memberValue as XmlRpcValue;
         return;
@@ -238,7 +265,10 @@ export function decodeDocumentStrict(xml: string, options: DecodeOptions = {}): 
     return { kind: 'fault', fault: toFault(faultValue) };
   }
   if (!params || params.length !== 1) {
-    throw new DecodeError(`<methodResponse> must hold exactly one <param>, got ${params?.length ?? 0}`, FaultCode.INVALID_REQUEST);
+    throw new DecodeError(
+      `<methodResponse> must hold exactly one <param>, got ${params?.length ?? 0}`,
+      FaultCode.INVALID_REQUEST,
+    );
   }
   return { kind: 'response', value: params[0] as XmlRpcValue };
 }
@@ -246,7 +276,8 @@ export function decodeDocumentStrict(xml: string, options: DecodeOptions = {}): 
 /** Decodes a methodCall; any other document is a DecodeError. */
 export function decodeCall(xml: string, options?: DecodeOptions): DecodedCall {
   const doc = decodeDocument(xml, options);
-  if (doc.kind !== 'call') throw new DecodeError('expected <methodCall>, got <methodResponse>', FaultCode.INVALID_REQUEST);
+  if (doc.kind !== 'call')
+    throw new DecodeError('expected <methodCall>, got <methodResponse>', FaultCode.INVALID_REQUEST);
   return { methodName: doc.methodName, params: doc.params };
 }
 
@@ -254,6 +285,7 @@ export function decodeCall(xml: string, options?: DecodeOptions): DecodedCall {
 export function decodeResponse(xml: string, options?: DecodeOptions): XmlRpcValue {
   const doc = decodeDocument(xml, options);
   if (doc.kind === 'fault') throw doc.fault;
-  if (doc.kind !== 'response') throw new DecodeError('expected <methodResponse>, got <methodCall>', FaultCode.INVALID_REQUEST);
+  if (doc.kind !== 'response')
+    throw new DecodeError('expected <methodResponse>, got <methodCall>', FaultCode.INVALID_REQUEST);
   return doc.value;
 }

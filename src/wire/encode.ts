@@ -3,7 +3,6 @@ import { EncodeError, XmlRpcFault } from './fault.js';
 import { DEFAULT_MAX_DEPTH } from './scalars.js';
 import { Double, I8_MAX, I8_MIN, INT32_MAX, INT32_MIN } from './values.js';
 
-
 export interface EncodeOptions {
   /** Arrays and structs nested deeper than this are refused (default 256). */
   maxDepth?: number;
@@ -17,7 +16,9 @@ export interface EncodeOptions {
 }
 
 // Characters XML 1.0 cannot carry at all, even escaped; lone surrogates too.
-const INVALID_XML_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const INVALID_XML_CHAR =
+  // eslint-disable-next-line no-control-regex -- finding control characters is this pattern's purpose
+  /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const NEEDS_ESCAPE = /[&<>\r]/;
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#13;' };
 
@@ -29,7 +30,13 @@ interface Where {
 function pathOf(where: Where | undefined): string {
   const parts: string[] = [];
   for (let w = where; w; w = w.parent) {
-    parts.push(typeof w.key === 'number' ? `[${w.key}]` : /^[A-Za-z_$][\w$]*$/.test(w.key) ? `.${w.key}` : `[${JSON.stringify(w.key)}]`);
+    parts.push(
+      typeof w.key === 'number'
+        ? `[${w.key}]`
+        : /^[A-Za-z_$][\w$]*$/.test(w.key)
+          ? `.${w.key}`
+          : `[${JSON.stringify(w.key)}]`,
+    );
   }
   return parts.reverse().join('').replace(/^\./, '');
 }
@@ -83,22 +90,24 @@ export function encodeValue(root: unknown, options: EncodeOptions = {}): string 
       open.delete(task.exit);
       continue;
     }
-    let { v } = task;
+    const { v } = task;
     const { where, depth } = task;
     switch (typeof v) {
       case 'string':
         out += `<value><string>${escapeText(v, where)}</string></value>`;
         continue;
       case 'number':
-        out += Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX && !Object.is(v, -0)
-          ? `<value><int>${v}</int></value>`
-          : `<value><double>${formatDouble(v)}</double></value>`;
+        out +=
+          Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX && !Object.is(v, -0)
+            ? `<value><int>${v}</int></value>`
+            : `<value><double>${formatDouble(v)}</double></value>`;
         continue;
       case 'boolean':
         out += v ? '<value><boolean>1</boolean></value>' : '<value><boolean>0</boolean></value>';
         continue;
       case 'bigint':
-        if (v < I8_MIN || v > I8_MAX) throw new EncodeError(`cannot send ${v}n: it does not fit in a 64-bit <i8>`, pathOf(where));
+        if (v < I8_MIN || v > I8_MAX)
+          throw new EncodeError(`cannot send ${v}n: it does not fit in a 64-bit <i8>`, pathOf(where));
         out += `<value><i8>${v}</i8></value>`;
         continue;
       case 'undefined':
@@ -123,9 +132,8 @@ export function encodeValue(root: unknown, options: EncodeOptions = {}): string 
       continue;
     }
     if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer) {
-      const bytes = obj instanceof ArrayBuffer
-        ? Buffer.from(obj)
-        : Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength);
+      const bytes =
+        obj instanceof ArrayBuffer ? Buffer.from(obj) : Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength);
       out += `<value><base64>${bytes.toString('base64')}</base64></value>`;
       continue;
     }
@@ -153,14 +161,19 @@ export function encodeValue(root: unknown, options: EncodeOptions = {}): string 
     if (Array.isArray(obj)) {
       out += '<value><array><data>';
       tasks.push('</data></array></value>');
-      for (let i = obj.length - 1; i >= 0; i--) tasks.push({ v: obj[i], where: { parent: where, key: i }, depth: depth + 1 });
+      for (let i = obj.length - 1; i >= 0; i--)
+        tasks.push({ v: obj[i], where: { parent: where, key: i }, depth: depth + 1 });
       continue;
     }
     let entries: [string, unknown][];
     if (obj instanceof Map) {
       entries = [];
       for (const [k, val] of obj) {
-        if (typeof k !== 'string') throw new EncodeError(`cannot send a Map with a ${typeof k} key: struct member names are strings`, pathOf(where));
+        if (typeof k !== 'string')
+          throw new EncodeError(
+            `cannot send a Map with a ${typeof k} key: struct member names are strings`,
+            pathOf(where),
+          );
         entries.push([k, val]);
       }
     } else if (obj instanceof Error) {

@@ -64,16 +64,25 @@ export const XMLRPC_HINTS: TransportHints = {
       ? 'the server requires a client certificate: give the transport tls: { cert, key }'
       : {
           refused: 'nothing listens there: is the server running and on that port?',
-          reset: 'the connection was reset during the call: the server may have crashed or been killed; the call may or may not have run, and it was not retried',
-          closed: 'the server closed the connection before its answer was complete: it may have crashed or been stopped; the call may or may not have run, and it was not retried',
+          reset:
+            'the connection was reset during the call: the server may have crashed or been killed; the call may or may not have run, and it was not retried',
+          closed:
+            'the server closed the connection before its answer was complete: it may have crashed or been stopped; the call may or may not have run, and it was not retried',
           unreachable: 'no route to that address: check the host',
           dns: 'the host name does not resolve: check the host',
           tls: 'check the server certificate and the CA given to the client',
           other: 'see the cause',
         }[reason],
   status: (status) =>
-    status === 401 ? 'the server wants credentials' : status === 413 ? 'the request is larger than the server accepts' : status === 404 ? 'that path serves no XML-RPC' : 'is this an XML-RPC server?',
-  timeout: () => 'the server may be hung or stopped, or the method slow (raise the timeout); the call may still be running and was not retried',
+    status === 401
+      ? 'the server wants credentials'
+      : status === 413
+        ? 'the request is larger than the server accepts'
+        : status === 404
+          ? 'that path serves no XML-RPC'
+          : 'is this an XML-RPC server?',
+  timeout: () =>
+    'the server may be hung or stopped, or the method slow (raise the timeout); the call may still be running and was not retried',
 };
 
 const WHAT: Record<ConnectionFailure, string> = {
@@ -96,7 +105,10 @@ export class ConnectionError extends RocError {
   constructor(site: CallSite, reason: ConnectionFailure, cause: unknown, hints: TransportHints = XMLRPC_HINTS) {
     const code = (cause as NodeJS.ErrnoException | undefined)?.code;
     const detail = code ? `${code}` : ((cause as Error | undefined)?.message ?? String(cause));
-    super(`${site.method} on ${describeSite(site)} failed: ${WHAT[reason]} (${detail}); ${hints.connection(reason, code)}`, { site, cause });
+    super(
+      `${site.method} on ${describeSite(site)} failed: ${WHAT[reason]} (${detail}); ${hints.connection(reason, code)}`,
+      { site, cause },
+    );
     this.reason = reason;
     this.code = code;
   }
@@ -133,8 +145,17 @@ export class HttpStatusError extends RocError {
   /** Where the token sent came from (undefined: none was sent). */
   readonly tokenSource: string | undefined;
 
-  constructor(site: CallSite, status: number, body: string, tokenSource?: string, hints: TransportHints = XMLRPC_HINTS) {
-    super(`${site.method} on ${describeSite(site)} was refused with HTTP ${status}: ${body.trim().slice(0, 200) || '(no body)'}; ${hints.status(status, tokenSource)}`, { site });
+  constructor(
+    site: CallSite,
+    status: number,
+    body: string,
+    tokenSource?: string,
+    hints: TransportHints = XMLRPC_HINTS,
+  ) {
+    super(
+      `${site.method} on ${describeSite(site)} was refused with HTTP ${status}: ${body.trim().slice(0, 200) || '(no body)'}; ${hints.status(status, tokenSource)}`,
+      { site },
+    );
     this.status = status;
     this.body = body;
     this.tokenSource = tokenSource;
@@ -148,7 +169,10 @@ export class ProtocolError extends RocError {
   }
   readonly detail: string;
   constructor(site: CallSite, detail: string, cause?: unknown) {
-    super(`${site.method} on ${describeSite(site)} returned an answer that is not valid XML-RPC: ${detail}`, { site, cause });
+    super(`${site.method} on ${describeSite(site)} returned an answer that is not valid XML-RPC: ${detail}`, {
+      site,
+      cause,
+    });
     this.detail = detail;
   }
 }

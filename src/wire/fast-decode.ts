@@ -1,5 +1,14 @@
 import { parseDateTime } from './datetime.js';
-import { decodeBase64, decodeBoolean, decodeDouble, decodeInteger, DEFAULT_MAX_DEPTH, toFault, type DecodeOptions, type DecodedDocument } from './scalars.js';
+import {
+  decodeBase64,
+  decodeBoolean,
+  decodeDouble,
+  decodeInteger,
+  DEFAULT_MAX_DEPTH,
+  toFault,
+  type DecodeOptions,
+  type DecodedDocument,
+} from './scalars.js';
 import type { XmlRpcStruct, XmlRpcValue } from './values.js';
 
 /**
@@ -14,12 +23,21 @@ class Bail extends Error {}
 const BAIL = new Bail();
 
 // Characters XML 1.0 text cannot hold, and carriage returns (XML rewrites them).
-const UNSAFE_TEXT = /[\x00-\x08\x0B\x0C\x0D\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|]]>/;
+const UNSAFE_TEXT =
+  // eslint-disable-next-line no-control-regex -- finding control characters is this pattern's purpose
+  /[\x00-\x08\x0B\x0C\x0D\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|]]>/;
 const ENTITY = /&(?:(amp|lt|gt|quot|apos)|#(\d{1,7})|#x([0-9A-Fa-f]{1,6}));/g;
 const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 function validChar(cp: number): boolean {
-  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+  return (
+    cp === 0x9 ||
+    cp === 0xa ||
+    cp === 0xd ||
+    (cp >= 0x20 && cp <= 0xd7ff) ||
+    (cp >= 0xe000 && cp <= 0xfffd) ||
+    (cp >= 0x10000 && cp <= 0x10ffff)
+  );
 }
 
 function text(raw: string): string {

@@ -50,7 +50,9 @@ export interface XmlRpcListenerOptions {
   /** While true, answers carry `Connection: close` so clients do not reuse a connection about to go away. */
   closing?: () => boolean;
   /** Checked before the body is read; return an HTTP status and message to refuse the request. */
-  admit?: (request: IncomingMessage) => { status: number; message: string; headers?: Record<string, string> } | undefined;
+  admit?: (
+    request: IncomingMessage,
+  ) => { status: number; message: string; headers?: Record<string, string> } | undefined;
 }
 
 function plain(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
@@ -73,7 +75,9 @@ function defaultToFault(error: unknown): XmlRpcFault {
  * An HTTP request listener that speaks XML-RPC: POST only, bounded bodies,
  * every bad call answered with HTTP 200 and a fault, as XML-RPC peers expect.
  */
-export function createXmlRpcListener(options: XmlRpcListenerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+export function createXmlRpcListener(
+  options: XmlRpcListenerOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const paths = new Set(options.paths ?? ['/', '/RPC2']);
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
@@ -82,7 +86,13 @@ export function createXmlRpcListener(options: XmlRpcListenerOptions): (req: Inco
    * connection is closed after the answer instead (an unauthenticated
    * client must not make the agent read 50 MB).
    */
-  const refuse = (req: IncomingMessage, res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void => {
+  const refuse = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    message: string,
+    headers: Record<string, string> = {},
+  ): void => {
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
     if (!hasBody) {
       req.resume();
@@ -145,12 +155,20 @@ export function createXmlRpcListener(options: XmlRpcListenerOptions): (req: Inco
   };
 
   async function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
-    const { xml, headers: extraHeaders, closeConnection } = await answerXmlRpc(raw, { headers: req.headers, remoteAddress: req.socket.remoteAddress ?? '' }, options);
+    const {
+      xml,
+      headers: extraHeaders,
+      closeConnection,
+    } = await answerXmlRpc(raw, { headers: req.headers, remoteAddress: req.socket.remoteAddress ?? '' }, options);
     // A string answer lets Node send headers and body in one write; gzip needs bytes.
     let payload: string | Buffer = xml;
     let length = Buffer.byteLength(xml, 'utf8');
     const headers: Record<string, string | number> = { ...extraHeaders, 'Content-Type': 'text/xml' };
-    if (options.gzipThreshold !== undefined && length >= options.gzipThreshold && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+    if (
+      options.gzipThreshold !== undefined &&
+      length >= options.gzipThreshold &&
+      /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))
+    ) {
       payload = await gzipAsync(Buffer.from(xml, 'utf8'));
       length = payload.length;
       headers['Content-Encoding'] = 'gzip';
@@ -171,7 +189,11 @@ export function createXmlRpcListener(options: XmlRpcListenerOptions): (req: Inco
  * fault. What the HTTP listener does past the transport, and what an
  * in-memory transport uses without one.
  */
-export async function answerXmlRpc(raw: Buffer, context: CallContext, options: Pick<XmlRpcListenerOptions, 'dispatch' | 'toFault' | 'maxBodyBytes' | 'decodeOptions'>): Promise<XmlRpcAnswer> {
+export async function answerXmlRpc(
+  raw: Buffer,
+  context: CallContext,
+  options: Pick<XmlRpcListenerOptions, 'dispatch' | 'toFault' | 'maxBodyBytes' | 'decodeOptions'>,
+): Promise<XmlRpcAnswer> {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   let xml: string;
   let closeConnection = false;
@@ -183,10 +205,16 @@ export async function answerXmlRpc(raw: Buffer, context: CallContext, options: P
       try {
         body = await gunzipAsync(raw, { maxOutputLength: maxBody });
       } catch (err) {
-        throw new XmlRpcFault(FaultCode.PARSE_ERROR, `parse error: gzip body could not be inflated within ${maxBody} bytes: ${(err as Error).message}`);
+        throw new XmlRpcFault(
+          FaultCode.PARSE_ERROR,
+          `parse error: gzip body could not be inflated within ${maxBody} bytes: ${(err as Error).message}`,
+        );
       }
     } else if (encoding !== 'identity') {
-      throw new XmlRpcFault(FaultCode.UNSUPPORTED_ENCODING, `unsupported Content-Encoding ${encoding}; send identity or gzip`);
+      throw new XmlRpcFault(
+        FaultCode.UNSUPPORTED_ENCODING,
+        `unsupported Content-Encoding ${encoding}; send identity or gzip`,
+      );
     }
     let doc;
     try {
@@ -195,7 +223,8 @@ export async function answerXmlRpc(raw: Buffer, context: CallContext, options: P
       if (err instanceof DecodeError) throw new XmlRpcFault(err.faultCode, `parse error: ${err.message}`);
       throw err;
     }
-    if (doc.kind !== 'call') throw new XmlRpcFault(FaultCode.INVALID_REQUEST, 'invalid request: expected <methodCall>, got <methodResponse>');
+    if (doc.kind !== 'call')
+      throw new XmlRpcFault(FaultCode.INVALID_REQUEST, 'invalid request: expected <methodCall>, got <methodResponse>');
     const outcome = await options.dispatch(doc.methodName, doc.params, context);
     closeConnection = outcome.closeConnection === true;
     headers = outcome.headers;
@@ -204,7 +233,11 @@ export async function answerXmlRpc(raw: Buffer, context: CallContext, options: P
     } catch (err) {
       if (err instanceof EncodeError) {
         const message = `${doc.methodName} returned a value XML-RPC cannot carry: ${err.message}`;
-        throw new XmlRpcFault(FaultCode.APPLICATION, `TypeError: ${message}`, Object.assign(Object.create(null), { name: 'TypeError', message }));
+        throw new XmlRpcFault(
+          FaultCode.APPLICATION,
+          `TypeError: ${message}`,
+          Object.assign(Object.create(null), { name: 'TypeError', message }),
+        );
       }
       throw err;
     }

@@ -1,6 +1,16 @@
 import { gunzip } from 'node:zlib';
 import { inspect, promisify } from 'node:util';
-import { CallTimeoutError, ConnectionError, HttpStatusError, ProtocolError, TransportClosedError, XMLRPC_HINTS, type CallSite, type ConnectionFailure, type TransportHints } from './errors.js';
+import {
+  CallTimeoutError,
+  ConnectionError,
+  HttpStatusError,
+  ProtocolError,
+  TransportClosedError,
+  XMLRPC_HINTS,
+  type CallSite,
+  type ConnectionFailure,
+  type TransportHints,
+} from './errors.js';
 import { ClosedBeforeAnswer, Http1Pool, PoolClosed } from './http1-client.js';
 
 const gunzipAsync = promisify(gunzip);
@@ -29,7 +39,13 @@ export interface TransportOptions {
   /** Where the token came from (`token_file .roc/token`, `ROC_TOKEN`), for messages; the token itself is never shown. */
   tokenSource?: string;
   /** HTTPS; certificates are verified unless rejectUnauthorized is false. */
-  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean; servername?: string };
+  tls?: {
+    ca?: string | Buffer;
+    cert?: string | Buffer;
+    key?: string | Buffer;
+    rejectUnauthorized?: boolean;
+    servername?: string;
+  };
   /** The guest's name, carried in errors. */
   guest?: string;
   /** Headers sent with every request (ROC's client sends its lease here). */
@@ -111,12 +127,18 @@ export class HttpTransport implements Transport {
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
     const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.tokenSource = options.token ? (options.tokenSource ?? 'the token option') : undefined;
-    this.#pool = new Http1Pool({ host: options.host, port: options.port, ...(options.tls ? { tls: options.tls } : {}) }, CLIENT_IDLE_MS, maxBytes);
+    this.#pool = new Http1Pool(
+      { host: options.host, port: options.port, ...(options.tls ? { tls: options.tls } : {}) },
+      CLIENT_IDLE_MS,
+      maxBytes,
+    );
     // Everything but the length is the same for every call: built once.
     this.#requestHead =
       `POST ${options.path ?? '/'} HTTP/1.1\r\nHost: ${this.endpoint}\r\nContent-Type: text/xml\r\nAccept-Encoding: gzip\r\nUser-Agent: roc-toolkit\r\n` +
       (options.token ? `Authorization: Bearer ${options.token}\r\n` : '') +
-      Object.entries(options.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+      Object.entries(options.headers ?? {})
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('');
     this.#maxResponseBytes = maxBytes;
     this.#hints = options.hints ?? XMLRPC_HINTS;
   }
@@ -139,9 +161,16 @@ export class HttpTransport implements Transport {
       };
       let call: ReturnType<Http1Pool['request']>;
       try {
-        call = this.#pool.request(`${this.#requestHead}Content-Length: ${Buffer.byteLength(body, 'utf8')}\r\n\r\n`, body);
+        call = this.#pool.request(
+          `${this.#requestHead}Content-Length: ${Buffer.byteLength(body, 'utf8')}\r\n\r\n`,
+          body,
+        );
       } catch (err) {
-        reject(err instanceof PoolClosed ? new TransportClosedError(site) : new ConnectionError(site, 'other', err, this.#hints));
+        reject(
+          err instanceof PoolClosed
+            ? new TransportClosedError(site)
+            : new ConnectionError(site, 'other', err, this.#hints),
+        );
         return;
       }
       const timer = setTimeout(() => {
@@ -151,14 +180,25 @@ export class HttpTransport implements Transport {
       call.answer.then(
         (a) => {
           const gzipped = /gzip/i.test(a.headers['content-encoding'] ?? '');
-          const decode = gzipped ? gunzipAsync(a.body, { maxOutputLength: this.#maxResponseBytes }) : Promise.resolve(a.body);
+          const decode = gzipped
+            ? gunzipAsync(a.body, { maxOutputLength: this.#maxResponseBytes })
+            : Promise.resolve(a.body);
           decode.then(
             (buf) => {
               const text = buf.toString('utf8');
               if (a.status !== 200) finish(new HttpStatusError(site, a.status, text, this.tokenSource, this.#hints));
               else finish(undefined, { text, headers: a.headers });
             },
-            (err: Error) => finish(new HttpStatusError(site, a.status, `gzip answer could not be inflated: ${err.message}`, this.tokenSource, this.#hints)),
+            (err: Error) =>
+              finish(
+                new HttpStatusError(
+                  site,
+                  a.status,
+                  `gzip answer could not be inflated: ${err.message}`,
+                  this.tokenSource,
+                  this.#hints,
+                ),
+              ),
           );
         },
         (err: NodeJS.ErrnoException) => {
@@ -177,7 +217,11 @@ export class HttpTransport implements Transport {
 
   /** What printing or serializing a transport shows: never the token. */
   toJSON(): { endpoint: string; guest: string | null; token: string | null } {
-    return { endpoint: this.endpoint, guest: this.guest ?? null, token: this.tokenSource ? `(from ${this.tokenSource}; not shown)` : null };
+    return {
+      endpoint: this.endpoint,
+      guest: this.guest ?? null,
+      token: this.tokenSource ? `(from ${this.tokenSource}; not shown)` : null,
+    };
   }
 
   [inspect.custom](): string {

@@ -72,7 +72,8 @@ class Parser {
       const connection = (this.headers.connection ?? '').toLowerCase();
       this.keepAlive = m[1] === '1' ? connection !== 'close' : connection === 'keep-alive';
       this.chunked = /\bchunked\b/i.test(this.headers['transfer-encoding'] ?? '');
-      if (!this.chunked && this.headers['content-length'] !== undefined) this.length = Number(this.headers['content-length']);
+      if (!this.chunked && this.headers['content-length'] !== undefined)
+        this.length = Number(this.headers['content-length']);
       else if (!this.chunked) {
         this.untilClose = true;
         this.keepAlive = false;
@@ -116,7 +117,8 @@ class Parser {
 
   /** The server closed: for an answer read until close, that is its end. */
   end(): Http1Answer | undefined {
-    if (this.headerDone && this.untilClose) return { status: this.status, headers: this.headers, body: Buffer.concat(this.chunks) };
+    if (this.headerDone && this.untilClose)
+      return { status: this.status, headers: this.headers, body: Buffer.concat(this.chunks) };
     return undefined;
   }
 }
@@ -135,7 +137,9 @@ export class Http1Pool {
 
   private connect(): net.Socket {
     const { host, port } = this.target;
-    const socket = this.target.tls ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...this.target.tls }) : net.connect({ host, port });
+    const socket = this.target.tls
+      ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...this.target.tls })
+      : net.connect({ host, port });
     socket.setNoDelay(true);
     this.all.add(socket);
     socket.once('close', () => {

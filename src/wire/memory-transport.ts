@@ -33,7 +33,10 @@ export class MemoryTransport implements Transport {
   async post(body: string, method: string): Promise<TransportAnswer> {
     if (this.#closed) throw new TransportClosedError(this.site(method));
     const a = await this.answer(Buffer.from(body, 'utf8'), this.headers);
-    return { text: a.xml, headers: Object.fromEntries(Object.entries(a.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])) };
+    return {
+      text: a.xml,
+      headers: Object.fromEntries(Object.entries(a.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    };
   }
 
   close(): void {

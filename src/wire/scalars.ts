@@ -30,7 +30,8 @@ const DOUBLE = /^\s*[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)\s
 const SPECIAL_DOUBLE = /^\s*([+-]?)(nan|inf|infinity)\s*$/i;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 export function decodeInteger(text: string, tag = 'int'): number | bigint {
-  if (!INTEGER.test(text)) throw new DecodeError(`bad <${tag}> value ${JSON.stringify(text.slice(0, 40))}: expected digits only`);
+  if (!INTEGER.test(text))
+    throw new DecodeError(`bad <${tag}> value ${JSON.stringify(text.slice(0, 40))}: expected digits only`);
   const trimmed = text.trim();
   if (trimmed.length < 16) return Number(trimmed);
   const big = BigInt(trimmed);
@@ -61,7 +62,7 @@ export function decodeBoolean(text: string): boolean {
 
 export function decodeBase64(text: string): Buffer {
   const compact = text.replace(/[ \t\r\n]+/g, '');
-  if (!BASE64.test(compact) || (compact.length % 4 === 1)) {
+  if (!BASE64.test(compact) || compact.length % 4 === 1) {
     throw new DecodeError(`bad <base64> value: ${JSON.stringify(compact.slice(0, 40))} is not base64`);
   }
   return Buffer.from(compact, 'base64');
@@ -74,8 +75,10 @@ export function toFault(value: unknown): XmlRpcFault {
   const struct = value as XmlRpcStruct;
   const code = struct.faultCode;
   const text = struct.faultString;
-  if (typeof code !== 'number' && typeof code !== 'bigint') throw new DecodeError('<fault> struct without an integer faultCode', FaultCode.INVALID_REQUEST);
-  if (typeof text !== 'string') throw new DecodeError('<fault> struct without a string faultString', FaultCode.INVALID_REQUEST);
+  if (typeof code !== 'number' && typeof code !== 'bigint')
+    throw new DecodeError('<fault> struct without an integer faultCode', FaultCode.INVALID_REQUEST);
+  if (typeof text !== 'string')
+    throw new DecodeError('<fault> struct without a string faultString', FaultCode.INVALID_REQUEST);
   const extra: XmlRpcStruct = Object.create(null);
   for (const key of Object.keys(struct)) if (key !== 'faultCode' && key !== 'faultString') extra[key] = struct[key]!;
   return new XmlRpcFault(Number(code), text, extra);

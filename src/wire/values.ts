@@ -22,16 +22,7 @@ export interface XmlRpcStruct {
   [member: string]: XmlRpcValue;
 }
 
-export type XmlRpcValue =
-  | string
-  | number
-  | bigint
-  | boolean
-  | null
-  | Date
-  | Buffer
-  | XmlRpcValue[]
-  | XmlRpcStruct;
+export type XmlRpcValue = string | number | bigint | boolean | null | Date | Buffer | XmlRpcValue[] | XmlRpcStruct;
 
 export const INT32_MIN = -2147483648;
 export const INT32_MAX = 2147483647;

@@ -59,15 +59,31 @@ describe('protocol methods', () => {
     assert.deepEqual(account.statics, ['create']);
     assert.ok(account.methods.some((m) => m.name === 'deposit' && m.params === 'amount'));
     assert.ok(!account.methods.some((m) => m.name.startsWith('_')));
-    assert.deepEqual(d.functions.map((f) => f.name), ['delayedEcho', 'sum']);
+    assert.deepEqual(
+      d.functions.map((f) => f.name),
+      ['delayedEcho', 'sum'],
+    );
   });
 
   test('system.listMethods, methodHelp, methodSignature', async () => {
     const handle = await proxy.create('Card', ['x']);
     const methods = await proxy.call<string[]>('system.listMethods');
-    for (const m of ['classes', 'create', 'instances', 'shutdown', 'system.multicall', 'sum', 'Account.create', `${handle}.shout`]) assert.ok(methods.includes(m), m);
+    for (const m of [
+      'classes',
+      'create',
+      'instances',
+      'shutdown',
+      'system.multicall',
+      'sum',
+      'Account.create',
+      `${handle}.shout`,
+    ])
+      assert.ok(methods.includes(m), m);
     assert.equal(await proxy.call('system.methodHelp', `${handle}.shout`), 'Card.shout()');
-    assert.equal(await proxy.call('system.methodHelp', 'sum').then((s) => String(s).split(' from ')[0]), 'sum(...values)');
+    assert.equal(
+      await proxy.call('system.methodHelp', 'sum').then((s) => String(s).split(' from ')[0]),
+      'sum(...values)',
+    );
     assert.equal(await proxy.call('system.methodHelp', 'nope'), '');
     assert.equal(await proxy.call('system.methodSignature', 'create'), 'signatures not supported');
   });
@@ -80,7 +96,10 @@ describe('protocol methods', () => {
       { method: `${handle}.nope` },
       { method: 'sum', params: [1, 2, 3] },
     ]);
-    assert.deepEqual(results.slice(0, 2), [{ ok: true, value: 1 }, { ok: true, value: 3 }]);
+    assert.deepEqual(results.slice(0, 2), [
+      { ok: true, value: 1 },
+      { ok: true, value: 3 },
+    ]);
     assert.equal(results[2]!.ok, false);
     assert.ok(!results[2]!.ok && results[2]!.error instanceof MethodNotFoundError);
     assert.deepEqual(results[3], { ok: true, value: 6 });
@@ -94,13 +113,29 @@ describe('protocol methods', () => {
 });
 
 describe('access rules: only public methods of served classes', () => {
-  for (const name of ['_audit', '_internal', 'constructor', '__proto__', 'prototype', 'hasOwnProperty', '__defineGetter__', 'valueOf', 'secret', '#secret', 'deposit.call', 'owner']) {
+  for (const name of [
+    '_audit',
+    '_internal',
+    'constructor',
+    '__proto__',
+    'prototype',
+    'hasOwnProperty',
+    '__defineGetter__',
+    'valueOf',
+    'secret',
+    '#secret',
+    'deposit.call',
+    'owner',
+  ]) {
     test(`${name} is not callable`, async () => {
       const handle = await proxy.create('Account', ['dee']);
       const err = await rejection(proxy.call(`${handle}.${name}`));
       assert.ok(err instanceof MethodNotFoundError, `${name}: ${err}`);
       assert.equal(err.faultCode, FaultCode.METHOD_NOT_FOUND);
-      assert.match(err.message, /Account has no public method .*; it has badReturn, cardLabel, cards, deposit, failWithCause/);
+      assert.match(
+        err.message,
+        /Account has no public method .*; it has badReturn, cardLabel, cards, deposit, failWithCause/,
+      );
     });
   }
 
@@ -110,12 +145,23 @@ describe('access rules: only public methods of served classes', () => {
   });
 
   test('top-level names that are not served are unknown', async () => {
-    for (const name of ['Account', '__proto__', 'constructor', 'toString', 'Account.prototype', 'Account.constructor', 'process.exit']) {
+    for (const name of [
+      'Account',
+      '__proto__',
+      'constructor',
+      'toString',
+      'Account.prototype',
+      'Account.constructor',
+      'process.exit',
+    ]) {
       const err = await rejection(proxy.call(name));
       assert.ok(err instanceof MethodNotFoundError, name);
     }
     const err = await rejection(proxy.call('Account'));
-    assert.match(err.message, /method "Account" is not supported \(that is a class: create an instance with create\("Account", \[args\]\)\)/);
+    assert.match(
+      err.message,
+      /method "Account" is not supported \(that is a class: create an instance with create\("Account", \[args\]\)\)/,
+    );
   });
 
   test('attributes: public ones read and write, private and methods refused', async () => {
@@ -124,11 +170,23 @@ describe('access rules: only public methods of served classes', () => {
     assert.equal(await acct.balance, 7);
     await setAttribute(acct, 'limit', 50);
     assert.equal(await acct.limit, 50);
-    assert.match((await rejection(getAttribute(acct, '_internal'))).message, /Account has no public attribute "_internal"/);
-    assert.match((await rejection(getAttribute(acct, 'deposit'))).message, /Account\.deposit is a method: call it instead of reading it/);
+    assert.match(
+      (await rejection(getAttribute(acct, '_internal'))).message,
+      /Account has no public attribute "_internal"/,
+    );
+    assert.match(
+      (await rejection(getAttribute(acct, 'deposit'))).message,
+      /Account\.deposit is a method: call it instead of reading it/,
+    );
     assert.match((await rejection(setAttribute(acct, 'balance', 1))).message, /Account\.balance is read-only/);
-    assert.match((await rejection(setAttribute(acct, 'deposit', 1))).message, /Account\.deposit is a method and cannot be replaced/);
-    assert.match((await rejection(setAttribute(acct, '__proto__', {}))).message, /"__proto__" is not a public attribute name/);
+    assert.match(
+      (await rejection(setAttribute(acct, 'deposit', 1))).message,
+      /Account\.deposit is a method and cannot be replaced/,
+    );
+    assert.match(
+      (await rejection(setAttribute(acct, '__proto__', {}))).message,
+      /"__proto__" is not a public attribute name/,
+    );
     assert.match((await rejection(setAttribute(acct, '_x', 1))).message, /"_x" is not a public attribute name/);
   });
 
@@ -154,7 +212,7 @@ describe('objects by reference', () => {
     assert.deepEqual(await Promise.all(cards.map((c: any) => c.shout())), ['C0', 'C1', 'C2']);
   });
 
-  test('a remote object passed back as an argument is the agent\'s own object', async () => {
+  test("a remote object passed back as an argument is the agent's own object", async () => {
     const acct = await M.Account('ida');
     const card = await M.Card('king');
     assert.equal(await acct.cardLabel(card), 'king');
@@ -168,7 +226,10 @@ describe('objects by reference', () => {
     try {
       const card = await M.Card('q');
       const acct = await remoteModule(otherProxy).Account('jo');
-      await assert.rejects(acct.cardLabel(card), /cannot pass Card_.* to 127\.0\.0\.1:\d+: it lives on 127\.0\.0\.1:\d+, and objects cannot move between agents/);
+      await assert.rejects(
+        acct.cardLabel(card),
+        /cannot pass Card_.* to 127\.0\.0\.1:\d+: it lives on 127\.0\.0\.1:\d+, and objects cannot move between agents/,
+      );
     } finally {
       otherProxy.close();
       await other.close(100);
@@ -213,13 +274,19 @@ describe('errors', () => {
     const acct = await M.Account('mo');
     const err = await rejection(acct.badReturn());
     assert.ok(err instanceof RemoteError);
-    assert.match(err.message, /TypeError: Account_\w+\.badReturn returned a value XML-RPC cannot carry: cannot send a function fn: XML-RPC carries data only \(at fn\)/);
+    assert.match(
+      err.message,
+      /TypeError: Account_\w+\.badReturn returned a value XML-RPC cannot carry: cannot send a function fn: XML-RPC carries data only \(at fn\)/,
+    );
   });
 
   test('unknown class: a rejection that lists the classes served', async () => {
     const err = await rejection(M.Nope(1, 2));
     assert.ok(err instanceof UnknownClassError);
-    assert.equal(err.message, `no class "Nope" on 127.0.0.1:${agent.port}; it serves Account, Card, Careless, Exploding`);
+    assert.equal(
+      err.message,
+      `no class "Nope" on 127.0.0.1:${agent.port}; it serves Account, Card, Careless, Exploding`,
+    );
     assert.deepEqual(err.available, ['Account', 'Card', 'Careless', 'Exploding']);
   });
 
@@ -230,13 +297,16 @@ describe('errors', () => {
     assert.equal(await release(acct), false);
     const local = await rejection(acct.deposit(1));
     assert.ok(local instanceof ReleasedProxyError);
-    assert.match(local.message, /Account_\w+\.deposit: Account_\w+ on 127\.0\.0\.1:\d+ was released by this client; create a new instance/);
+    assert.match(
+      local.message,
+      /Account_\w+\.deposit: Account_\w+ on 127\.0\.0\.1:\d+ was released by this client; create a new instance/,
+    );
     const remote = await rejection(proxy.call(`${handle}.deposit`, 1));
     assert.ok(remote instanceof UnknownHandleError);
     assert.match(remote.message, /no live object Account_\w+ on this agent: it was released, or never created here/);
   });
 
-  test('the agent\'s call deadline answers a method that never settles; the agent stays healthy', async () => {
+  test("the agent's call deadline answers a method that never settles; the agent stays healthy", async () => {
     const acct = await M.Account('oz');
     const err = await rejection(acct.never());
     assert.ok(err instanceof RemoteError);
@@ -250,7 +320,10 @@ describe('errors', () => {
     try {
       const err = await rejection(slow.call('delayedEcho', 'x', 250));
       assert.ok(err instanceof CallTimeoutError);
-      assert.equal(err.message, `delayedEcho on 127.0.0.1:${agent.port} got no answer within 100 ms; the agent may be hung or stopped, or the method slow (raise the client's timeout option); the call may still be running and was not retried`);
+      assert.equal(
+        err.message,
+        `delayedEcho on 127.0.0.1:${agent.port} got no answer within 100 ms; the agent may be hung or stopped, or the method slow (raise the client's timeout option); the call may still be running and was not retried`,
+      );
     } finally {
       slow.close();
     }
@@ -265,10 +338,24 @@ describe('exported functions and values', () => {
 
   test('every XML-RPC type survives a call', async () => {
     const acct = await M.Account('pat');
-    const values = ['Köln 🀜 <&>', 42, -1.5, true, null, new Date(Date.UTC(2020, 0, 2, 3, 4, 5)), Buffer.from([0, 255]), 2n ** 60n, [1, [2, [3]]], { a: { b: 'c' } }];
+    const values = [
+      'Köln 🀜 <&>',
+      42,
+      -1.5,
+      true,
+      null,
+      new Date(Date.UTC(2020, 0, 2, 3, 4, 5)),
+      Buffer.from([0, 255]),
+      2n ** 60n,
+      [1, [2, [3]]],
+      { a: { b: 'c' } },
+    ];
     await setAttribute(acct, 'limit', values);
     const back = await acct.limit;
-    assert.deepEqual(JSON.parse(JSON.stringify(back, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))), JSON.parse(JSON.stringify(values, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))));
+    assert.deepEqual(
+      JSON.parse(JSON.stringify(back, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))),
+      JSON.parse(JSON.stringify(values, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))),
+    );
     assert.ok(back[5] instanceof Date);
     assert.ok(Buffer.isBuffer(back[6]));
     assert.equal(back[7], 2n ** 60n);
@@ -292,7 +379,10 @@ describe('restarts: handles are never reused', () => {
       await remoteModule(p).Account('rae');
       const err = await rejection(acct.deposit(1));
       assert.ok(err instanceof StaleHandleError, String(err));
-      assert.equal(err.message, `${handle}.deposit on 127.0.0.1:${port} failed: StaleHandleError: ${handle} was created by an earlier run of this agent (boot ${first.bootId}; this run is boot ${second.bootId}): the agent restarted since, and the object is gone; create it again`);
+      assert.equal(
+        err.message,
+        `${handle}.deposit on 127.0.0.1:${port} failed: StaleHandleError: ${handle} was created by an earlier run of this agent (boot ${first.bootId}; this run is boot ${second.bootId}): the agent restarted since, and the object is gone; create it again`,
+      );
       assert.equal(await release(acct), false);
     } finally {
       p.close();

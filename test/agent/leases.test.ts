@@ -10,9 +10,14 @@ import { retryUntil } from '../../src/wire/index.js';
 import { example, repoRoot } from '../helpers.js';
 
 describe('leases: objects belong to the client that made them', () => {
-  test('a killed host process\'s objects are freed once its lease lapses; a live client\'s and a lease-less client\'s are kept', async () => {
+  test("a killed host process's objects are freed once its lease lapses; a live client's and a lease-less client's are kept", async () => {
     const log: string[] = [];
-    const agent = await Agent.start({ modules: [example('remote_class.js')], port: 0, leaseTtlMs: 600, log: (l) => log.push(l) });
+    const agent = await Agent.start({
+      modules: [example('remote_class.js')],
+      port: 0,
+      leaseTtlMs: 600,
+      log: (l) => log.push(l),
+    });
     const live = serverProxy('127.0.0.1', agent.port);
     const lookOnly = serverProxy('127.0.0.1', agent.port, { lease: false });
     try {
@@ -20,12 +25,15 @@ describe('leases: objects belong to the client that made them', () => {
       const python = await remoteModule(lookOnly).RemoteClass(4, 5, 6);
       // Another host process makes two objects, then dies without a word.
       const dir = mkdtempSync(join(tmpdir(), 'roc-lease-'));
-      writeFileSync(join(dir, 'host.mjs'), `import { serverProxy, remoteModule } from '${join(repoRoot, 'dist', 'src', 'index.js')}';
+      writeFileSync(
+        join(dir, 'host.mjs'),
+        `import { serverProxy, remoteModule } from '${join(repoRoot, 'dist', 'src', 'index.js')}';
 const m = remoteModule(serverProxy('127.0.0.1', ${agent.port}));
 const a = await m.RemoteClass(1, 1, 1);
 const b = await m.RemoteClass(2, 2, 2);
 console.log(JSON.stringify([a, b].map((o) => JSON.parse(JSON.stringify(o)).handle)));
-process.kill(process.pid, 'SIGKILL');`);
+process.kill(process.pid, 'SIGKILL');`,
+      );
       const child = spawn(process.execPath, [join(dir, 'host.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       child.stdout.on('data', (d) => (out += d));
@@ -35,14 +43,24 @@ process.kill(process.pid, 'SIGKILL');`);
       assert.ok((await lookOnly.instances()).includes(theirs[0]!));
 
       // This client makes no call while it waits: only its renewals keep its object.
-      await retryUntil(10_000, 50, async () => !(await lookOnly.instances()).includes(theirs[0]!), () => new Error(`the dead client's objects are still there: ${log.join('\n')}`));
+      await retryUntil(
+        10_000,
+        50,
+        async () => !(await lookOnly.instances()).includes(theirs[0]!),
+        () => new Error(`the dead client's objects are still there: ${log.join('\n')}`),
+      );
       const left = await lookOnly.instances();
       assert.ok(!left.includes(theirs[1]!));
-      assert.ok(left.includes(remoteInfo(mine).handle), 'the live client\'s object is kept');
+      assert.ok(left.includes(remoteInfo(mine).handle), "the live client's object is kept");
       assert.ok(left.includes(remoteInfo(python).handle), 'an object made without a lease is kept');
       assert.equal(await mine.add(1, 2), 3);
       const lapsed = log.find((l) => l.includes(theirs[0]!));
-      assert.match(lapsed ?? '', new RegExp(`^lease [A-Za-z0-9_-]+ of 127\\.0\\.0\\.1 lapsed \\(no call for 600 ms\\): freed its 2 object\\(s\\): ${theirs[0]}, ${theirs[1]}$`));
+      assert.match(
+        lapsed ?? '',
+        new RegExp(
+          `^lease [A-Za-z0-9_-]+ of 127\\.0\\.0\\.1 lapsed \\(no call for 600 ms\\): freed its 2 object\\(s\\): ${theirs[0]}, ${theirs[1]}$`,
+        ),
+      );
     } finally {
       live.close();
       lookOnly.close();

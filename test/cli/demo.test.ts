@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,13 +14,20 @@ if (java) console.log(`# SKIP roc demo with FitNesse: ${java}`);
 
 /** Processes of the cluster example still alive: its agents and key-value nodes. */
 function leftovers(): string[] {
-  const r = spawnSync('sh', ['-c', 'ps -eo pid,args | grep -E "kv-node.js|examples/cluster/roc.yml|127.0.1.3[123]" | grep -v grep'], { encoding: 'utf8' });
+  const r = spawnSync(
+    'sh',
+    ['-c', 'ps -eo pid,args | grep -E "kv-node.js|examples/cluster/roc.yml|127.0.1.3[123]" | grep -v grep'],
+    { encoding: 'utf8' },
+  );
   return r.stdout.split('\n').filter(Boolean);
 }
 
 async function demo(args: string[]): Promise<{ code: number; out: string }> {
   try {
-    const { stdout } = await execFileAsync(process.execPath, [roc, 'demo', ...args], { cwd: repoRoot, timeout: 300_000 });
+    const { stdout } = await execFileAsync(process.execPath, [roc, 'demo', ...args], {
+      cwd: repoRoot,
+      timeout: 300_000,
+    });
     return { code: 0, out: stdout };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -29,28 +36,42 @@ async function demo(args: string[]): Promise<{ code: number; out: string }> {
 }
 
 describe('the main job: npm start (roc demo)', () => {
-  test('runs the cluster suite green through FitNesse, prints a per-table summary, writes JUnit, leaves nothing running', { skip: java }, async (t) => {
-    const report = join(mkdtempSync(join(tmpdir(), 'roc-demo-')), 'junit.xml');
-    const { code, out } = await demo(['--report', report]);
-    for (const line of out.split('\n').filter((l) => /summary|▶/.test(l))) t.diagnostic(line);
-    assert.equal(code, 0, out);
-    assert.match(out, /▶ ClusterSuite\.Checks\.Failover\n\s+✔ table 1 \(import\)/);
-    assert.match(out, /✔ table \d \(decision: replication\)\s+\d+ right, 0 wrong, 0 exceptions/);
-    assert.match(out, /summary: 3 pages, \d+ tables: \d+ right, 0 wrong, 0 exceptions — all green/);
-    assert.match(out, /lab: down; nothing left running/);
-    const xml = readFileSync(report, 'utf8');
-    assert.match(xml, /<testsuites name="ClusterSuite\.Checks" tests="\d+" failures="0"/);
-    assert.deepEqual(leftovers(), []);
-  });
+  test(
+    'runs the cluster suite green through FitNesse, prints a per-table summary, writes JUnit, leaves nothing running',
+    { skip: java },
+    async (t) => {
+      const report = join(mkdtempSync(join(tmpdir(), 'roc-demo-')), 'junit.xml');
+      const { code, out } = await demo(['--report', report]);
+      for (const line of out.split('\n').filter((l) => /summary|▶/.test(l))) t.diagnostic(line);
+      assert.equal(code, 0, out);
+      assert.match(out, /▶ ClusterSuite\.Checks\.Failover\n\s+✔ table 1 \(import\)/);
+      assert.match(out, /✔ table \d \(decision: replication\)\s+\d+ right, 0 wrong, 0 exceptions/);
+      assert.match(out, /summary: 3 pages, \d+ tables: \d+ right, 0 wrong, 0 exceptions — all green/);
+      assert.match(out, /lab: down; nothing left running/);
+      const xml = readFileSync(report, 'utf8');
+      assert.match(xml, /<testsuites name="ClusterSuite\.Checks" tests="\d+" failures="0"/);
+      assert.deepEqual(leftovers(), []);
+    },
+  );
 
-  test('the excluded failing page fails with a message naming the guest, the fixture, expected and actual', { skip: java }, async () => {
-    const report = join(mkdtempSync(join(tmpdir(), 'roc-demo-')), 'junit.xml');
-    const { code, out } = await demo(['--suite', 'ClusterSuite.FailingOnPurpose', '--report', report]);
-    assert.equal(code, 1);
-    assert.match(out, /✖ table 3 \(script: KvCluster\)\s+\d+ right, 1 wrong, 0 exceptions\n\s+converge\(color, orange, kv3, 1\): expected \[orange\] but was \[missing\]/);
-    assert.match(readFileSync(report, 'utf8'), /<failure message="ClusterSuite\.FailingOnPurpose\.PartitionedReplicaIsStale, table 3 \(script: KvCluster\): converge\(color, orange, kv3, 1\): expected \[orange\] but was \[missing\]">/);
-    assert.deepEqual(leftovers(), []);
-  });
+  test(
+    'the excluded failing page fails with a message naming the guest, the fixture, expected and actual',
+    { skip: java },
+    async () => {
+      const report = join(mkdtempSync(join(tmpdir(), 'roc-demo-')), 'junit.xml');
+      const { code, out } = await demo(['--suite', 'ClusterSuite.FailingOnPurpose', '--report', report]);
+      assert.equal(code, 1);
+      assert.match(
+        out,
+        /✖ table 3 \(script: KvCluster\)\s+\d+ right, 1 wrong, 0 exceptions\n\s+converge\(color, orange, kv3, 1\): expected \[orange\] but was \[missing\]/,
+      );
+      assert.match(
+        readFileSync(report, 'utf8'),
+        /<failure message="ClusterSuite\.FailingOnPurpose\.PartitionedReplicaIsStale, table 3 \(script: KvCluster\): converge\(color, orange, kv3, 1\): expected \[orange\] but was \[missing\]">/,
+      );
+      assert.deepEqual(leftovers(), []);
+    },
+  );
 
   test('without Java: the same fixtures through node --test', async () => {
     const report = join(mkdtempSync(join(tmpdir(), 'roc-demo-')), 'junit.xml');
@@ -67,7 +88,11 @@ describe('examples/quickstart', () => {
   test('the typed host script drives the agent and shuts it down', async () => {
     const agent = await startAgentProcess(['-m', example('quickstart/remote_class.js'), '-p', '0']);
     const { exited, port } = agent;
-    const { stdout } = await execFileAsync(process.execPath, [join(repoRoot, 'dist', 'examples', 'quickstart', 'host.js'), '127.0.0.1', String(port)]);
+    const { stdout } = await execFileAsync(process.execPath, [
+      join(repoRoot, 'dist', 'examples', 'quickstart', 'host.js'),
+      '127.0.0.1',
+      String(port),
+    ]);
     assert.equal(stdout, 'sum(): 6\nscale(10): [ 10, 20, 30 ]\na: 1\nthe agent was asked to shut down\n');
     assert.equal(await exited, 0);
   });

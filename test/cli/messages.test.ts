@@ -15,9 +15,16 @@ import { agentBin, example, fixture, freePort, repoRoot } from '../helpers.js';
 const execFileAsync = promisify(execFile);
 const rocBin = join(repoRoot, 'dist', 'src', 'cli', 'roc.js');
 
-async function run(bin: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(
+  bin: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [bin, ...args], { timeout: 30_000, env: { ...process.env, ...env } });
+    const { stdout, stderr } = await execFileAsync(process.execPath, [bin, ...args], {
+      timeout: 30_000,
+      env: { ...process.env, ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -32,18 +39,33 @@ describe('roc ping', () => {
     dir = mkdtempSync(join(tmpdir(), 'roc-ping-'));
     writeTokenFile(join(dir, 'agent-token'));
     writeTokenFile(join(dir, 'other-token'));
-    agent = await Agent.start({ modules: [example('remote_class.js')], port: 0, token: (await import('node:fs')).readFileSync(join(dir, 'agent-token'), 'utf8').trim() });
+    agent = await Agent.start({
+      modules: [example('remote_class.js')],
+      port: 0,
+      token: (await import('node:fs')).readFileSync(join(dir, 'agent-token'), 'utf8').trim(),
+    });
   });
   after(() => agent.close(100));
 
   test('a guest that refuses the token is REFUSED, not DOWN, and the message names the token_file the host used', async () => {
     const file = join(dir, 'roc.yml');
-    writeFileSync(file, `guests:\n  web1: { host: 127.0.0.1, port: ${agent.port}, token_file: other-token }\n  web2: { host: localhost, port: ${agent.port} }\n`);
+    writeFileSync(
+      file,
+      `guests:\n  web1: { host: 127.0.0.1, port: ${agent.port}, token_file: other-token }\n  web2: { host: localhost, port: ${agent.port} }\n`,
+    );
     const r = await run(rocBin, ['ping', '-t', file], { ROC_TOKEN: '' });
     assert.equal(r.code, 1);
     const lines = r.stdout.split('\n');
-    assert.match(lines[1]!, new RegExp(`^web1\\s+127\\.0\\.0\\.1:${agent.port}\\s+REFUSED\\s+-\\s+-\\s+ping on guest web1 \\(127\\.0\\.0\\.1:${agent.port}\\) was refused with HTTP 401: wrong token; the agent refused the token from token_file ${join(dir, 'other-token')} \\(topology ${file}\\): it is not the agent's token`));
-    assert.match(lines[2]!, /^web2\s+\S+\s+REFUSED\s+.*HTTP 401: this agent needs a token: .*; no token was sent: set token_file in the topology, or ROC_TOKEN, or serverProxy's token or tokenFile option$/);
+    assert.match(
+      lines[1]!,
+      new RegExp(
+        `^web1\\s+127\\.0\\.0\\.1:${agent.port}\\s+REFUSED\\s+-\\s+-\\s+ping on guest web1 \\(127\\.0\\.0\\.1:${agent.port}\\) was refused with HTTP 401: wrong token; the agent refused the token from token_file ${join(dir, 'other-token')} \\(topology ${file}\\): it is not the agent's token`,
+      ),
+    );
+    assert.match(
+      lines[2]!,
+      /^web2\s+\S+\s+REFUSED\s+.*HTTP 401: this agent needs a token: .*; no token was sent: set token_file in the topology, or ROC_TOKEN, or serverProxy's token or tokenFile option$/,
+    );
   });
 
   test('--json gives one object per guest', async () => {
@@ -65,13 +87,26 @@ describe('roc lab status --json', () => {
     const dir = mkdtempSync(join(tmpdir(), 'roc-lab-json-'));
     writeTokenFile(join(dir, '.roc', 'token'));
     const file = join(dir, 'roc.yml');
-    writeFileSync(file, `defaults: { port: ${await freePort()}, token_file: .roc/token }\nguests:\n  web1: { host: 127.0.1.85 }\n`);
+    writeFileSync(
+      file,
+      `defaults: { port: ${await freePort()}, token_file: .roc/token }\nguests:\n  web1: { host: 127.0.1.85 }\n`,
+    );
     assert.equal((await run(rocBin, ['lab', 'up', '-t', file])).code, 0);
     try {
       const r = await run(rocBin, ['lab', 'status', '--json', '-t', file]);
       assert.equal(r.code, 0, r.stderr);
       const [row] = JSON.parse(r.stdout) as Record<string, unknown>[];
-      assert.deepEqual(Object.keys(row!), ['name', 'endpoint', 'pid', 'running', 'reachable', 'answeredBy', 'state', 'error', 'log']);
+      assert.deepEqual(Object.keys(row!), [
+        'name',
+        'endpoint',
+        'pid',
+        'running',
+        'reachable',
+        'answeredBy',
+        'state',
+        'error',
+        'log',
+      ]);
       assert.equal(row!.state, 'up');
       assert.equal(row!.answeredBy, row!.pid);
     } finally {
@@ -89,39 +124,61 @@ describe('the CLIs tell what they are', () => {
   test('roc-agent --help shows the serve options, which work without the word serve', async () => {
     const { stdout } = await run(agentBin, ['--help']);
     assert.match(stdout, /With no command, roc-agent serves \(roc-agent -m <module> -p <port> \.\.\.\):/);
-    for (const option of ['-m, --module <path>', '-p, --port <port>', '--token-file <file>', '--lease-ttl <ms>', '--call-timeout <ms>']) assert.ok(stdout.includes(option), option);
+    for (const option of [
+      '-m, --module <path>',
+      '-p, --port <port>',
+      '--token-file <file>',
+      '--lease-ttl <ms>',
+      '--call-timeout <ms>',
+    ])
+      assert.ok(stdout.includes(option), option);
   });
 });
 
 describe('modules that do not load say where', () => {
-  for (const [name, line, column, code] of [['typo.mjs', 3, 11, 'let x = 1 2;'], ['typo.cjs', 4, 12, 'const y = {;']] as const) {
+  for (const [name, line, column, code] of [
+    ['typo.mjs', 3, 11, 'let x = 1 2;'],
+    ['typo.cjs', 4, 12, 'const y = {;'],
+  ] as const) {
     test(`a syntax error in ${name.endsWith('.mjs') ? 'an ES module' : 'a CommonJS module'}: file, line, column and the line itself`, async () => {
       const r = await run(agentBin, ['-m', fixture(`bad/${name}`), '-p', '0']);
       assert.equal(r.code, 1);
-      assert.equal(r.stderr, [
-        `roc-agent: module ${fixture(`bad/${name}`)} threw while loading: SyntaxError: Unexpected ${name.endsWith('.mjs') ? 'number' : "token ';'"}`,
-        `  at ${fixture(`bad/${name}`)}:${line}:${column}`,
-        `    ${line} | ${code}`,
-        `      | ${' '.repeat(column - 1)}^`,
-        '',
-      ].join('\n'));
+      assert.equal(
+        r.stderr,
+        [
+          `roc-agent: module ${fixture(`bad/${name}`)} threw while loading: SyntaxError: Unexpected ${name.endsWith('.mjs') ? 'number' : "token ';'"}`,
+          `  at ${fixture(`bad/${name}`)}:${line}:${column}`,
+          `    ${line} | ${code}`,
+          `      | ${' '.repeat(column - 1)}^`,
+          '',
+        ].join('\n'),
+      );
     });
   }
 
   test('roc slim: an import of such a module is an exception naming the file and line', async () => {
     const executor = new SlimExecutor({ cwd: repoRoot });
-    const [[, result]] = (await executor.execute([['i1', 'import', 'test/fixtures/bad/typo.mjs']])) as [string, string][];
-    assert.match(result!, /^__EXCEPTION__:.*module \S+test\/fixtures\/bad\/typo\.mjs threw while loading: SyntaxError: Unexpected number\n {2}at \S+typo\.mjs:3:11/);
+    const [[, result]] = (await executor.execute([['i1', 'import', 'test/fixtures/bad/typo.mjs']])) as [
+      string,
+      string,
+    ][];
+    assert.match(
+      result!,
+      /^__EXCEPTION__:.*module \S+test\/fixtures\/bad\/typo\.mjs threw while loading: SyntaxError: Unexpected number\n {2}at \S+typo\.mjs:3:11/,
+    );
   });
 
   test('a served name that a built-in would shadow is refused at start, saying which and what to do', async () => {
     const file = fixture('shadow/builtins.mjs');
     const r = await run(agentBin, ['-m', file, '-p', '0']);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, [
-      `roc-agent: ${file} exports a function named ping, which is a built-in method of the agent (ping() -> agent version, boot id, pid, hostname, uptime, modules, classes, live objects and leases); rename it`,
-      `${file} exports a class named system, whose static methods would meet the agent's own system.* methods; rename it`,
-      '',
-    ].join('\n'));
+    assert.equal(
+      r.stderr,
+      [
+        `roc-agent: ${file} exports a function named ping, which is a built-in method of the agent (ping() -> agent version, boot id, pid, hostname, uptime, modules, classes, live objects and leases); rename it`,
+        `${file} exports a class named system, whose static methods would meet the agent's own system.* methods; rename it`,
+        '',
+      ].join('\n'),
+    );
   });
 });

@@ -26,7 +26,11 @@ interface Counts {
   ignores: number;
   exceptions: number;
 }
-const expected = JSON.parse(readFileSync(join(repoRoot, 'test', 'conformance', 'pages.json'), 'utf8')) as { suite: string; portable: Record<string, Counts>; excluded: Record<string, string> };
+const expected = JSON.parse(readFileSync(join(repoRoot, 'test', 'conformance', 'pages.json'), 'utf8')) as {
+  suite: string;
+  portable: Record<string, Counts>;
+  excluded: Record<string, string>;
+};
 const jar = join(repoRoot, 'node_modules', 'fitnesse', 'fitnesse-standalone.jar');
 const fixtures = join(repoRoot, 'test', 'conformance', 'fixtures');
 const roc = join(repoRoot, 'dist', 'src', 'cli', 'roc.js');
@@ -43,34 +47,69 @@ after(() => {
   if (wiki) rmSync(wiki, { recursive: true, force: true });
 });
 
-test(`every portable page of ${expected.suite} is green under roc slim, with the counts of the Java SlimService`, { skip: why, timeout: 900_000 }, async (t) => {
-  const pages = Object.keys(expected.portable).map((p) => `${expected.suite}.${p}`);
-  const lines: string[] = [];
-  const result = await runFitnesse({ page: expected.suite, pages, dir: wiki, cwd: fixtures, report: join(wiki, 'junit.xml'), out: (l) => lines.push(l) });
-  const mismatches: string[] = [];
-  for (const page of result.pages) {
-    const name = page.page.slice(expected.suite.length + 1);
-    const want = expected.portable[name]!;
-    const got = page.counts;
-    const show = (c: Counts | undefined): string => (c ? `R:${c.right} W:${c.wrong} I:${c.ignores} E:${c.exceptions}` : 'no result');
-    t.diagnostic(`${show(got) === show(want) ? '✔' : '✖'} ${name}: ${show(got)}${show(got) === show(want) ? '' : ` (Java: ${show(want)})`}`);
-    if (show(got) !== show(want)) mismatches.push(`${name}: roc slim ${show(got)}, Java ${show(want)}\n${lines.join('\n')}`);
-  }
-  assert.equal(result.pages.length, pages.length);
-  assert.deepEqual(mismatches, [], mismatches.join('\n\n'));
-  assert.ok(result.ok);
-});
+test(
+  `every portable page of ${expected.suite} is green under roc slim, with the counts of the Java SlimService`,
+  { skip: why, timeout: 900_000 },
+  async (t) => {
+    const pages = Object.keys(expected.portable).map((p) => `${expected.suite}.${p}`);
+    const lines: string[] = [];
+    const result = await runFitnesse({
+      page: expected.suite,
+      pages,
+      dir: wiki,
+      cwd: fixtures,
+      report: join(wiki, 'junit.xml'),
+      out: (l) => lines.push(l),
+    });
+    const mismatches: string[] = [];
+    for (const page of result.pages) {
+      const name = page.page.slice(expected.suite.length + 1);
+      const want = expected.portable[name]!;
+      const got = page.counts;
+      const show = (c: Counts | undefined): string =>
+        c ? `R:${c.right} W:${c.wrong} I:${c.ignores} E:${c.exceptions}` : 'no result';
+      t.diagnostic(
+        `${show(got) === show(want) ? '✔' : '✖'} ${name}: ${show(got)}${show(got) === show(want) ? '' : ` (Java: ${show(want)})`}`,
+      );
+      if (show(got) !== show(want))
+        mismatches.push(`${name}: roc slim ${show(got)}, Java ${show(want)}\n${lines.join('\n')}`);
+    }
+    assert.equal(result.pages.length, pages.length);
+    assert.deepEqual(mismatches, [], mismatches.join('\n\n'));
+    assert.ok(result.ok);
+  },
+);
 
-test('the whole suite, as FitNesse runs it with one roc slim for every page: every page runs; only the non-portable pages fail', { skip: why, timeout: 900_000 }, async () => {
-  const run = spawnSync('java', ['-jar', jar, '-d', wiki, '-p', String(await freePort()), '-o', '-c', `${expected.suite}?suite&format=text`], {
-    cwd: fixtures,
-    encoding: 'utf8',
-    timeout: 600_000,
-    env: { ...process.env, COMMAND_PATTERN: `${process.execPath} ${roc} slim`, 'slim.port': '0' },
-  });
-  const out = run.stdout;
-  const pages = [...out.matchAll(/^([.FX]) \S+ R:(\d+)\s+W:(\d+)\s+I:(\d+)\s+E:(\d+)\s+(\S+)\t\(([^)]+)\)/gm)].map((m) => ({ ok: m[1] === '.', name: m[7]!.slice(expected.suite.length + 1) }));
-  const total = Object.keys(expected.portable).length + Object.keys(expected.excluded).length;
-  assert.match(out, new RegExp(`^${total} Tests,\\s+${Object.keys(expected.excluded).length} Failures`, 'm'), out.slice(-2000));
-  assert.deepEqual(pages.filter((p) => !p.ok).map((p) => p.name).sort(), Object.keys(expected.excluded).sort());
-});
+test(
+  'the whole suite, as FitNesse runs it with one roc slim for every page: every page runs; only the non-portable pages fail',
+  { skip: why, timeout: 900_000 },
+  async () => {
+    const run = spawnSync(
+      'java',
+      ['-jar', jar, '-d', wiki, '-p', String(await freePort()), '-o', '-c', `${expected.suite}?suite&format=text`],
+      {
+        cwd: fixtures,
+        encoding: 'utf8',
+        timeout: 600_000,
+        env: { ...process.env, COMMAND_PATTERN: `${process.execPath} ${roc} slim`, 'slim.port': '0' },
+      },
+    );
+    const out = run.stdout;
+    const pages = [...out.matchAll(/^([.FX]) \S+ R:(\d+)\s+W:(\d+)\s+I:(\d+)\s+E:(\d+)\s+(\S+)\t\(([^)]+)\)/gm)].map(
+      (m) => ({ ok: m[1] === '.', name: m[7]!.slice(expected.suite.length + 1) }),
+    );
+    const total = Object.keys(expected.portable).length + Object.keys(expected.excluded).length;
+    assert.match(
+      out,
+      new RegExp(`^${total} Tests,\\s+${Object.keys(expected.excluded).length} Failures`, 'm'),
+      out.slice(-2000),
+    );
+    assert.deepEqual(
+      pages
+        .filter((p) => !p.ok)
+        .map((p) => p.name)
+        .sort(),
+      Object.keys(expected.excluded).sort(),
+    );
+  },
+);

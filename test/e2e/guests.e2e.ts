@@ -11,8 +11,15 @@ import { writeTokenFile } from '../../src/protocol/index.js';
 import { rejection, repoRoot } from '../helpers.js';
 import { NspawnGuest } from './nspawn.js';
 
-const missing = ['systemd-nspawn', 'debootstrap', 'nsenter', 'ip'].filter((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0);
-const why = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, network namespaces, mounts)' : missing.length ? `needs ${missing.join(', ')} (.ci/run installs them)` : false;
+const missing = ['systemd-nspawn', 'debootstrap', 'nsenter', 'ip'].filter(
+  (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0,
+);
+const why =
+  process.getuid?.() !== 0
+    ? 'needs root (systemd-nspawn, network namespaces, mounts)'
+    : missing.length
+      ? `needs ${missing.join(', ')} (.ci/run installs them)`
+      : false;
 if (why) console.log(`# SKIP end-to-end guests: ${why}`);
 
 const PORT = 7007;
@@ -26,24 +33,34 @@ const guests: NspawnGuest[] = [];
 
 before(async () => {
   if (why) return;
-  const rootfs = execFileSync('sh', [join(repoRoot, 'test', 'e2e', 'rootfs.sh')], { encoding: 'utf8', timeout: 1_500_000, stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const rootfs = execFileSync('sh', [join(repoRoot, 'test', 'e2e', 'rootfs.sh')], {
+    encoding: 'utf8',
+    timeout: 1_500_000,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
   dir = mkdtempSync(join(tmpdir(), 'roc-e2e-'));
   writeTokenFile(join(dir, 'token', 'token'));
   file = join(dir, 'roc.yml');
   // 198.18.0.0/15 is set aside for network tests (RFC 2544): it exists only inside these namespaces.
-  writeFileSync(file, [
-    `defaults: { port: ${PORT}, token_file: token/token, timeout: 10s }`,
-    'guests:',
-    '  g1: { host: 198.18.57.11, roles: [e2e] }',
-    '  g2: { host: 198.18.57.12, roles: [e2e] }',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      `defaults: { port: ${PORT}, token_file: token/token, timeout: 10s }`,
+      'guests:',
+      '  g1: { host: 198.18.57.11, roles: [e2e] }',
+      '  g2: { host: 198.18.57.12, roles: [e2e] }',
+      '',
+    ].join('\n'),
+  );
   topology = loadTopology(file);
   labId = labIdOf(file);
   await removeNetns(labId);
   const layout = await createNetns(labId, [...topology.specs.values()]);
   for (const spec of topology.specs.values()) {
-    const g = new NspawnGuest(spec.name, rootfs, join(dir, 'guests'), `/run/netns/${layout.namespaces[spec.name]}`, [`${repoRoot}:/vagrant`, `${join(dir, 'token')}:/roc-token`]);
+    const g = new NspawnGuest(spec.name, rootfs, join(dir, 'guests'), `/run/netns/${layout.namespaces[spec.name]}`, [
+      `${repoRoot}:/vagrant`,
+      `${join(dir, 'token')}:/roc-token`,
+    ]);
     g.mount();
     g.boot();
     guests.push(g);
@@ -56,7 +73,10 @@ before(async () => {
   rmSync(nodeDir, { recursive: true });
   const bareNs = netnsName(labId, 'bare');
   execFileSync('ip', ['netns', 'add', bareNs]);
-  bare = new NspawnGuest('bare', rootfs, join(dir, 'guests'), `/run/netns/${bareNs}`, [`${repoRoot}:/vagrant`, `${join(dir, 'node')}:/roc-node`]);
+  bare = new NspawnGuest('bare', rootfs, join(dir, 'guests'), `/run/netns/${bareNs}`, [
+    `${repoRoot}:/vagrant`,
+    `${join(dir, 'node')}:/roc-node`,
+  ]);
   bare.mount();
   bare.boot();
   for (const g of [...guests, bare]) await g.waitForBoot();
@@ -69,9 +89,32 @@ before(async () => {
     assert.match(node.stdout, /install-node: keeping \/usr\/bin\/node \(v18\./);
   }
   // As Vagrant's shell provisioner runs it: the script uploaded alone to /tmp, without the unit files beside it.
-  const g1 = guests[0]!.exec('sh', ['-c', 'cp /vagrant/provisioning/install-agent.sh /tmp/vagrant-shell.sh && exec sh /tmp/vagrant-shell.sh "$@"', 'sh', '--bundle', '/vagrant/dist/agent/roc-agent.js', '--port', String(PORT), '--token-file', '/roc-token/token', '--module', '/vagrant/examples/remote_class.js']);
+  const g1 = guests[0]!.exec('sh', [
+    '-c',
+    'cp /vagrant/provisioning/install-agent.sh /tmp/vagrant-shell.sh && exec sh /tmp/vagrant-shell.sh "$@"',
+    'sh',
+    '--bundle',
+    '/vagrant/dist/agent/roc-agent.js',
+    '--port',
+    String(PORT),
+    '--token-file',
+    '/roc-token/token',
+    '--module',
+    '/vagrant/examples/remote_class.js',
+  ]);
   assert.equal(g1.status, 0, g1.stdout + g1.stderr);
-  const g2 = guests[1]!.exec('node', ['/vagrant/dist/agent/roc-agent.js', 'install', '--port', String(PORT), '--token-file', '/roc-token/token', '-m', '/vagrant/examples/remote_class.js', '--user', 'roc']);
+  const g2 = guests[1]!.exec('node', [
+    '/vagrant/dist/agent/roc-agent.js',
+    'install',
+    '--port',
+    String(PORT),
+    '--token-file',
+    '/roc-token/token',
+    '-m',
+    '/vagrant/examples/remote_class.js',
+    '--user',
+    'roc',
+  ]);
   assert.equal(g2.status, 0, g2.stdout + g2.stderr);
   assert.match(g2.stdout, /install-agent: roc-agent enabled and \(re\)started: .* \(as roc\)/);
   const ready = await topology.guests().waitUntilReady({ timeout: 30_000, interval: 100 });
@@ -108,10 +151,13 @@ test('systemd guests provisioned by our scripts serve through the topology', { s
   assert.equal(reach.ok, true);
 });
 
-test('roc-agent status on a guest; the service user runs g2\'s agent', { skip: why }, async () => {
+test("roc-agent status on a guest; the service user runs g2's agent", { skip: why }, async () => {
   const status = guests[1]!.exec('node', ['/vagrant/dist/agent/roc-agent.js', 'status']);
   assert.equal(status.status, 0, status.stdout + status.stderr);
-  assert.match(status.stdout, /^roc-agent\.service: active, enabled\nsettings \(\/etc\/roc\/agent\.env\): ROC_AGENT_ARGS=-p 7007 --host 0\.0\.0\.0 -m \/opt\/roc\/modules\/remote_class\/remote_class\.js --token-file \/etc\/roc\/token\n/);
+  assert.match(
+    status.stdout,
+    /^roc-agent\.service: active, enabled\nsettings \(\/etc\/roc\/agent\.env\): ROC_AGENT_ARGS=-p 7007 --host 0\.0\.0\.0 -m \/opt\/roc\/modules\/remote_class\/remote_class\.js --token-file \/etc\/roc\/token\n/,
+  );
   const user = guests[1]!.exec('systemctl', ['show', 'roc-agent', '--property=User', '--value']);
   assert.equal(user.stdout.trim(), 'roc');
   const facts = await topology.guest('g2').lib.command.run('id', ['-un']);
@@ -121,7 +167,17 @@ test('roc-agent status on a guest; the service user runs g2\'s agent', { skip: w
 test('install-agent.sh run again changes nothing', { skip: why }, () => {
   const g = guests[0]!;
   const before = g.exec('systemctl', ['show', 'roc-agent', '--property=MainPID']).stdout.trim();
-  const again = g.exec('sh', ['/vagrant/provisioning/install-agent.sh', '--bundle', '/vagrant/dist/agent/roc-agent.js', '--port', String(PORT), '--token-file', '/roc-token/token', '--module', '/vagrant/examples/remote_class.js']);
+  const again = g.exec('sh', [
+    '/vagrant/provisioning/install-agent.sh',
+    '--bundle',
+    '/vagrant/dist/agent/roc-agent.js',
+    '--port',
+    String(PORT),
+    '--token-file',
+    '/roc-token/token',
+    '--module',
+    '/vagrant/examples/remote_class.js',
+  ]);
   assert.equal(again.status, 0, again.stderr);
   assert.equal(again.stdout.trim(), 'install-agent: no change; roc-agent is active');
   assert.equal(g.exec('systemctl', ['show', 'roc-agent', '--property=MainPID']).stdout.trim(), before);
@@ -134,10 +190,13 @@ test('the agent killed: systemd restarts it, old handles are stale', { skip: why
   // As a crash would: SIGKILL to the agent's process.
   const kill = guests[0]!.exec('sh', ['-c', 'kill -9 "$(systemctl show --property=MainPID --value roc-agent)"']);
   assert.equal(kill.status, 0, kill.stderr);
-  const info = await eventually(async () => {
-    const i = await g1.ping({ timeout: 1_000 });
-    return i.bootId !== bootBefore ? i : false;
-  }, { timeout: 30_000, interval: 200, message: 'the agent back on g1' });
+  const info = await eventually(
+    async () => {
+      const i = await g1.ping({ timeout: 1_000 });
+      return i.bootId !== bootBefore ? i : false;
+    },
+    { timeout: 30_000, interval: 200, message: 'the agent back on g1' },
+  );
   assert.notEqual(info.bootId, bootBefore);
   const err = await rejection(inst.add(1, 1));
   assert.ok(err instanceof StaleHandleError, String(err));
@@ -157,18 +216,37 @@ test('the guest rebooted: the agent comes back with it', { skip: why }, async ()
   assert.equal(await g2.lib.services.isActive('roc-agent'), true);
 });
 
-test('install-node.sh on an offline guest whose apt lists offer nodejs: the install fails, the tarball is used; run again, it keeps it', { skip: why }, () => {
-  const purge = bare.exec('sh', ['-c', 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq nodejs libnode108 >/dev/null && apt-get clean && ! command -v node']);
-  assert.equal(purge.status, 0, purge.stdout + purge.stderr);
-  const run = () => bare.exec('sh', ['-c', 'cp /vagrant/provisioning/install-node.sh /tmp/vagrant-shell.sh && ROC_NODE_TARBALL_DIRS=/roc-node sh /tmp/vagrant-shell.sh']);
-  const first = run();
-  assert.equal(first.status, 0, first.stdout + first.stderr);
-  assert.match(first.stdout, /^install-node: installing the distribution's nodejs 18\.[^\n]*\ninstall-node: the distribution's nodejs 18\.[^ ]* could not be installed \(offline, or its packages cannot be fetched\); looking for a tarball\n/);
-  assert.match(first.stdout, new RegExp(`install-node: unpacking /roc-node/node-${process.version}-linux-x64\\.tar\\.gz into /usr/local\ninstall-node: installed /usr/local/bin/node ${process.version}\n$`));
-  const again = run();
-  assert.equal(again.status, 0, again.stderr);
-  assert.equal(again.stdout, `install-node: keeping /usr/local/bin/node (${process.version})\n`);
-});
+test(
+  'install-node.sh on an offline guest whose apt lists offer nodejs: the install fails, the tarball is used; run again, it keeps it',
+  { skip: why },
+  () => {
+    const purge = bare.exec('sh', [
+      '-c',
+      'DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq nodejs libnode108 >/dev/null && apt-get clean && ! command -v node',
+    ]);
+    assert.equal(purge.status, 0, purge.stdout + purge.stderr);
+    const run = () =>
+      bare.exec('sh', [
+        '-c',
+        'cp /vagrant/provisioning/install-node.sh /tmp/vagrant-shell.sh && ROC_NODE_TARBALL_DIRS=/roc-node sh /tmp/vagrant-shell.sh',
+      ]);
+    const first = run();
+    assert.equal(first.status, 0, first.stdout + first.stderr);
+    assert.match(
+      first.stdout,
+      /^install-node: installing the distribution's nodejs 18\.[^\n]*\ninstall-node: the distribution's nodejs 18\.[^ ]* could not be installed \(offline, or its packages cannot be fetched\); looking for a tarball\n/,
+    );
+    assert.match(
+      first.stdout,
+      new RegExp(
+        `install-node: unpacking /roc-node/node-${process.version}-linux-x64\\.tar\\.gz into /usr/local\ninstall-node: installed /usr/local/bin/node ${process.version}\n$`,
+      ),
+    );
+    const again = run();
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(again.stdout, `install-node: keeping /usr/local/bin/node (${process.version})\n`);
+  },
+);
 
 test('names the namespaces it made', { skip: why }, () => {
   assert.ok(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(netnsName(labId, 'g1')));

@@ -68,7 +68,14 @@ export class NspawnGuest {
 
   mount(): void {
     for (const d of [this.upper, this.work, this.merged]) mkdirSync(d, { recursive: true });
-    run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${this.rootfs},upperdir=${this.upper},workdir=${this.work}`, this.merged]);
+    run('mount', [
+      '-t',
+      'overlay',
+      'overlay',
+      '-o',
+      `lowerdir=${this.rootfs},upperdir=${this.upper},workdir=${this.work}`,
+      this.merged,
+    ]);
     // systemd sets the host name from /etc/hostname at boot, over nspawn's --hostname.
     writeFileSync(join(this.merged, 'etc', 'hostname'), `${this.name}\n`);
   }
@@ -78,7 +85,19 @@ export class NspawnGuest {
     const log = openSync(this.logFile, 'a');
     const child = spawn(
       'systemd-nspawn',
-      ['-q', '-b', '-D', this.merged, '--register=no', '--keep-unit', `--machine=${this.name}`, `--hostname=${this.name}`, `--network-namespace-path=${this.netnsPath}`, '--console=pipe', ...this.binds.flatMap((b) => ['--bind-ro', b])],
+      [
+        '-q',
+        '-b',
+        '-D',
+        this.merged,
+        '--register=no',
+        '--keep-unit',
+        `--machine=${this.name}`,
+        `--hostname=${this.name}`,
+        `--network-namespace-path=${this.netnsPath}`,
+        '--console=pipe',
+        ...this.binds.flatMap((b) => ['--bind-ro', b]),
+      ],
       { stdio: ['ignore', log, log] },
     );
     this.process = child;
@@ -94,14 +113,24 @@ export class NspawnGuest {
     const nspawn = this.process?.pid;
     if (!nspawn) return undefined;
     const ours = readlinkSync('/proc/self/ns/pid');
-    return descendants(nspawn).find((p) => safeRead(`/proc/${p}/comm`).trim() === 'systemd' && safeLink(`/proc/${p}/ns/pid`) !== ours);
+    return descendants(nspawn).find(
+      (p) => safeRead(`/proc/${p}/comm`).trim() === 'systemd' && safeLink(`/proc/${p}/ns/pid`) !== ours,
+    );
   }
 
   /** Runs a command inside the guest (its mount, UTS, IPC, network and PID namespaces). */
-  exec(cmd: string, args: string[] = [], timeoutMs = 120_000): { status: number | null; stdout: string; stderr: string } {
+  exec(
+    cmd: string,
+    args: string[] = [],
+    timeoutMs = 120_000,
+  ): { status: number | null; stdout: string; stderr: string } {
     const leader = this.leader();
     if (!leader) throw new Error(`guest ${this.name} is not running`);
-    const r = spawnSync('nsenter', ['--target', String(leader), '--mount', '--uts', '--ipc', '--net', '--pid', '--', cmd, ...args], { encoding: 'utf8', timeout: timeoutMs });
+    const r = spawnSync(
+      'nsenter',
+      ['--target', String(leader), '--mount', '--uts', '--ipc', '--net', '--pid', '--', cmd, ...args],
+      { encoding: 'utf8', timeout: timeoutMs },
+    );
     return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   }
 
@@ -117,7 +146,9 @@ export class NspawnGuest {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`guest ${this.name} did not finish booting in ${timeoutMs} ms (last state: ${last}); console log: ${this.logFile}`);
+    throw new Error(
+      `guest ${this.name} did not finish booting in ${timeoutMs} ms (last state: ${last}); console log: ${this.logFile}`,
+    );
   }
 
   get running(): boolean {

@@ -21,12 +21,16 @@ async function fitnesse(command: string, env: Record<string, string> = {}): Prom
   const slimPort = await freePort();
   const webPort = await freePort();
   try {
-    const { stdout } = await execFileAsync('java', ['-jar', jar, '-d', root, '-p', String(webPort), '-o', '-c', command], {
-      cwd: repoRoot,
-      env: { ...process.env, ROC_SLIM_PORT: String(slimPort), ...env },
-      timeout: 180_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const { stdout } = await execFileAsync(
+      'java',
+      ['-jar', jar, '-d', root, '-p', String(webPort), '-o', '-c', command],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, ROC_SLIM_PORT: String(slimPort), ...env },
+        timeout: 180_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     return { code: 0, out: stdout };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -36,10 +40,19 @@ async function fitnesse(command: string, env: Record<string, string> = {}): Prom
 
 /** The text of the cells FitNesse marked fail or error, and of the exception details it shows under a row, from format=xml. */
 function failedCells(xml: string): string[] {
-  const text = xml.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+  const text = xml
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&');
   return [...text.matchAll(/<tr[^>]*>(.*?)<\/tr>/gs)]
     .filter((m) => /class="(fail|error)"/.test(m[1]!) || /^<tr class="exception-detail/.test(m[0]!))
-    .map((m) => m[1]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim());
+    .map((m) =>
+      m[1]!
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    );
 }
 
 describe('the real FitNesse (20150814) drives roc slim', { skip: why }, () => {
@@ -71,18 +84,25 @@ describe('the real FitNesse (20150814) drives roc slim', { skip: why }, () => {
       agentPort = await freePort();
       writeTokenFile(join(dir, '.roc', 'token'));
       topology = join(dir, 'roc.yml');
-      writeFileSync(topology, [
-        `defaults: { port: ${agentPort}, token_file: .roc/token, modules: [${join(repoRoot, 'test', 'fitnesse', 'remote', 'remote_fixtures.js')}] }`,
-        'guests:',
-        '  web1: { host: 127.0.1.21, roles: [remote] }',
-        '  web2: { host: 127.0.1.22, roles: [remote] }',
-        '',
-      ].join('\n'));
+      writeFileSync(
+        topology,
+        [
+          `defaults: { port: ${agentPort}, token_file: .roc/token, modules: [${join(repoRoot, 'test', 'fitnesse', 'remote', 'remote_fixtures.js')}] }`,
+          'guests:',
+          '  web1: { host: 127.0.1.21, roles: [remote] }',
+          '  web2: { host: 127.0.1.22, roles: [remote] }',
+          '',
+        ].join('\n'),
+      );
       await labUp({ topology });
     });
     after(() => labDown({ topology }));
 
-    const env = (): Record<string, string> => ({ ROC_TOPOLOGY: topology, ROC_AGENT_PORT: String(agentPort), ROC_LAB_DIR: dir });
+    const env = (): Record<string, string> => ({
+      ROC_TOPOLOGY: topology,
+      ROC_AGENT_PORT: String(agentPort),
+      ROC_LAB_DIR: dir,
+    });
 
     test('guest.Class tables and the host fixture library pass', async (t) => {
       const { code, out } = await fitnesse('RocSlim.Remote?suite&format=text', env());
@@ -94,8 +114,14 @@ describe('the real FitNesse (20150814) drives roc slim', { skip: why }, () => {
     test('a failing remote check shows expected and actual; a remote exception names guest, class and message', async () => {
       const { out } = await fitnesse('RocSlim.RemoteFailures.WrongTotal?test&format=xml', env());
       const cells = failedCells(out);
-      assert.ok(cells.some((c) => /check total \[10\] expected \[999\]/.test(c)), cells.join('\n'));
-      assert.ok(cells.some((c) => /RemoteFixtureError: web1 RemoteCounter\.boom: RangeError: the guest says no/.test(c)), cells.join('\n'));
+      assert.ok(
+        cells.some((c) => /check total \[10\] expected \[999\]/.test(c)),
+        cells.join('\n'),
+      );
+      assert.ok(
+        cells.some((c) => /RemoteFixtureError: web1 RemoteCounter\.boom: RangeError: the guest says no/.test(c)),
+        cells.join('\n'),
+      );
     });
   });
 });

@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { Agent } from '../../src/agent/index.js';
-import { ConnectionError, RemoteError, remoteInfo, remoteModule, serverProxy, UnknownClassError } from '../../src/index.js';
+import {
+  ConnectionError,
+  RemoteError,
+  remoteInfo,
+  remoteModule,
+  serverProxy,
+  UnknownClassError,
+} from '../../src/index.js';
 import { example, rejection, repoRoot } from '../helpers.js';
 
 const execFileAsync = promisify(execFile);
@@ -16,11 +23,13 @@ if (skip) console.log(`# SKIP python interop: ${skip}`);
 const script = (name: string): string => join(repoRoot, 'test', 'interop', name);
 
 describe('Python 3 stdlib xmlrpc.client -> ROC agent', { skip }, () => {
-  test('the original client\'s whole session works unchanged', async () => {
+  test("the original client's whole session works unchanged", async () => {
     const agent = await Agent.start({ modules: [example('remote_class.js')], port: 0 });
     let out: Record<string, { ok?: unknown; fault?: number; string?: string; error?: string }>;
     try {
-      const { stdout } = await execFileAsync(python!, [script('python_client.py'), `http://127.0.0.1:${agent.port}/`], { timeout: 30_000 });
+      const { stdout } = await execFileAsync(python!, [script('python_client.py'), `http://127.0.0.1:${agent.port}/`], {
+        timeout: 30_000,
+      });
       out = JSON.parse(stdout);
     } finally {
       await agent.close(100);
@@ -64,7 +73,7 @@ describe('Python 3 stdlib xmlrpc.client -> ROC agent', { skip }, () => {
     const mc = out.multicall!.ok as unknown[];
     assert.deepEqual(mc[0], ['Point', 'RemoteClass']);
     assert.match(String(mc[1]), /^Point_/);
-    assert.equal(out.fault_with_extras_type!.ok, 'Fault', 'Python\'s Fault takes our extra members');
+    assert.equal(out.fault_with_extras_type!.ok, 'Fault', "Python's Fault takes our extra members");
     assert.equal(out.shutdown!.ok, null);
   });
 });
@@ -73,19 +82,30 @@ describe('ROC client -> Python SimpleXMLRPCServer speaking the original protocol
   test('remoteModule, calls, faults, gzip and shutdown over HTTP/1.0', async () => {
     const child = spawn(python!, [script('python_roc_server.py')], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
-      const port = Number(await new Promise<string>((resolve, reject) => {
-        createInterface({ input: child.stdout! }).once('line', resolve);
-        child.once('exit', (code) => reject(new Error(`python server exited with ${code}`)));
-      }));
+      const port = Number(
+        await new Promise<string>((resolve, reject) => {
+          createInterface({ input: child.stdout! }).once('line', resolve);
+          child.once('exit', (code) => reject(new Error(`python server exited with ${code}`)));
+        }),
+      );
       const proxy = serverProxy('127.0.0.1', port);
-      assert.equal(await proxy.waitUntilReady({ timeout: 5_000 }), undefined, 'a Python agent has no ping(); classes() answers');
+      assert.equal(
+        await proxy.waitUntilReady({ timeout: 5_000 }),
+        undefined,
+        'a Python agent has no ping(); classes() answers',
+      );
       const M = remoteModule(proxy);
       const inst = await M.RemoteClass(1, 2, 3);
       assert.equal(remoteInfo(inst).handle, 'RemoteClass_0');
       assert.equal(await inst.add(2, 3), 5);
       assert.equal(await inst.add(1.5, 2.25), 3.75);
       assert.equal(await inst.echo('Köln 🀜 <&>'), 'Köln 🀜 <&>');
-      assert.deepEqual(JSON.parse(JSON.stringify(await inst.echo([1, 'two', null, { k: [true] }]))), [1, 'two', null, { k: [true] }]);
+      assert.deepEqual(JSON.parse(JSON.stringify(await inst.echo([1, 'two', null, { k: [true] }]))), [
+        1,
+        'two',
+        null,
+        { k: [true] },
+      ]);
       const date = new Date(Date.UTC(2020, 0, 2, 3, 4, 5));
       assert.deepEqual(await inst.echo(date), date);
       assert.deepEqual(await inst.echo(Buffer.from([0, 1, 255])), Buffer.from([0, 1, 255]));

@@ -4,7 +4,13 @@ import net from 'node:net';
 import { CallTimeoutError, ConnectionError, remoteModule, serverProxy, StaleHandleError } from '../../src/index.js';
 import { example, freePort, rejection, startAgentProcess } from '../helpers.js';
 
-const args = (port: number, ...more: string[]): string[] => ['-m', example('remote_class.js'), '-p', String(port), ...more];
+const args = (port: number, ...more: string[]): string[] => [
+  '-m',
+  example('remote_class.js'),
+  '-p',
+  String(port),
+  ...more,
+];
 
 describe('agent faults, seen from the client', () => {
   test('the agent killed during a call: ConnectionError "closed", naming the endpoint', async () => {
@@ -17,7 +23,12 @@ describe('agent faults, seen from the client', () => {
     const err = await pending;
     assert.ok(err instanceof ConnectionError, String(err));
     assert.ok(err.reason === 'closed' || err.reason === 'reset', err.reason);
-    assert.match(err.message, new RegExp(`^RemoteClass_[0-9a-f]{8}_0\\.later on 127\\.0\\.0\\.1:${a.port} failed: connection (closed|reset) \\((before any byte of an answer|ECONNRESET)\\); the (agent closed the connection before its answer was complete|connection was reset during the call): .*the call may or may not have run, and it was not retried$`));
+    assert.match(
+      err.message,
+      new RegExp(
+        `^RemoteClass_[0-9a-f]{8}_0\\.later on 127\\.0\\.0\\.1:${a.port} failed: connection (closed|reset) \\((before any byte of an answer|ECONNRESET)\\); the (agent closed the connection before its answer was complete|connection was reset during the call): .*the call may or may not have run, and it was not retried$`,
+      ),
+    );
     await a.exited;
     proxy.close();
   });
@@ -34,7 +45,10 @@ describe('agent faults, seen from the client', () => {
     try {
       const err = await rejection(inst.add(1, 2));
       assert.ok(err instanceof StaleHandleError, String(err));
-      assert.match(err.message, /^RemoteClass_([0-9a-f]{8})_0\.add on 127\.0\.0\.1:\d+ failed: StaleHandleError: RemoteClass_\1_0 was created by an earlier run of this agent \(boot \1; this run is boot [0-9a-f]{8}\): the agent restarted since, and the object is gone; create it again$/);
+      assert.match(
+        err.message,
+        /^RemoteClass_([0-9a-f]{8})_0\.add on 127\.0\.0\.1:\d+ failed: StaleHandleError: RemoteClass_\1_0 was created by an earlier run of this agent \(boot \1; this run is boot [0-9a-f]{8}\): the agent restarted since, and the object is gone; create it again$/,
+      );
       const fresh = await M.RemoteClass(4, 5, 6);
       assert.equal(await fresh.add(1, 2), 3);
     } finally {
@@ -54,7 +68,10 @@ describe('agent faults, seen from the client', () => {
       const err = await rejection(proxy.classes());
       assert.ok(err instanceof CallTimeoutError, String(err));
       assert.equal(err.timeoutMs, 300);
-      assert.equal(err.message, `classes on 127.0.0.1:${a.port} got no answer within 300 ms; the agent may be hung or stopped, or the method slow (raise the client's timeout option); the call may still be running and was not retried`);
+      assert.equal(
+        err.message,
+        `classes on 127.0.0.1:${a.port} got no answer within 300 ms; the agent may be hung or stopped, or the method slow (raise the client's timeout option); the call may still be running and was not retried`,
+      );
       assert.ok(Date.now() - started < 5_000, 'the deadline, not a TCP timeout, ended the call');
     } finally {
       a.child.kill('SIGCONT');
@@ -71,7 +88,10 @@ describe('agent faults, seen from the client', () => {
     assert.ok(err instanceof ConnectionError);
     assert.equal(err.reason, 'refused');
     assert.equal(err.code, 'ECONNREFUSED');
-    assert.equal(err.message, `classes on 127.0.0.1:${port} failed: connection refused (ECONNREFUSED); nothing listens there: is the agent running and on that port? (roc-agent -m <module> -p <port>)`);
+    assert.equal(
+      err.message,
+      `classes on 127.0.0.1:${port} failed: connection refused (ECONNREFUSED); nothing listens there: is the agent running and on that port? (roc-agent -m <module> -p <port>)`,
+    );
     proxy.close();
   });
 
@@ -101,7 +121,10 @@ describe('agent faults, seen from the client', () => {
       const err = await rejection(proxy.call('anything'));
       assert.ok(err instanceof ConnectionError);
       assert.equal(err.reason, 'reset');
-      assert.match(err.message, /^anything on 127\.0\.0\.1:\d+ failed: connection reset \(ECONNRESET\); the connection was reset during the call/);
+      assert.match(
+        err.message,
+        /^anything on 127\.0\.0\.1:\d+ failed: connection reset \(ECONNRESET\); the connection was reset during the call/,
+      );
     } finally {
       rude.close();
       proxy.close();
@@ -119,7 +142,12 @@ describe('agent faults, seen from the client', () => {
     a.child.kill('SIGKILL');
     await a.exited;
     const err = await rejection(proxy.waitUntilReady({ timeout: 300, interval: 50 }));
-    assert.match(err.message, new RegExp(`^the agent at 127\\.0\\.0\\.1:${port} did not answer within 300 ms; last error: ping on 127\\.0\\.0\\.1:${port} failed: connection refused`));
+    assert.match(
+      err.message,
+      new RegExp(
+        `^the agent at 127\\.0\\.0\\.1:${port} did not answer within 300 ms; last error: ping on 127\\.0\\.0\\.1:${port} failed: connection refused`,
+      ),
+    );
     proxy.close();
   });
 });

@@ -12,7 +12,10 @@ test('live handles per agent: past the limit a fault, not memory exhaustion', as
     const err = await rejection(M.Point(9, 9));
     assert.ok(err instanceof RemoteError);
     assert.equal(err.faultCode, FaultCode.HANDLE_LIMIT);
-    assert.match(err.message, /HandleLimitError: the agent holds 5 live objects, its limit \(--max-handles\); release objects you no longer need/);
+    assert.match(
+      err.message,
+      /HandleLimitError: the agent holds 5 live objects, its limit \(--max-handles\); release objects you no longer need/,
+    );
     assert.equal(agent.handles.size, 5);
     assert.equal(await kept[0]!.norm(), 0, 'existing objects still work');
     proxy.close();
@@ -30,7 +33,10 @@ test('concurrent calls past --max-concurrent get BusyError; the rest run', async
     assert.equal(busy.length, 3);
     for (const b of busy) {
       assert.equal(b.reason.faultCode, FaultCode.BUSY);
-      assert.match(b.reason.message, /BusyError: the agent is running 3 calls, its limit \(--max-concurrent\); the call was not run, try again/);
+      assert.match(
+        b.reason.message,
+        /BusyError: the agent is running 3 calls, its limit \(--max-concurrent\); the call was not run, try again/,
+      );
     }
     assert.equal(await inst.add(1, 1), 2);
     proxy.close();

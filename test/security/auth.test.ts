@@ -20,13 +20,19 @@ before(async () => {
 });
 after(() => agent.close(100));
 
-function rawPost(headers: Record<string, string>, body = encodeCall('classes', [])): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+function rawPost(
+  headers: Record<string, string>,
+  body = encodeCall('classes', []),
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: agent.port, method: 'POST', path: '/', headers, agent: false }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text, headers: res.headers }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port: agent.port, method: 'POST', path: '/', headers, agent: false },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text, headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -36,18 +42,29 @@ describe('token authentication', () => {
   test('no token: 401 with a short message and nothing about what is served', async () => {
     const r = await rawPost({});
     assert.equal(r.status, 401);
-    assert.equal(r.body, 'this agent needs a token: send Authorization: Bearer <token>, or Basic auth with the token as password\n');
+    assert.equal(
+      r.body,
+      'this agent needs a token: send Authorization: Bearer <token>, or Basic auth with the token as password\n',
+    );
     assert.match(String(r.headers['www-authenticate']), /^Basic realm="roc-agent"/);
     const proxy = serverProxy('127.0.0.1', agent.port, { token: '' });
     const err = await rejection(proxy.classes());
     assert.ok(err instanceof HttpStatusError);
     assert.equal(err.status, 401);
-    assert.equal(err.message, `classes on 127.0.0.1:${agent.port} was refused with HTTP 401: this agent needs a token: send Authorization: Bearer <token>, or Basic auth with the token as password; no token was sent: set token_file in the topology, or ROC_TOKEN, or serverProxy's token or tokenFile option`);
+    assert.equal(
+      err.message,
+      `classes on 127.0.0.1:${agent.port} was refused with HTTP 401: this agent needs a token: send Authorization: Bearer <token>, or Basic auth with the token as password; no token was sent: set token_file in the topology, or ROC_TOKEN, or serverProxy's token or tokenFile option`,
+    );
     proxy.close();
   });
 
   test('wrong token over Bearer and Basic: 401 "wrong token"', async () => {
-    for (const auth of [`Bearer nope`, `Basic ${Buffer.from('roc:nope').toString('base64')}`, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`]) {
+    for (const auth of [
+      `Bearer nope`,
+      `Basic ${Buffer.from('roc:nope').toString('base64')}`,
+      `Bearer ${TOKEN}x`,
+      `Bearer ${TOKEN.slice(0, -1)}`,
+    ]) {
       const r = await rawPost({ Authorization: auth });
       assert.equal(r.status, 401, auth);
       assert.equal(r.body, 'wrong token\n');
@@ -55,12 +72,21 @@ describe('token authentication', () => {
     }
     const proxy = serverProxy('127.0.0.1', agent.port, { token: 'wrong' });
     const err = await rejection(proxy.classes());
-    assert.equal(err.message, `classes on 127.0.0.1:${agent.port} was refused with HTTP 401: wrong token; the agent refused the token from the token option: it is not the agent's token (roc-agent --token-file; /etc/roc/token on a provisioned guest); give both sides the same token file, and provision the guest again after changing it`);
+    assert.equal(
+      err.message,
+      `classes on 127.0.0.1:${agent.port} was refused with HTTP 401: wrong token; the agent refused the token from the token option: it is not the agent's token (roc-agent --token-file; /etc/roc/token on a provisioned guest); give both sides the same token file, and provision the guest again after changing it`,
+    );
     proxy.close();
   });
 
   test('unknown schemes and malformed headers are refused', async () => {
-    for (const auth of ['Digest abc', 'Bearer', 'Basic !!!', `Basic ${Buffer.from('no-colon').toString('base64')}`, TOKEN]) {
+    for (const auth of [
+      'Digest abc',
+      'Bearer',
+      'Basic !!!',
+      `Basic ${Buffer.from('no-colon').toString('base64')}`,
+      TOKEN,
+    ]) {
       assert.equal((await rawPost({ Authorization: auth })).status, 401, auth);
     }
   });
@@ -91,7 +117,10 @@ describe('token authentication', () => {
     } finally {
       delete process.env.ROC_TOKEN;
     }
-    assert.throws(() => serverProxy('127.0.0.1', agent.port, { tokenFile: join(dir, 'missing') }), /cannot read token file .*missing: no such file \(make one with: roc token .*missing\)/);
+    assert.throws(
+      () => serverProxy('127.0.0.1', agent.port, { tokenFile: join(dir, 'missing') }),
+      /cannot read token file .*missing: no such file \(make one with: roc token .*missing\)/,
+    );
   });
 
   test('shutdown() needs the token like everything else', async () => {
@@ -104,10 +133,19 @@ describe('token authentication', () => {
 
   test('an unauthenticated 50 MB body is not read: the connection is closed after the 401', async () => {
     const result = await new Promise<{ status: number } | Error>((resolve) => {
-      const req = http.request({ host: '127.0.0.1', port: agent.port, method: 'POST', agent: false, headers: { 'Content-Length': String(50 * 1024 * 1024) } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode! }));
-      });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: agent.port,
+          method: 'POST',
+          agent: false,
+          headers: { 'Content-Length': String(50 * 1024 * 1024) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode! }));
+        },
+      );
       req.on('error', (err) => resolve(err));
       req.write(Buffer.alloc(64 * 1024));
     });
@@ -115,18 +153,28 @@ describe('token authentication', () => {
     else assert.equal(result.status, 401);
   });
 
-  test("Python's ServerProxy with the token in the URL", { skip: process.env.ROC_NO_PYTHON ? 'ROC_NO_PYTHON set' : false }, async () => {
-    const code = `import xmlrpc.client, sys\np = xmlrpc.client.ServerProxy(sys.argv[1], allow_none=True)\nprint(p.classes())\ntry:\n    xmlrpc.client.ServerProxy(sys.argv[2]).classes()\nexcept xmlrpc.client.ProtocolError as e:\n    print(e.errcode)`;
-    const { stdout } = await execFileAsync('python3', ['-c', code, `http://roc:${TOKEN}@127.0.0.1:${agent.port}/`, `http://roc:wrong@127.0.0.1:${agent.port}/`]);
-    assert.equal(stdout, "['Point', 'RemoteClass']\n401\n");
-  });
+  test(
+    "Python's ServerProxy with the token in the URL",
+    { skip: process.env.ROC_NO_PYTHON ? 'ROC_NO_PYTHON set' : false },
+    async () => {
+      const code = `import xmlrpc.client, sys\np = xmlrpc.client.ServerProxy(sys.argv[1], allow_none=True)\nprint(p.classes())\ntry:\n    xmlrpc.client.ServerProxy(sys.argv[2]).classes()\nexcept xmlrpc.client.ProtocolError as e:\n    print(e.errcode)`;
+      const { stdout } = await execFileAsync('python3', [
+        '-c',
+        code,
+        `http://roc:${TOKEN}@127.0.0.1:${agent.port}/`,
+        `http://roc:wrong@127.0.0.1:${agent.port}/`,
+      ]);
+      assert.equal(stdout, "['Point', 'RemoteClass']\n401\n");
+    },
+  );
 });
 
 describe('listening off loopback', () => {
   test('is refused without a token', async () => {
     await assert.rejects(Agent.start({ modules: [example('remote_class.js')], port: 0, host: '0.0.0.0' }), {
       name: 'AgentStartError',
-      message: 'refusing to listen on 0.0.0.0 without a token: anyone who can reach it could run code on this machine. Give --token-file <file> (make one with: roc token) or ROC_TOKEN, or pass --insecure to accept the risk',
+      message:
+        'refusing to listen on 0.0.0.0 without a token: anyone who can reach it could run code on this machine. Give --token-file <file> (make one with: roc token) or ROC_TOKEN, or pass --insecure to accept the risk',
     });
   });
 
@@ -138,10 +186,16 @@ describe('listening off loopback', () => {
   });
 
   test('roc-agent --insecure warns on stderr', async () => {
-    const agent = await startAgentProcess(['--insecure', '--host', '0.0.0.0', '-p', '0', '-m', example('remote_class.js')], { ...process.env, ROC_TOKEN: '' });
+    const agent = await startAgentProcess(
+      ['--insecure', '--host', '0.0.0.0', '-p', '0', '-m', example('remote_class.js')],
+      { ...process.env, ROC_TOKEN: '' },
+    );
     await agent.stop();
     const stderr = agent.stderr();
-    assert.match(stderr, /^roc-agent: warning: listening on 0\.0\.0\.0 with no token \(--insecure\): anyone who can reach this port can run code on this machine as /);
+    assert.match(
+      stderr,
+      /^roc-agent: warning: listening on 0\.0\.0\.0 with no token \(--insecure\): anyone who can reach this port can run code on this machine as /,
+    );
   });
 });
 
@@ -155,18 +209,34 @@ describe('roc token', () => {
     assert.equal(statSync(file).mode & 0o777, 0o600);
     const first = readFileSync(file, 'utf8').trim();
     assert.match(first, /^[A-Za-z0-9_-]{43}$/);
-    const again = await execFileAsync(process.execPath, [rocBin, 'token', file]).catch((e) => e as { code: number; stderr: string });
+    const again = await execFileAsync(process.execPath, [rocBin, 'token', file]).catch(
+      (e) => e as { code: number; stderr: string },
+    );
     assert.equal((again as { code: number }).code, 1);
-    assert.match((again as { stderr: string }).stderr, /^roc token: token file .*token exists already; agents and hosts may use it\. Pass --force to replace it\n$/);
+    assert.match(
+      (again as { stderr: string }).stderr,
+      /^roc token: token file .*token exists already; agents and hosts may use it\. Pass --force to replace it\n$/,
+    );
     await execFileAsync(process.execPath, [rocBin, 'token', '--force', file]);
     assert.notEqual(readFileSync(file, 'utf8').trim(), first);
   });
 
   test('roc-agent --token-file: missing file exits 1; a file others can read gets a warning', async () => {
     const agentBin = join(repoRoot, 'dist/src/cli/roc-agent.js');
-    const missing = await execFileAsync(process.execPath, [agentBin, '-m', example('remote_class.js'), '-p', '0', '--token-file', '/nonexistent/token']).catch((e) => e as { code: number; stderr: string });
+    const missing = await execFileAsync(process.execPath, [
+      agentBin,
+      '-m',
+      example('remote_class.js'),
+      '-p',
+      '0',
+      '--token-file',
+      '/nonexistent/token',
+    ]).catch((e) => e as { code: number; stderr: string });
     assert.equal((missing as { code: number }).code, 1);
-    assert.equal((missing as { stderr: string }).stderr, 'roc-agent: cannot read token file /nonexistent/token: no such file (make one with: roc token /nonexistent/token)\n');
+    assert.equal(
+      (missing as { stderr: string }).stderr,
+      'roc-agent: cannot read token file /nonexistent/token: no such file (make one with: roc token /nonexistent/token)\n',
+    );
     const dir = mkdtempSync(join(tmpdir(), 'roc-token-'));
     const open = join(dir, 'token');
     writeFileSync(open, TOKEN, { mode: 0o644 });

@@ -10,7 +10,11 @@ const pem = (name: string): Buffer => readFileSync(fixture(`tls/${name}`));
 describe('TLS', () => {
   let agent: Agent;
   before(async () => {
-    agent = await Agent.start({ modules: [example('remote_class.js')], port: 0, tls: { cert: pem('server.pem'), key: pem('server.key') } });
+    agent = await Agent.start({
+      modules: [example('remote_class.js')],
+      port: 0,
+      tls: { cert: pem('server.pem'), key: pem('server.key') },
+    });
   });
   after(() => agent.close(100));
 
@@ -27,7 +31,10 @@ describe('TLS', () => {
       const err = await rejection(proxy.classes());
       assert.ok(err instanceof ConnectionError, String(err));
       assert.equal(err.reason, 'tls');
-      assert.match(err.message, /^classes on 127\.0\.0\.1:\d+ failed: TLS handshake failed \(\w+\); check the agent certificate and the CA given to the client$/);
+      assert.match(
+        err.message,
+        /^classes on 127\.0\.0\.1:\d+ failed: TLS handshake failed \(\w+\); check the agent certificate and the CA given to the client$/,
+      );
       proxy.close();
     }
   });
@@ -36,12 +43,18 @@ describe('TLS', () => {
 describe('TLS with client certificates', () => {
   let agent: Agent;
   before(async () => {
-    agent = await Agent.start({ modules: [example('remote_class.js')], port: 0, tls: { cert: pem('server.pem'), key: pem('server.key'), clientCa: pem('ca.pem') } });
+    agent = await Agent.start({
+      modules: [example('remote_class.js')],
+      port: 0,
+      tls: { cert: pem('server.pem'), key: pem('server.key'), clientCa: pem('ca.pem') },
+    });
   });
   after(() => agent.close(100));
 
   test('a client with a certificate signed by the CA gets in', async () => {
-    const proxy = serverProxy('127.0.0.1', agent.port, { tls: { ca: pem('ca.pem'), cert: pem('client.pem'), key: pem('client.key') } });
+    const proxy = serverProxy('127.0.0.1', agent.port, {
+      tls: { ca: pem('ca.pem'), cert: pem('client.pem'), key: pem('client.key') },
+    });
     assert.deepEqual(await proxy.classes(), ['Point', 'RemoteClass']);
     proxy.close();
   });
@@ -51,7 +64,10 @@ describe('TLS with client certificates', () => {
     const err = await rejection(proxy.classes());
     assert.ok(err instanceof ConnectionError, String(err));
     assert.equal(err.reason, 'tls');
-    assert.match(err.message, /^classes on 127\.0\.0\.1:\d+ failed: TLS handshake failed \(ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED\); the agent requires a client certificate: pass tls: \{ cert, key \} to serverProxy$/);
+    assert.match(
+      err.message,
+      /^classes on 127\.0\.0\.1:\d+ failed: TLS handshake failed \(ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED\); the agent requires a client certificate: pass tls: \{ cert, key \} to serverProxy$/,
+    );
     proxy.close();
   });
 });

@@ -30,13 +30,21 @@ describe('roc slim', () => {
     assert.equal(stdout.subarray(0, SLIM_HEADER.length).toString(), 'Slim -- V0.5\n');
     const frames = new FrameReader().push(stdout.subarray(SLIM_HEADER.length));
     assert.equal(frames.length, 1, 'nothing but frames on stdout');
-    assert.deepEqual(deserialize(frames[0]!), [['i', 'OK'], ['m', 'OK'], ['p', '/__VOID__/'], ['e', 'Köln 🀜']]);
+    assert.deepEqual(deserialize(frames[0]!), [
+      ['i', 'OK'],
+      ['m', 'OK'],
+      ['p', '/__VOID__/'],
+      ['e', 'Köln 🀜'],
+    ]);
     assert.equal(err, 'SOUT.:printed by a fixture\n');
   });
 
   test('a socket port: one conversation, then exit; stdin closing does not stop it', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [roc, 'slim', port.toString()], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [roc, 'slim', port.toString()], {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     child.stdin.end(); // FitNesse closes stdin in socket mode
     const answer = await talk(port, [batch, 'bye']);
     assert.equal(answer.header, 'Slim -- V0.5\n');
@@ -46,7 +54,10 @@ describe('roc slim', () => {
 
   test('-d keeps accepting connections after bye', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [roc, 'slim', '-d', port.toString()], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [roc, 'slim', '-d', port.toString()], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       for (let i = 0; i < 3; i++) {
         const answer = await talk(port, [serialize([['x', 'assign', 'a', String(i)]]), 'bye']);
@@ -59,10 +70,21 @@ describe('roc slim', () => {
   });
 
   test('-s: a statement past its deadline answers TIMED_OUT', async () => {
-    const child = spawn(process.execPath, [roc, 'slim', '-s', '0.2'], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [roc, 'slim', '-s', '0.2'], {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stdin.write(frame(serialize([['i', 'import', join(repoRoot, 'test', 'slim', 'fixtures')], ['m', 'make', 'c', 'Calculator'], ['s', 'call', 'c', 'later', '5000', 'x']])));
+    child.stdin.write(
+      frame(
+        serialize([
+          ['i', 'import', join(repoRoot, 'test', 'slim', 'fixtures')],
+          ['m', 'make', 'c', 'Calculator'],
+          ['s', 'call', 'c', 'later', '5000', 'x'],
+        ]),
+      ),
+    );
     child.stdin.write(frame('bye'));
     await new Promise((r) => child.once('exit', r));
     const frames = new FrameReader().push(Buffer.concat(out).subarray(SLIM_HEADER.length));

@@ -1,7 +1,16 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { converse, deserialize, frame, FrameReader, serialize, SlimExecutor, SLIM_HEADER, type SlimList } from '../../src/slim/index.js';
+import {
+  converse,
+  deserialize,
+  frame,
+  FrameReader,
+  serialize,
+  SlimExecutor,
+  SLIM_HEADER,
+  type SlimList,
+} from '../../src/slim/index.js';
 import { repoRoot } from '../helpers.js';
 
 describe('serializer: FitNesse wire vectors', () => {
@@ -55,7 +64,10 @@ describe('framing: lengths in UTF-8 bytes, raw bytes buffered', () => {
 });
 
 const fixtures = `${repoRoot}test/slim/fixtures`;
-async function run(instructions: SlimList, executor = new SlimExecutor({ cwd: repoRoot })): Promise<Record<string, unknown>> {
+async function run(
+  instructions: SlimList,
+  executor = new SlimExecutor({ cwd: repoRoot }),
+): Promise<Record<string, unknown>> {
   const results = await executor.execute([['import_0', 'import', fixtures], ...instructions]);
   return Object.fromEntries(results.map((r) => [(r as string[])[0], (r as unknown[])[1]]));
 }
@@ -72,7 +84,17 @@ describe('executor', () => {
       ['c5', 'call', 'calc', 'echo', '$w'],
       ['c6', 'call', 'calc', 'typeOf', '$w'],
     ]);
-    assert.deepEqual(r, { import_0: 'OK', m: 'OK', c1: '7', c2: '7', c3: '10', c4: 'value is 10', a: 'OK', c5: '007', c6: 'string' });
+    assert.deepEqual(r, {
+      import_0: 'OK',
+      m: 'OK',
+      c1: '7',
+      c2: '7',
+      c3: '10',
+      c4: 'value is 10',
+      a: 'OK',
+      c5: '007',
+      c6: 'string',
+    });
   });
 
   test('values: /__VOID__/, null, lists, objects as [name, value] rows, promises awaited', async () => {
@@ -90,7 +112,16 @@ describe('executor', () => {
     assert.equal(r.void, '/__VOID__/');
     assert.equal(r.null, 'null');
     assert.deepEqual(r.list, ['a', ['b', 'c']]);
-    assert.deepEqual(r.rows, [[['name', 'Bob'], ['age', '3']], [['name', 'Ann'], ['age', '5']]]);
+    assert.deepEqual(r.rows, [
+      [
+        ['name', 'Bob'],
+        ['age', '3'],
+      ],
+      [
+        ['name', 'Ann'],
+        ['age', '5'],
+      ],
+    ]);
     assert.equal(r.later, 'done');
     assert.deepEqual([r.prop, r.set, r.prop2], ['calc', '/__VOID__/', 'new']);
   });
@@ -141,7 +172,10 @@ describe('executor', () => {
       ['h5', 'call', 'scriptTableActor', 'total'],
       ['h6', 'call', 'calc', 'cloneSymbol', 'x'],
     ]);
-    assert.deepEqual([r.c1, r.c2, r.c3, r.c4], ['from the library', '1', 'from the system under test', 'from the library']);
+    assert.deepEqual(
+      [r.c1, r.c2, r.c3, r.c4],
+      ['from the library', '1', 'from the system under test', 'from the library'],
+    );
     assert.deepEqual([r.h2, r.h4, r.h5, r.h6], ['/__VOID__/', '/__VOID__/', '9', 'x']);
   });
 
@@ -157,9 +191,18 @@ describe('executor', () => {
       ['bad', 'frobnicate', 'x'],
       ['short'],
     ]);
-    assert.equal(r.m1, `__EXCEPTION__:message:<<Could not find class NoSuchFixture: no import has it (imported: ${fixtures}) (NO_CLASS)>>`);
-    assert.match(String(r.m2), /^__EXCEPTION__:message:<<Could not invoke constructor for Broken\[0\]: Error: cannot build \(COULD_NOT_INVOKE_CONSTRUCTOR\)>>$/);
-    assert.equal(r.c1, '__EXCEPTION__:message:<<Method noSuchMethod[1] not found in Calculator: it has Total, add, echo, fail, later, nothing, nullValue, rows, self, stop, typeOf (NO_METHOD_IN_CLASS)>>');
+    assert.equal(
+      r.m1,
+      `__EXCEPTION__:message:<<Could not find class NoSuchFixture: no import has it (imported: ${fixtures}) (NO_CLASS)>>`,
+    );
+    assert.match(
+      String(r.m2),
+      /^__EXCEPTION__:message:<<Could not invoke constructor for Broken\[0\]: Error: cannot build \(COULD_NOT_INVOKE_CONSTRUCTOR\)>>$/,
+    );
+    assert.equal(
+      r.c1,
+      '__EXCEPTION__:message:<<Method noSuchMethod[1] not found in Calculator: it has Total, add, echo, fail, later, nothing, nullValue, rows, self, stop, typeOf (NO_METHOD_IN_CLASS)>>',
+    );
     assert.equal(r.c2, '__EXCEPTION__:message:<<NO_INSTANCE ghost.anything.>>');
     assert.match(String(r.c3), /^__EXCEPTION__:message:<<Method _hidden\[0\] not found in Calculator: /);
     // An exception a fixture throws: its class, message and stack, and no message:<<>>, so FitNesse shows it all under the row.
@@ -177,17 +220,32 @@ describe('executor', () => {
       ['after', 'call', 'calc', 'add', '1'],
     ]);
     assert.equal(results.length, 3);
-    assert.match(String((results[2] as string[])[1]), /^__EXCEPTION__:ABORT_SLIM_TEST:StopTestException: stop now\n\s+at Calculator\.stop/);
+    assert.match(
+      String((results[2] as string[])[1]),
+      /^__EXCEPTION__:ABORT_SLIM_TEST:StopTestException: stop now\n\s+at Calculator\.stop/,
+    );
     const next = await executor.execute([['again', 'call', 'calc', 'add', '1']]);
     assert.deepEqual(next, [['again', '1']], 'the next batch runs');
   });
 
   test('StopSuite, IgnoreScriptTest and IgnoreAllTests have their own forms, and each ends the batch', async () => {
-    for (const [cls, tag] of [['StopSuiteException', 'ABORT_SLIM_SUITE'], ['SlimIgnoreScriptTestException', 'IGNORE_SCRIPT_TEST'], ['SlimIgnoreAllTestsException', 'IGNORE_ALL_TESTS'], ['MyStopTestError', 'ABORT_SLIM_TEST']]) {
+    for (const [cls, tag] of [
+      ['StopSuiteException', 'ABORT_SLIM_SUITE'],
+      ['SlimIgnoreScriptTestException', 'IGNORE_SCRIPT_TEST'],
+      ['SlimIgnoreAllTestsException', 'IGNORE_ALL_TESTS'],
+      ['MyStopTestError', 'ABORT_SLIM_TEST'],
+    ]) {
       const executor = new SlimExecutor({ cwd: repoRoot });
       const Named = { [cls]: class extends Error {} }[cls]!;
-      executor.setInstance('thrower', { go: () => { throw new Named('why'); } });
-      const results = await executor.execute([['s', 'call', 'thrower', 'go'], ['after', 'call', 'thrower', 'go']]);
+      executor.setInstance('thrower', {
+        go: () => {
+          throw new Named('why');
+        },
+      });
+      const results = await executor.execute([
+        ['s', 'call', 'thrower', 'go'],
+        ['after', 'call', 'thrower', 'go'],
+      ]);
       assert.equal(results.length, 1, cls);
       assert.match(String((results[0] as string[])[1]), new RegExp(`^__EXCEPTION__:${tag}:${cls}: why\\n\\s+at `), cls);
     }
@@ -201,18 +259,30 @@ describe('executor', () => {
       ['m', 'make', 'c', 'calculator'],
       ['w', 'call', 'c', 'whoAmI'],
     ]);
-    assert.deepEqual(results, [['i1', 'OK'], ['i2', 'OK'], ['m', 'OK'], ['w', 'the newer import']]);
+    assert.deepEqual(results, [
+      ['i1', 'OK'],
+      ['i2', 'OK'],
+      ['m', 'OK'],
+      ['w', 'the newer import'],
+    ]);
   });
 
   test('-s: a statement past its deadline answers TIMED_OUT', async () => {
     const executor = new SlimExecutor({ cwd: repoRoot, statementTimeoutSec: 0.1 });
-    const r = await run([['m', 'make', 'calc', 'Calculator'], ['slow', 'call', 'calc', 'later', '2000', 'x'], ['fast', 'call', 'calc', 'add', '1']], executor);
+    const r = await run(
+      [
+        ['m', 'make', 'calc', 'Calculator'],
+        ['slow', 'call', 'calc', 'later', '2000', 'x'],
+        ['fast', 'call', 'calc', 'add', '1'],
+      ],
+      executor,
+    );
     assert.equal(r.slow, '__EXCEPTION__:message:<<TIMED_OUT 0.1>>');
     assert.equal(r.fast, '1');
   });
 });
 
-describe('as Java\'s SlimService answers', () => {
+describe("as Java's SlimService answers", () => {
   test('a fully qualified class name is found without an import, before the imports', async () => {
     const executor = new SlimExecutor({ cwd: `${repoRoot}test/slim/fixtures-qualified` });
     const results = await executor.execute([
@@ -222,11 +292,22 @@ describe('as Java\'s SlimService answers', () => {
       ['m2', 'make', 'q2', 'tables.Qualified'],
       ['w2', 'call', 'q2', 'whoAmI'],
     ]);
-    assert.deepEqual(results, [['m', 'OK'], ['w', 'acme.tables.Qualified'], ['i', 'OK'], ['m2', 'OK'], ['w2', 'acme.tables.Qualified']]);
+    assert.deepEqual(results, [
+      ['m', 'OK'],
+      ['w', 'acme.tables.Qualified'],
+      ['i', 'OK'],
+      ['m2', 'OK'],
+      ['w2', 'acme.tables.Qualified'],
+    ]);
   });
 
   test('a fixture that calls process.exit does not end the server: the instruction answers as Java does, the next runs', async () => {
-    const r = await run([['m', 'make', 'x', 'Exits'], ['e', 'call', 'x', 'now', '3'], ['c', 'call', 'x', 'caught', '42'], ['after', 'call', 'x', 'caught', '0']]);
+    const r = await run([
+      ['m', 'make', 'x', 'Exits'],
+      ['e', 'call', 'x', 'now', '3'],
+      ['c', 'call', 'x', 'caught', '42'],
+      ['after', 'call', 'x', 'caught', '0'],
+    ]);
     assert.match(String(r.e), /^__EXCEPTION__:SystemExitPrevented: prevented system exit with exit code 3\n\s+at /);
     assert.equal(r.c, 'prevented system exit with exit code 42');
     assert.equal(r.after, 'prevented system exit with exit code 0');
@@ -236,25 +317,52 @@ describe('as Java\'s SlimService answers', () => {
 
   test('-s: a fixture that blocks synchronously answers TIMED_OUT, and the next statement runs', async () => {
     const executor = new SlimExecutor({ cwd: repoRoot, statementTimeoutSec: 0.2 });
-    const r = await run([['m', 'make', 'b', 'Blocks'], ['spin', 'call', 'b', 'spin'], ['ok', 'call', 'b', 'ok']], executor);
+    const r = await run(
+      [
+        ['m', 'make', 'b', 'Blocks'],
+        ['spin', 'call', 'b', 'spin'],
+        ['ok', 'call', 'b', 'ok'],
+      ],
+      executor,
+    );
     assert.equal(r.spin, '__EXCEPTION__:message:<<TIMED_OUT 0.2>>');
     assert.equal(r.ok, 'still here');
   });
 
   test('a Map a method returns is a hash table as FitNesse renders one; plain objects and Maps in lists stay rows', async () => {
-    const r = await run([['m', 'make', 'x', 'Maps'], ['map', 'call', 'x', 'map'], ['plain', 'call', 'x', 'plain'], ['rows', 'call', 'x', 'rows']]);
-    assert.equal(r.map, '<table class="hash_table">\n\t<tr class="hash_row">\n\t\t<td class="hash_key">name</td>\n\t\t<td class="hash_value">bob</td>\n\t</tr>\n\t<tr class="hash_row">\n\t\t<td class="hash_key">address</td>\n\t\t<td class="hash_value">here</td>\n\t</tr>\n</table>');
+    const r = await run([
+      ['m', 'make', 'x', 'Maps'],
+      ['map', 'call', 'x', 'map'],
+      ['plain', 'call', 'x', 'plain'],
+      ['rows', 'call', 'x', 'rows'],
+    ]);
+    assert.equal(
+      r.map,
+      '<table class="hash_table">\n\t<tr class="hash_row">\n\t\t<td class="hash_key">name</td>\n\t\t<td class="hash_value">bob</td>\n\t</tr>\n\t<tr class="hash_row">\n\t\t<td class="hash_key">address</td>\n\t\t<td class="hash_value">here</td>\n\t</tr>\n</table>',
+    );
     assert.deepEqual(r.plain, [['name', 'bob']]);
     assert.deepEqual(r.rows, [[['name', 'Ann']]]);
   });
 
   test('an import of a path that names nothing is an error saying what was tried; a package name is accepted, as Java does', async () => {
     const executor = new SlimExecutor({ cwd: repoRoot });
-    const results = await executor.execute([['p', 'import', 'fixtures/my-fixtures'], ['j', 'import', 'com.example.fixtures'], ['m', 'make', 'x', 'Nope']]);
+    const results = await executor.execute([
+      ['p', 'import', 'fixtures/my-fixtures'],
+      ['j', 'import', 'com.example.fixtures'],
+      ['m', 'make', 'x', 'Nope'],
+    ]);
     const r = Object.fromEntries(results.map((x) => [(x as string[])[0], (x as string[])[1]]));
-    assert.match(String(r.p), new RegExp(`^__EXCEPTION__:ImportNotFoundError: import fixtures/my-fixtures found nothing: tried ${repoRoot}fixtures/my-fixtures, ${repoRoot}fixtures/my-fixtures\\.js, ${repoRoot}fixtures/my-fixtures\\.mjs, ${repoRoot}fixtures/my-fixtures\\.cjs, the package fixtures/my-fixtures; give a folder`));
+    assert.match(
+      String(r.p),
+      new RegExp(
+        `^__EXCEPTION__:ImportNotFoundError: import fixtures/my-fixtures found nothing: tried ${repoRoot}fixtures/my-fixtures, ${repoRoot}fixtures/my-fixtures\\.js, ${repoRoot}fixtures/my-fixtures\\.mjs, ${repoRoot}fixtures/my-fixtures\\.cjs, the package fixtures/my-fixtures; give a folder`,
+      ),
+    );
     assert.equal(r.j, 'OK');
-    assert.equal(r.m, '__EXCEPTION__:message:<<Could not find class Nope: no import has it (nothing imported); imports that named nothing here: com.example.fixtures (NO_CLASS)>>');
+    assert.equal(
+      r.m,
+      '__EXCEPTION__:message:<<Could not find class Nope: no import has it (nothing imported); imports that named nothing here: com.example.fixtures (NO_CLASS)>>',
+    );
   });
 });
 
@@ -263,13 +371,25 @@ describe('conversation', () => {
     const input = new PassThrough();
     const written: Buffer[] = [];
     const done = converse(input, (b) => void written.push(Buffer.from(b)), { cwd: repoRoot });
-    input.write(frame(serialize([['i', 'import', fixtures], ['m', 'make', 'c', 'Calculator'], ['e', 'call', 'c', 'echo', 'Köln 🀜']])));
+    input.write(
+      frame(
+        serialize([
+          ['i', 'import', fixtures],
+          ['m', 'make', 'c', 'Calculator'],
+          ['e', 'call', 'c', 'echo', 'Köln 🀜'],
+        ]),
+      ),
+    );
     input.write(frame('bye'));
     assert.equal(await done, true);
     const out = Buffer.concat(written);
     assert.equal(out.subarray(0, SLIM_HEADER.length).toString(), 'Slim -- V0.5\n');
     const frames = new FrameReader().push(out.subarray(SLIM_HEADER.length));
-    assert.deepEqual(deserialize(frames[0]!), [['i', 'OK'], ['m', 'OK'], ['e', 'Köln 🀜']]);
+    assert.deepEqual(deserialize(frames[0]!), [
+      ['i', 'OK'],
+      ['m', 'OK'],
+      ['e', 'Köln 🀜'],
+    ]);
   });
 
   test('a payload that is not a list is answered with MALFORMED_INSTRUCTION, and the conversation goes on', async () => {
@@ -280,6 +400,9 @@ describe('conversation', () => {
     input.write(frame('bye'));
     await done;
     const frames = new FrameReader().push(Buffer.concat(written).subarray(SLIM_HEADER.length));
-    assert.match(String((deserialize(frames[0]!)[0] as string[])[1]), /^__EXCEPTION__:message:<<MALFORMED_INSTRUCTION the instructions are not a SLIM list/);
+    assert.match(
+      String((deserialize(frames[0]!)[0] as string[])[1]),
+      /^__EXCEPTION__:message:<<MALFORMED_INSTRUCTION the instructions are not a SLIM list/,
+    );
   });
 });

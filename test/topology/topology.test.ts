@@ -34,13 +34,25 @@ describe('topology validation: file, line and key in every message', () => {
       problems('defaults: { port: 7007 }\nguests:\n  web1:\n    host: 127.0.1.11\n    hots: typo\n'),
       'roc.yml:5: guests.web1.hots: unknown key (expected host, port, roles, modules, token_file, timeout, tls, box, memory, cpus)',
     );
-    assert.equal(problems('guest:\n  web1: { host: 127.0.1.11 }\nguests:\n  web1: { host: 127.0.1.11 }\n'), 'roc.yml:1: guest: unknown key (expected defaults, guests)');
+    assert.equal(
+      problems('guest:\n  web1: { host: 127.0.1.11 }\nguests:\n  web1: { host: 127.0.1.11 }\n'),
+      'roc.yml:1: guest: unknown key (expected defaults, guests)',
+    );
   });
 
   test('a bad address', () => {
-    assert.equal(problems('guests:\n  web1: { host: 192.168.56.300 }\n'), 'roc.yml:2: guests.web1.host: "192.168.56.300" is not an IP address or host name');
-    assert.equal(problems('guests:\n  web1: { host: "bad host!" }\n'), 'roc.yml:2: guests.web1.host: "bad host!" is not an IP address or host name');
-    assert.equal(problems('guests:\n  web1: { roles: [web] }\n'), 'roc.yml:2: guests.web1: host: is missing (an IP address or host name)');
+    assert.equal(
+      problems('guests:\n  web1: { host: 192.168.56.300 }\n'),
+      'roc.yml:2: guests.web1.host: "192.168.56.300" is not an IP address or host name',
+    );
+    assert.equal(
+      problems('guests:\n  web1: { host: "bad host!" }\n'),
+      'roc.yml:2: guests.web1.host: "bad host!" is not an IP address or host name',
+    );
+    assert.equal(
+      problems('guests:\n  web1: { roles: [web] }\n'),
+      'roc.yml:2: guests.web1: host: is missing (an IP address or host name)',
+    );
   });
 
   test('a duplicate port on the same host', () => {
@@ -56,11 +68,16 @@ describe('topology validation: file, line and key in every message', () => {
 
   test('a missing token file', () => {
     const msg = problems('defaults:\n  token_file: .roc/token\nguests:\n  web1: { host: 127.0.1.11 }\n');
-    assert.match(msg, /^roc\.yml:2: defaults\.token_file: \/.*\/\.roc\/token does not exist \(make one with: roc token \/.*\/\.roc\/token\)$/);
+    assert.match(
+      msg,
+      /^roc\.yml:2: defaults\.token_file: \/.*\/\.roc\/token does not exist \(make one with: roc token \/.*\/\.roc\/token\)$/,
+    );
   });
 
   test('bad ports, durations, modules and names; all problems at once, in line order', () => {
-    const msg = problems('defaults:\n  timeout: soon\nguests:\n  "1bad": { host: 127.0.1.1 }\n  web1:\n    host: 127.0.1.11\n    port: 70000\n    modules: [nope.js]\n');
+    const msg = problems(
+      'defaults:\n  timeout: soon\nguests:\n  "1bad": { host: 127.0.1.1 }\n  web1:\n    host: 127.0.1.11\n    port: 70000\n    modules: [nope.js]\n',
+    );
     assert.equal(
       msg,
       [
@@ -75,7 +92,10 @@ describe('topology validation: file, line and key in every message', () => {
   test('YAML syntax errors give the line', () => {
     assert.match(problems('guests:\n  web1: { host: 127.0.1.11\n  web2: x\n'), /^roc\.yml:\d: \(yaml\): /);
     assert.equal(problems('just a string\n'), 'roc.yml:1: (top): a topology is a mapping with a guests: section');
-    assert.equal(problems('defaults: {}\n'), 'roc.yml:1: guests: must map at least one guest name to its settings, e.g. web1: { host: 127.0.1.11 }');
+    assert.equal(
+      problems('defaults: {}\n'),
+      'roc.yml:1: guests: must map at least one guest name to its settings, e.g. web1: { host: 127.0.1.11 }',
+    );
   });
 });
 
@@ -88,7 +108,20 @@ describe('loading', () => {
     const t = loadTopology(file);
     const web1 = t.specs.get('web1')!;
     const dir = join(file, '..');
-    assert.deepEqual({ ...web1, tls: undefined }, { name: 'web1', host: '127.0.1.11', port: 7100, roles: ['web', 'front'], modules: [join(dir, 'lib.js'), join(dir, 'app.js')], tokenFile: join(dir, 'tok'), timeoutMs: 500, tls: undefined, vagrant: {} });
+    assert.deepEqual(
+      { ...web1, tls: undefined },
+      {
+        name: 'web1',
+        host: '127.0.1.11',
+        port: 7100,
+        roles: ['web', 'front'],
+        modules: [join(dir, 'lib.js'), join(dir, 'app.js')],
+        tokenFile: join(dir, 'tok'),
+        timeoutMs: 500,
+        tls: undefined,
+        vagrant: {},
+      },
+    );
     const db1 = t.specs.get('db1')!;
     assert.equal(db1.port, 7200);
     assert.equal(db1.timeoutMs, 2000);
@@ -109,7 +142,10 @@ describe('loading', () => {
       process.env.ROC_TOPOLOGY = file;
       assert.equal(findTopologyFile('/'), file);
       delete process.env.ROC_TOPOLOGY;
-      assert.throws(() => findTopologyFile(mkdtempSync(join(tmpdir(), 'roc-none-'))), /^Error: no topology: set ROC_TOPOLOGY, or put a roc\.yml in \/.* or a parent folder/);
+      assert.throws(
+        () => findTopologyFile(mkdtempSync(join(tmpdir(), 'roc-none-'))),
+        /^Error: no topology: set ROC_TOPOLOGY, or put a roc\.yml in \/.* or a parent folder/,
+      );
     } finally {
       if (saved === undefined) delete process.env.ROC_TOPOLOGY;
       else process.env.ROC_TOPOLOGY = saved;
@@ -117,7 +153,11 @@ describe('loading', () => {
   });
 
   test('selectors: role, glob, names, all; unknown ones name what exists', () => {
-    const t = loadTopology(topologyFile(`guests:\n  web1: { host: 127.0.1.11, roles: [web], modules: [${example('remote_class.js')}] }\n  web2: { host: 127.0.1.12, roles: [web] }\n  db1: { host: 127.0.1.13, roles: [db] }\n`));
+    const t = loadTopology(
+      topologyFile(
+        `guests:\n  web1: { host: 127.0.1.11, roles: [web], modules: [${example('remote_class.js')}] }\n  web2: { host: 127.0.1.12, roles: [web] }\n  db1: { host: 127.0.1.13, roles: [db] }\n`,
+      ),
+    );
     assert.deepEqual(t.guests('role:web').names, ['web1', 'web2']);
     assert.deepEqual(t.guests('web*').names, ['web1', 'web2']);
     assert.deepEqual(t.guests('db1,web2').names, ['web2', 'db1']);

@@ -17,7 +17,12 @@ import { rejection, repoRoot } from '../helpers.js';
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const missing = ['vagrant', 'systemd-nspawn', 'debootstrap', 'java', 'rsync', 'ssh'].filter((c) => !has(c));
-const why = process.getuid?.() !== 0 ? 'needs root (systemd-nspawn, network namespaces, mounts)' : missing.length ? `needs ${missing.join(', ')} (.ci/run installs them)` : false;
+const why =
+  process.getuid?.() !== 0
+    ? 'needs root (systemd-nspawn, network namespaces, mounts)'
+    : missing.length
+      ? `needs ${missing.join(', ')} (.ci/run installs them)`
+      : false;
 if (why) console.log(`# SKIP the Vagrant tier: ${why}`);
 
 const topologyFile = join(repoRoot, 'examples', 'cluster', 'roc.vagrant.yml');
@@ -31,13 +36,23 @@ const timings: Record<string, number> = {};
 
 /** Vagrant's insecure public key, from the installed gem. */
 function insecureKey(): string {
-  const gemDir = spawnSync('ruby', ['-e', 'puts Gem::Specification.find_by_name("vagrant").gem_dir'], { encoding: 'utf8' }).stdout.trim();
-  for (const candidate of [join(gemDir, 'keys', 'vagrant.pub'), '/opt/vagrant/embedded/gems/gems/vagrant/keys/vagrant.pub']) if (gemDir && existsSync(candidate)) return candidate;
+  const gemDir = spawnSync('ruby', ['-e', 'puts Gem::Specification.find_by_name("vagrant").gem_dir'], {
+    encoding: 'utf8',
+  }).stdout.trim();
+  for (const candidate of [
+    join(gemDir, 'keys', 'vagrant.pub'),
+    '/opt/vagrant/embedded/gems/gems/vagrant/keys/vagrant.pub',
+  ])
+    if (gemDir && existsSync(candidate)) return candidate;
   throw new Error(`cannot find Vagrant's insecure key (looked in ${gemDir || 'no vagrant gem'}/keys)`);
 }
 
 /** Runs a command to its end, with its output streamed to the test's log and returned. */
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string; ms: number }> {
+function run(
+  cmd: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; out: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -68,21 +83,32 @@ async function bootIds(): Promise<Record<string, string>> {
 /** What this tier leaves on the host: namespaces, links, mounts and nspawn processes of its machines. */
 function leftovers(): string[] {
   const found: string[] = [];
-  for (const line of execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n')) if (line.startsWith('rocvg-')) found.push(`netns ${line}`);
+  for (const line of execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n'))
+    if (line.startsWith('rocvg-')) found.push(`netns ${line}`);
   for (const line of execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).split('\n')) {
     const name = /^\d+:\s+([^:@\s]+)/.exec(line)?.[1];
     if (name && /^(vg[0-9a-f]{6}|rvg)/.test(name)) found.push(`link ${name}`);
   }
-  for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) if (line.includes(dotfile)) found.push(`mount ${line.split(' ')[1]}`);
+  for (const line of readFileSync('/proc/mounts', 'utf8').split('\n'))
+    if (line.includes(dotfile)) found.push(`mount ${line.split(' ')[1]}`);
   const procs = spawnSync('pgrep', ['-af', `systemd-nspawn.*${dotfile}`], { encoding: 'utf8' });
   assert.notEqual(procs.status, null, 'pgrep must run');
-  found.push(...procs.stdout.split('\n').filter(Boolean).map((p) => `process ${p}`));
+  found.push(
+    ...procs.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((p) => `process ${p}`),
+  );
   return found;
 }
 
 before(async () => {
   if (why) return;
-  const box = execFileSync('sh', [join(repoRoot, 'test', 'vagrant', 'box.sh'), insecureKey()], { encoding: 'utf8', timeout: 1_500_000, stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const box = execFileSync('sh', [join(repoRoot, 'test', 'vagrant', 'box.sh'), insecureKey()], {
+    encoding: 'utf8',
+    timeout: 1_500_000,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
   home = mkdtempSync(join(tmpdir(), 'roc-vagrant-home-'));
   dotfile = mkdtempSync(join(tmpdir(), 'roc-vagrant-dot-'));
   copyFileSync(join(repoRoot, 'test', 'vagrant', 'Vagrantfile.home'), join(home, 'Vagrantfile'));
@@ -116,38 +142,66 @@ after(async () => {
   rmSync(dotfile, { recursive: true, force: true });
 });
 
-test('vagrant up (parallel) provisions every guest; roc ping shows them up', { skip: why, timeout: 900_000 }, async (t) => {
-  const up = await vagrant(['up']);
-  timings['vagrant up (3 guests, parallel)'] = up.ms;
-  assert.equal(up.code, 0, up.out);
-  for (const name of ['kv1', 'kv2', 'kv3']) {
-    assert.match(up.out, new RegExp(`==> ${name}: Running provisioner: node \\(shell\\)`));
-    assert.match(up.out, new RegExp(`${name}: install-node: installed /usr/bin/node \\(v18\\.`));
-    assert.match(up.out, new RegExp(`${name}: install-agent: roc-agent enabled and \\(re\\)started: -p 7107 --host 0\\.0\\.0\\.0 -m /opt/roc/modules/kv_control/kv_control\\.js --token-file /etc/roc/token \\(as root\\)`));
-  }
-  const ping = await run(process.execPath, [roc, 'ping'], 60_000);
-  t.diagnostic(ping.out.trimEnd());
-  assert.equal(ping.code, 0, ping.out);
-  assert.equal(ping.out.split('\n').filter((l) => /^kv\d\s+192\.168\.56\.3\d:7107\s+up\s/.test(l)).length, 3, ping.out);
-});
+test(
+  'vagrant up (parallel) provisions every guest; roc ping shows them up',
+  { skip: why, timeout: 900_000 },
+  async (t) => {
+    const up = await vagrant(['up']);
+    timings['vagrant up (3 guests, parallel)'] = up.ms;
+    assert.equal(up.code, 0, up.out);
+    for (const name of ['kv1', 'kv2', 'kv3']) {
+      assert.match(up.out, new RegExp(`==> ${name}: Running provisioner: node \\(shell\\)`));
+      assert.match(up.out, new RegExp(`${name}: install-node: installed /usr/bin/node \\(v18\\.`));
+      assert.match(
+        up.out,
+        new RegExp(
+          `${name}: install-agent: roc-agent enabled and \\(re\\)started: -p 7107 --host 0\\.0\\.0\\.0 -m /opt/roc/modules/kv_control/kv_control\\.js --token-file /etc/roc/token \\(as root\\)`,
+        ),
+      );
+    }
+    const ping = await run(process.execPath, [roc, 'ping'], 60_000);
+    t.diagnostic(ping.out.trimEnd());
+    assert.equal(ping.code, 0, ping.out);
+    assert.equal(
+      ping.out.split('\n').filter((l) => /^kv\d\s+192\.168\.56\.3\d:7107\s+up\s/.test(l)).length,
+      3,
+      ping.out,
+    );
+  },
+);
 
-test('vagrant ssh reaches a guest, which has its own host name and addresses', { skip: why, timeout: 120_000 }, async () => {
-  const ssh = await vagrant(['ssh', 'kv3', '-c', 'hostname; ip -o -4 addr show dev eth1; systemctl is-active roc-agent'], 120_000);
-  assert.equal(ssh.code, 0, ssh.out);
-  assert.match(ssh.out, /^kv3$/m);
-  assert.match(ssh.out, /eth1\s+inet 192\.168\.56\.33\/24/);
-  assert.match(ssh.out, /^active$/m);
-});
+test(
+  'vagrant ssh reaches a guest, which has its own host name and addresses',
+  { skip: why, timeout: 120_000 },
+  async () => {
+    const ssh = await vagrant(
+      ['ssh', 'kv3', '-c', 'hostname; ip -o -4 addr show dev eth1; systemctl is-active roc-agent'],
+      120_000,
+    );
+    assert.equal(ssh.code, 0, ssh.out);
+    assert.match(ssh.out, /^kv3$/m);
+    assert.match(ssh.out, /eth1\s+inet 192\.168\.56\.33\/24/);
+    assert.match(ssh.out, /^active$/m);
+  },
+);
 
-test('the cluster FitNesse suite runs green against the guests (roc fitnesse)', { skip: why, timeout: 600_000 }, async (t) => {
-  const report = join(dotfile, 'junit.xml');
-  const suite = await run(process.execPath, [roc, 'fitnesse', 'ClusterSuite.Checks', '-d', 'examples/cluster', '-t', topologyFile, '--report', report], 600_000);
-  timings['the cluster suite (roc fitnesse)'] = suite.ms;
-  for (const line of suite.out.split('\n').filter((l) => /summary|▶/.test(l))) t.diagnostic(line);
-  assert.equal(suite.code, 0, suite.out);
-  assert.match(suite.out, /summary: 3 pages, \d+ tables: \d+ right, 0 wrong, 0 exceptions — all green/);
-  assert.match(readFileSync(report, 'utf8'), /<testsuites name="ClusterSuite\.Checks" tests="\d+" failures="0"/);
-});
+test(
+  'the cluster FitNesse suite runs green against the guests (roc fitnesse)',
+  { skip: why, timeout: 600_000 },
+  async (t) => {
+    const report = join(dotfile, 'junit.xml');
+    const suite = await run(
+      process.execPath,
+      [roc, 'fitnesse', 'ClusterSuite.Checks', '-d', 'examples/cluster', '-t', topologyFile, '--report', report],
+      600_000,
+    );
+    timings['the cluster suite (roc fitnesse)'] = suite.ms;
+    for (const line of suite.out.split('\n').filter((l) => /summary|▶/.test(l))) t.diagnostic(line);
+    assert.equal(suite.code, 0, suite.out);
+    assert.match(suite.out, /summary: 3 pages, \d+ tables: \d+ right, 0 wrong, 0 exceptions — all green/);
+    assert.match(readFileSync(report, 'utf8'), /<testsuites name="ClusterSuite\.Checks" tests="\d+" failures="0"/);
+  },
+);
 
 test('vagrant provision again changes nothing and restarts no agent', { skip: why, timeout: 600_000 }, async () => {
   const before = await bootIds();
@@ -162,22 +216,29 @@ test('vagrant provision again changes nothing and restarts no agent', { skip: wh
   assert.deepEqual(await bootIds(), before);
 });
 
-test('vagrant reload of one guest and a reboot from inside another: both agents answer again; older objects are stale', { skip: why, timeout: 600_000 }, async () => {
-  const before = await bootIds();
-  const made = await topology.guests('kv1,kv2').module.KvNode('probe', '127.0.0.1', 1);
-  const [onKv1, onKv2] = made.values as [Record<string, () => Promise<unknown>>, Record<string, () => Promise<unknown>>];
-  assert.equal(await onKv1.url!(), 'http://127.0.0.1:1');
+test(
+  'vagrant reload of one guest and a reboot from inside another: both agents answer again; older objects are stale',
+  { skip: why, timeout: 600_000 },
+  async () => {
+    const before = await bootIds();
+    const made = await topology.guests('kv1,kv2').module.KvNode('probe', '127.0.0.1', 1);
+    const [onKv1, onKv2] = made.values as [
+      Record<string, () => Promise<unknown>>,
+      Record<string, () => Promise<unknown>>,
+    ];
+    assert.equal(await onKv1.url!(), 'http://127.0.0.1:1');
 
-  const reload = await vagrant(['reload', 'kv1']);
-  assert.equal(reload.code, 0, reload.out);
-  // The reboot drops the ssh connection, so its exit code says nothing; the new boot id does.
-  await vagrant(['ssh', 'kv2', '-c', 'sudo systemctl reboot'], 120_000);
+    const reload = await vagrant(['reload', 'kv1']);
+    assert.equal(reload.code, 0, reload.out);
+    // The reboot drops the ssh connection, so its exit code says nothing; the new boot id does.
+    await vagrant(['ssh', 'kv2', '-c', 'sudo systemctl reboot'], 120_000);
 
-  const ready = await topology.guests('kv1,kv2').waitUntilReady({ timeout: 120_000, interval: 200 });
-  assert.ok(ready.ok, String(ready.failed));
-  const after = await bootIds();
-  assert.notEqual(after.kv1, before.kv1);
-  assert.notEqual(after.kv2, before.kv2);
-  assert.equal(after.kv3, before.kv3);
-  for (const stale of [onKv1, onKv2]) assert.ok((await rejection(stale.url!())) instanceof StaleHandleError);
-});
+    const ready = await topology.guests('kv1,kv2').waitUntilReady({ timeout: 120_000, interval: 200 });
+    assert.ok(ready.ok, String(ready.failed));
+    const after = await bootIds();
+    assert.notEqual(after.kv1, before.kv1);
+    assert.notEqual(after.kv2, before.kv2);
+    assert.equal(after.kv3, before.kv3);
+    for (const stale of [onKv1, onKv2]) assert.ok((await rejection(stale.url!())) instanceof StaleHandleError);
+  },
+);

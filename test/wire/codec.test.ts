@@ -1,9 +1,21 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeCall, decodeResponse, DecodeError, Double, encodeCall, encodeFault, encodeResponse, encodeValue, EncodeError, XmlRpcFault } from '../../src/wire/index.js';
+import {
+  decodeCall,
+  decodeResponse,
+  DecodeError,
+  Double,
+  encodeCall,
+  encodeFault,
+  encodeResponse,
+  encodeValue,
+  EncodeError,
+  XmlRpcFault,
+} from '../../src/wire/index.js';
 import { FaultCode } from '../../src/protocol/index.js';
 
-const call = (valueXml: string): string => `<?xml version="1.0"?><methodCall><methodName>m</methodName><params><param><value>${valueXml}</value></param></params></methodCall>`;
+const call = (valueXml: string): string =>
+  `<?xml version="1.0"?><methodCall><methodName>m</methodName><params><param><value>${valueXml}</value></param></params></methodCall>`;
 const decodeOne = (valueXml: string): unknown => decodeCall(call(valueXml)).params[0];
 const roundTrip = (v: unknown): unknown => decodeCall(encodeCall('m', [v])).params[0];
 
@@ -95,10 +107,20 @@ describe('dates', () => {
 
   test('decoded leniently: dashes, fractions, Z and offsets', () => {
     const expected = Date.UTC(2020, 0, 2, 3, 4, 5);
-    for (const text of ['20200102T03:04:05', '2020-01-02T03:04:05', '2020-01-02T03:04:05Z', '20200102T030405', '2020-01-02T04:04:05+01:00', '2020-01-02T01:04:05-0200']) {
+    for (const text of [
+      '20200102T03:04:05',
+      '2020-01-02T03:04:05',
+      '2020-01-02T03:04:05Z',
+      '20200102T030405',
+      '2020-01-02T04:04:05+01:00',
+      '2020-01-02T01:04:05-0200',
+    ]) {
       assert.equal((decodeOne(`<dateTime.iso8601>${text}</dateTime.iso8601>`) as Date).getTime(), expected, text);
     }
-    assert.equal((decodeOne('<dateTime.iso8601>2020-01-02T03:04:05.250Z</dateTime.iso8601>') as Date).getTime(), expected + 250);
+    assert.equal(
+      (decodeOne('<dateTime.iso8601>2020-01-02T03:04:05.250Z</dateTime.iso8601>') as Date).getTime(),
+      expected + 250,
+    );
   });
 
   test('bad dates are faults; invalid Dates cannot be sent', () => {
@@ -128,11 +150,17 @@ describe('strings', () => {
   });
 
   test('characters XML cannot carry are refused with a hint', () => {
-    assert.throws(() => encodeValue({ k: ['ok', 'nul\u0000'] }), (err: unknown) => {
-      assert.ok(err instanceof EncodeError);
-      assert.match(err.message, /cannot send U\+0000 at offset 3 of a string: XML 1.0 has no way to carry it; send the data as a Buffer \(base64\) instead \(at k\[1\]\)/);
-      return true;
-    });
+    assert.throws(
+      () => encodeValue({ k: ['ok', 'nul\u0000'] }),
+      (err: unknown) => {
+        assert.ok(err instanceof EncodeError);
+        assert.match(
+          err.message,
+          /cannot send U\+0000 at offset 3 of a string: XML 1.0 has no way to carry it; send the data as a Buffer \(base64\) instead \(at k\[1\]\)/,
+        );
+        return true;
+      },
+    );
     assert.throws(() => encodeValue('\uD800'), /U\+D800/);
   });
 });
@@ -171,7 +199,9 @@ describe('arrays and structs', () => {
   });
 
   test('structs decode with no prototype; __proto__ is plain data', () => {
-    const s = decodeOne('<struct><member><name>__proto__</name><value><struct><member><name>polluted</name><value>yes</value></member></struct></value></member><member><name>constructor</name><value>c</value></member></struct>') as Record<string, unknown>;
+    const s = decodeOne(
+      '<struct><member><name>__proto__</name><value><struct><member><name>polluted</name><value>yes</value></member></struct></value></member><member><name>constructor</name><value>c</value></member></struct>',
+    ) as Record<string, unknown>;
     assert.equal(Object.getPrototypeOf(s), null);
     assert.deepEqual(Object.keys(s), ['__proto__', 'constructor']);
     assert.equal(s.constructor, 'c');
@@ -180,12 +210,20 @@ describe('arrays and structs', () => {
   });
 
   test('duplicate member names: the last wins', () => {
-    const s = decodeOne('<struct><member><name>k</name><value>first</value></member><member><name>k</name><value>last</value></member></struct>') as Record<string, unknown>;
+    const s = decodeOne(
+      '<struct><member><name>k</name><value>first</value></member><member><name>k</name><value>last</value></member></struct>',
+    ) as Record<string, unknown>;
     assert.equal(s.k, 'last');
   });
 
   test('Map and Set, class instances by value, errors as structs', () => {
-    class P { x = 1; y = 2; norm() { return 0; } }
+    class P {
+      x = 1;
+      y = 2;
+      norm() {
+        return 0;
+      }
+    }
     assert.deepEqual({ ...(roundTrip(new Map([['a', 1]])) as object) }, { a: 1 });
     assert.deepEqual(roundTrip(new Set([1, 2])), [1, 2]);
     assert.deepEqual({ ...(roundTrip(new P()) as object) }, { x: 1, y: 2 });
@@ -194,7 +232,10 @@ describe('arrays and structs', () => {
   });
 
   test('functions, symbols and cycles are refused with the path', () => {
-    assert.throws(() => encodeValue({ a: [1, () => 1] }), /cannot send a function \(anonymous\): XML-RPC carries data only \(at a\[1\]\)/);
+    assert.throws(
+      () => encodeValue({ a: [1, () => 1] }),
+      /cannot send a function \(anonymous\): XML-RPC carries data only \(at a\[1\]\)/,
+    );
     assert.throws(() => encodeValue({ s: Symbol('x') }), /cannot send a symbol x/);
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = { back: cyclic };
@@ -204,9 +245,14 @@ describe('arrays and structs', () => {
   });
 
   test('the replace hook swaps class instances', () => {
-    class Handle { id = 7; }
+    class Handle {
+      id = 7;
+    }
     const xml = encodeValue([new Handle()], { replace: (o) => (o instanceof Handle ? { ref: o.id } : undefined) });
-    assert.equal(xml, '<value><array><data><value><struct><member><name>ref</name><value><int>7</int></value></member></struct></value></data></array></value>');
+    assert.equal(
+      xml,
+      '<value><array><data><value><struct><member><name>ref</name><value><int>7</int></value></member></struct></value></data></array></value>',
+    );
   });
 });
 
@@ -250,7 +296,10 @@ describe('document structure', () => {
     decodeFails('<methodCall><params/></methodCall>', /without <methodName>/);
     decodeFails(call('<struct><member><value>1</value></member></struct>'), /<member> without <name>/);
     decodeFails(call('<array></array>'), /<array> without <data>/);
-    decodeFails('<methodCall><methodName>m</methodName>stray</methodCall>', /text "stray" is not allowed inside <methodCall>/);
+    decodeFails(
+      '<methodCall><methodName>m</methodName>stray</methodCall>',
+      /text "stray" is not allowed inside <methodCall>/,
+    );
   });
 
   test('truncated and non-XML bodies are parse errors', () => {
@@ -261,27 +310,42 @@ describe('document structure', () => {
   });
 
   test('a call without <params> has no params (as Python sends)', () => {
-    assert.deepEqual(decodeCall('<methodCall><methodName>classes</methodName></methodCall>'), { methodName: 'classes', params: [] });
+    assert.deepEqual(decodeCall('<methodCall><methodName>classes</methodName></methodCall>'), {
+      methodName: 'classes',
+      params: [],
+    });
   });
 
   test('responses: one param, or a fault with its extra members', () => {
     assert.equal(decodeResponse(encodeResponse('ok')), 'ok');
-    const fault = new XmlRpcFault(1, 'ValueError: bad', Object.assign(Object.create(null), { name: 'ValueError', stack: 'at x' }));
-    assert.throws(() => decodeResponse(encodeFault(fault)), (err: unknown) => {
-      assert.ok(err instanceof XmlRpcFault);
-      assert.equal(err.faultCode, 1);
-      assert.equal(err.faultString, 'ValueError: bad');
-      assert.equal(err.extra.name, 'ValueError');
-      assert.equal(err.extra.stack, 'at x');
-      return true;
-    });
-    assert.throws(() => decodeResponse('<methodResponse><params></params></methodResponse>'), /exactly one <param>, got 0/);
+    const fault = new XmlRpcFault(
+      1,
+      'ValueError: bad',
+      Object.assign(Object.create(null), { name: 'ValueError', stack: 'at x' }),
+    );
+    assert.throws(
+      () => decodeResponse(encodeFault(fault)),
+      (err: unknown) => {
+        assert.ok(err instanceof XmlRpcFault);
+        assert.equal(err.faultCode, 1);
+        assert.equal(err.faultString, 'ValueError: bad');
+        assert.equal(err.extra.name, 'ValueError');
+        assert.equal(err.extra.stack, 'at x');
+        return true;
+      },
+    );
+    assert.throws(
+      () => decodeResponse('<methodResponse><params></params></methodResponse>'),
+      /exactly one <param>, got 0/,
+    );
   });
 
-  test('Python\'s own bytes decode (from the wire capture)', () => {
-    const captured = "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><array><data>\n<value><int>1</int></value>\n<value><string>two</string></value>\n<value><double>3.0</double></value>\n<value><nil/></value><value><boolean>0</boolean></value>\n</data></array></value>\n</param>\n</params>\n</methodResponse>\n";
+  test("Python's own bytes decode (from the wire capture)", () => {
+    const captured =
+      "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><array><data>\n<value><int>1</int></value>\n<value><string>two</string></value>\n<value><double>3.0</double></value>\n<value><nil/></value><value><boolean>0</boolean></value>\n</data></array></value>\n</param>\n</params>\n</methodResponse>\n";
     assert.deepEqual(decodeResponse(captured), [1, 'two', 3, null, false]);
-    const fault = "<?xml version='1.0'?>\n<methodResponse>\n<fault>\n<value><struct>\n<member>\n<name>faultCode</name>\n<value><int>1</int></value>\n</member>\n<member>\n<name>faultString</name>\n<value><string>&lt;class 'ValueError'&gt;:bad thing</string></value>\n</member>\n</struct></value>\n</fault>\n</methodResponse>\n";
+    const fault =
+      "<?xml version='1.0'?>\n<methodResponse>\n<fault>\n<value><struct>\n<member>\n<name>faultCode</name>\n<value><int>1</int></value>\n</member>\n<member>\n<name>faultString</name>\n<value><string>&lt;class 'ValueError'&gt;:bad thing</string></value>\n</member>\n</struct></value>\n</fault>\n</methodResponse>\n";
     assert.throws(() => decodeResponse(fault), { faultCode: 1, faultString: "<class 'ValueError'>:bad thing" });
   });
 });

@@ -12,7 +12,12 @@ import { example } from '../helpers.js';
 let agent: Agent;
 
 before(async () => {
-  agent = await Agent.start({ modules: [example('remote_class.js')], port: 0, maxBodyBytes: 8 * 1024 * 1024, gzipThreshold: 1400 });
+  agent = await Agent.start({
+    modules: [example('remote_class.js')],
+    port: 0,
+    maxBodyBytes: 8 * 1024 * 1024,
+    gzipThreshold: 1400,
+  });
 });
 after(() => agent.close(100));
 
@@ -22,13 +27,28 @@ interface Reply {
   body: Buffer;
 }
 
-function request(options: { method?: string; path?: string; body?: string | Buffer; headers?: Record<string, string> }): Promise<Reply> {
+function request(options: {
+  method?: string;
+  path?: string;
+  body?: string | Buffer;
+  headers?: Record<string, string>;
+}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: agent.port, method: options.method ?? 'POST', path: options.path ?? '/', headers: options.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: agent.port,
+        method: options.method ?? 'POST',
+        path: options.path ?? '/',
+        headers: options.headers,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
@@ -78,7 +98,9 @@ describe('HTTP', () => {
     // Declare 50 MB, send none of it: the answer must come anyway.
     const reply = await new Promise<string>((resolve, reject) => {
       const socket = net.connect(agent.port, '127.0.0.1', () => {
-        socket.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: ${50 * 1024 * 1024}\r\n\r\n<?xml`);
+        socket.write(
+          `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: ${50 * 1024 * 1024}\r\n\r\n<?xml`,
+        );
       });
       let text = '';
       socket.on('data', (d) => (text += d.toString()));
@@ -92,11 +114,20 @@ describe('HTTP', () => {
 
   test('a chunked body that grows past the limit gets 413 too', async () => {
     const reply = await new Promise<Reply | Error>((resolve) => {
-      const req = http.request({ host: '127.0.0.1', port: agent.port, method: 'POST', agent: false, headers: { 'Transfer-Encoding': 'chunked' } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: agent.port,
+          method: 'POST',
+          agent: false,
+          headers: { 'Transfer-Encoding': 'chunked' },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+        },
+      );
       req.on('error', (err) => resolve(err));
       const chunk = Buffer.alloc(64 * 1024, 'a');
       let sent = 0;
@@ -163,20 +194,73 @@ describe('HTTP', () => {
 
 describe('hostile bodies: a clean fault, and the agent keeps answering', () => {
   const cases: [string, string, RegExp, number][] = [
-    ['billion laughs', `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">${Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i || ''};`.repeat(10)}">`).join('')}]><methodCall><methodName>&lol9;</methodName></methodCall>`, /a DOCTYPE is not allowed/, FaultCode.PARSE_ERROR],
-    ['external entity', `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><methodCall><methodName>&xxe;</methodName></methodCall>`, /a DOCTYPE is not allowed/, FaultCode.PARSE_ERROR],
-    ['arrays nested 100,000 deep', encodeCall('classes', []).replace('<params>', `<params><param><value>${'<array><data><value>'.repeat(100_000)}${'</value></data></array>'.repeat(100_000)}</value></param>`), /nested more than 256 arrays or structs deep/, FaultCode.PARSE_ERROR],
+    [
+      'billion laughs',
+      `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">${Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i || ''};`.repeat(10)}">`).join('')}]><methodCall><methodName>&lol9;</methodName></methodCall>`,
+      /a DOCTYPE is not allowed/,
+      FaultCode.PARSE_ERROR,
+    ],
+    [
+      'external entity',
+      `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><methodCall><methodName>&xxe;</methodName></methodCall>`,
+      /a DOCTYPE is not allowed/,
+      FaultCode.PARSE_ERROR,
+    ],
+    [
+      'arrays nested 100,000 deep',
+      encodeCall('classes', []).replace(
+        '<params>',
+        `<params><param><value>${'<array><data><value>'.repeat(100_000)}${'</value></data></array>'.repeat(100_000)}</value></param>`,
+      ),
+      /nested more than 256 arrays or structs deep/,
+      FaultCode.PARSE_ERROR,
+    ],
     ['truncated body', encodeCall('classes', ['x']).slice(0, 60), /not well-formed XML/, FaultCode.PARSE_ERROR],
     ['not XML', 'GET / HTTP/1.0 please', /not well-formed XML/, FaultCode.PARSE_ERROR],
     ['JSON', '{"method": "classes"}', /not well-formed XML/, FaultCode.PARSE_ERROR],
     ['wrong root', '<?xml version="1.0"?><html><body/></html>', /<html> cannot be the root/, FaultCode.INVALID_REQUEST],
-    ['a response instead of a call', '<?xml version="1.0"?><methodResponse><params><param><value>x</value></param></params></methodResponse>', /expected <methodCall>, got <methodResponse>/, FaultCode.INVALID_REQUEST],
-    ['__proto__ as method', encodeCall('__proto__', []), /method "__proto__" is not supported/, FaultCode.METHOD_NOT_FOUND],
-    ['constructor as method', encodeCall('constructor', []), /method "constructor" is not supported/, FaultCode.METHOD_NOT_FOUND],
-    ['prototype path', encodeCall('RemoteClass.prototype', []), /method "RemoteClass.prototype" is not supported/, FaultCode.METHOD_NOT_FOUND],
-    ['constructor.constructor', encodeCall('RemoteClass.constructor.constructor', ['return process'] as unknown[]), /is not supported/, FaultCode.METHOD_NOT_FOUND],
-    ['bad create params', encodeCall('create', [42]), /create: the class name must be a string, got number/, FaultCode.INVALID_PARAMS],
-    ['unknown class', encodeCall('create', ['Nope', []]), /no class "Nope" on this agent; it serves Point, RemoteClass/, FaultCode.INVALID_PARAMS],
+    [
+      'a response instead of a call',
+      '<?xml version="1.0"?><methodResponse><params><param><value>x</value></param></params></methodResponse>',
+      /expected <methodCall>, got <methodResponse>/,
+      FaultCode.INVALID_REQUEST,
+    ],
+    [
+      '__proto__ as method',
+      encodeCall('__proto__', []),
+      /method "__proto__" is not supported/,
+      FaultCode.METHOD_NOT_FOUND,
+    ],
+    [
+      'constructor as method',
+      encodeCall('constructor', []),
+      /method "constructor" is not supported/,
+      FaultCode.METHOD_NOT_FOUND,
+    ],
+    [
+      'prototype path',
+      encodeCall('RemoteClass.prototype', []),
+      /method "RemoteClass.prototype" is not supported/,
+      FaultCode.METHOD_NOT_FOUND,
+    ],
+    [
+      'constructor.constructor',
+      encodeCall('RemoteClass.constructor.constructor', ['return process'] as unknown[]),
+      /is not supported/,
+      FaultCode.METHOD_NOT_FOUND,
+    ],
+    [
+      'bad create params',
+      encodeCall('create', [42]),
+      /create: the class name must be a string, got number/,
+      FaultCode.INVALID_PARAMS,
+    ],
+    [
+      'unknown class',
+      encodeCall('create', ['Nope', []]),
+      /no class "Nope" on this agent; it serves Point, RemoteClass/,
+      FaultCode.INVALID_PARAMS,
+    ],
   ];
   for (const [name, body, pattern, code] of cases) {
     test(name, async () => {

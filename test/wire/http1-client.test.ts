@@ -2,13 +2,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { ConnectionError, HttpStatusError, HttpTransport, ProtocolError, TransportClosedError } from '../../src/wire/index.js';
+import {
+  ConnectionError,
+  HttpStatusError,
+  HttpTransport,
+  ProtocolError,
+  TransportClosedError,
+} from '../../src/wire/index.js';
 import { ROC_HINTS } from '../../src/protocol/index.js';
 import { ProxyClosedError, serverProxy } from '../../src/client/index.js';
 import { rejection } from '../helpers.js';
 
 /** A raw TCP server that answers every request with `answer(requestNumber)`, written in pieces. */
-async function rawServer(answer: (n: number) => (Buffer | string)[], opts: { close?: boolean } = {}): Promise<{ port: number; connections: () => number; close: () => void }> {
+async function rawServer(
+  answer: (n: number) => (Buffer | string)[],
+  opts: { close?: boolean } = {},
+): Promise<{ port: number; connections: () => number; close: () => void }> {
   let count = 0;
   let connections = 0;
   const sockets = new Set<net.Socket>();
@@ -38,11 +47,19 @@ async function rawServer(answer: (n: number) => (Buffer | string)[], opts: { clo
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as net.AddressInfo).port, connections: () => connections, close: () => { for (const s of sockets) s.destroy(); server.close(); } };
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    connections: () => connections,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
 }
 
 test('chunked answers, split anywhere, with trailers; the connection is reused', async () => {
-  const body = '<?xml version="1.0"?><methodResponse><params><param><value>chunked</value></param></params></methodResponse>';
+  const body =
+    '<?xml version="1.0"?><methodResponse><params><param><value>chunked</value></param></params></methodResponse>';
   const srv = await rawServer(() => [
     'HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-',
     'Encoding: chunked\r\n\r\n',
@@ -62,7 +79,9 @@ test('chunked answers, split anywhere, with trailers; the connection is reused',
 
 test('HTTP/1.0 answers without a length are read until the server closes; gzip is inflated', async () => {
   const body = 'y'.repeat(5000);
-  const srv = await rawServer(() => ['HTTP/1.0 200 OK\r\nContent-Encoding: gzip\r\n\r\n', gzipSync(body)], { close: true });
+  const srv = await rawServer(() => ['HTTP/1.0 200 OK\r\nContent-Encoding: gzip\r\n\r\n', gzipSync(body)], {
+    close: true,
+  });
   const t = new HttpTransport({ host: '127.0.0.1', port: srv.port });
   try {
     assert.equal((await t.post('<x/>', 'm')).text, body);
@@ -75,7 +94,11 @@ test('HTTP/1.0 answers without a length are read until the server closes; gzip i
 });
 
 test('a 100 Continue before the answer is skipped; other statuses are HttpStatusError', async () => {
-  const srv = await rawServer((n) => (n === 1 ? ['HTTP/1.1 100 Continue\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'] : ['HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\nbusy']));
+  const srv = await rawServer((n) =>
+    n === 1
+      ? ['HTTP/1.1 100 Continue\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok']
+      : ['HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\nbusy'],
+  );
   const t = new HttpTransport({ host: '127.0.0.1', port: srv.port });
   try {
     assert.equal((await t.post('<x/>', 'm')).text, 'ok');
@@ -100,7 +123,10 @@ test('an answer that is not HTTP is a ProtocolError; a close mid-answer a Connec
     const e2 = await rejection(b.post('<x/>', 'm'));
     assert.ok(e2 instanceof ConnectionError, String(e2));
     assert.equal(e2.reason, 'closed');
-    assert.equal(e2.message, `m on 127.0.0.1:${cut.port} failed: connection closed (after 49 bytes of the answer); the agent closed the connection before its answer was complete: it may have crashed or been stopped; the call may or may not have run, and it was not retried`);
+    assert.equal(
+      e2.message,
+      `m on 127.0.0.1:${cut.port} failed: connection closed (after 49 bytes of the answer); the agent closed the connection before its answer was complete: it may have crashed or been stopped; the call may or may not have run, and it was not retried`,
+    );
   } finally {
     a.close();
     b.close();
@@ -121,7 +147,12 @@ test('a close before any answer is "closed", a reset is "reset", a closed proxy 
     const closed = await rejection(a.post('<x/>', 'm'));
     assert.ok(closed instanceof ConnectionError, String(closed));
     assert.equal(closed.reason, 'closed');
-    assert.match(closed.message, new RegExp(`^m on guest web1 \\(127\\.0\\.0\\.1:${silent.port}\\) failed: connection closed \\(before any byte of an answer\\); the agent closed`));
+    assert.match(
+      closed.message,
+      new RegExp(
+        `^m on guest web1 \\(127\\.0\\.0\\.1:${silent.port}\\) failed: connection closed \\(before any byte of an answer\\); the agent closed`,
+      ),
+    );
     const reset = await rejection(b.post('<x/>', 'm'));
     assert.ok(reset instanceof ConnectionError, String(reset));
     assert.equal(reset.reason, 'reset');
@@ -132,7 +163,10 @@ test('a close before any answer is "closed", a reset is "reset", a closed proxy 
     proxy.close();
     const unsent = await rejection(proxy.call('m'));
     assert.ok(unsent instanceof ProxyClosedError, String(unsent));
-    assert.equal(unsent.message, `m on guest web1 (127.0.0.1:${silent.port}) was not sent: this proxy was closed (close() was called on it); make a new serverProxy, or reach the guest through guest() again`);
+    assert.equal(
+      unsent.message,
+      `m on guest web1 (127.0.0.1:${silent.port}) was not sent: this proxy was closed (close() was called on it); make a new serverProxy, or reach the guest through guest() again`,
+    );
   } finally {
     a.close();
     b.close();

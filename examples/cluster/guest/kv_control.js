@@ -58,7 +58,8 @@ export class KvNode {
       try {
         return (await request(`${this.url()}/status`)).body;
       } catch (err) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${this.name} did not come up on ${this.url()}: ${err.message}`);
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`${this.name} did not come up on ${this.url()}: ${err.message}`, { cause: err });
         await new Promise((r) => setTimeout(r, 50));
       }
     }

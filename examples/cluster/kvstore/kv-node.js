@@ -74,14 +74,25 @@ const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
     const key = decodeURIComponent(url.pathname.replace(/^\/kv\//, ''));
     if (url.pathname === '/status') {
-      return reply(res, 200, { name: state.name, role: state.role, primary: state.primary, replicas: state.replicas, seq: state.seq, keys: state.data.size, partitioned: state.partitioned });
+      return reply(res, 200, {
+        name: state.name,
+        role: state.role,
+        primary: state.primary,
+        replicas: state.replicas,
+        seq: state.seq,
+        keys: state.data.size,
+        partitioned: state.partitioned,
+      });
     }
     if (url.pathname === '/snapshot') return reply(res, 200, { seq: state.seq, data: Object.fromEntries(state.data) });
     if (url.pathname.startsWith('/kv/') && req.method === 'GET') {
-      return state.data.has(key) ? reply(res, 200, { key, value: state.data.get(key) }) : reply(res, 404, { error: `no key ${key} on ${state.name}` });
+      return state.data.has(key)
+        ? reply(res, 200, { key, value: state.data.get(key) })
+        : reply(res, 404, { error: `no key ${key} on ${state.name}` });
     }
     if (url.pathname.startsWith('/kv/') && req.method === 'PUT') {
-      if (state.role !== 'primary') return reply(res, 403, { error: `${state.name} is a read-only replica; write to ${state.primary}` });
+      if (state.role !== 'primary')
+        return reply(res, 403, { error: `${state.name} is a read-only replica; write to ${state.primary}` });
       state.seq += 1;
       state.data.set(key, body.value);
       await replicate(key, body.value, state.seq);

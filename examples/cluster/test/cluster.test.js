@@ -13,7 +13,11 @@ after(() => cluster.stopCluster());
 const status = async () => Object.fromEntries((await new ClusterStatus().query()).map((r) => [r.node, r]));
 
 test('Replication: a write to the primary reaches both replicas', async () => {
-  for (const [key, value] of [['color', 'red'], ['city', 'Köln'], ['color', 'blue']]) {
+  for (const [key, value] of [
+    ['color', 'red'],
+    ['city', 'Köln'],
+    ['color', 'blue'],
+  ]) {
     const row = new Replication();
     row.setKey(key);
     row.setValue(value);

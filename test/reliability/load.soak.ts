@@ -45,7 +45,9 @@ test('50 concurrent clients x 1,000 calls: zero errors; 100,000 create/release c
     );
     const loadSeconds = (Date.now() - started) / 1000;
     const underLoad = rssMb(pid);
-    t.diagnostic(`load: ${clients} clients x ${calls} calls in ${loadSeconds.toFixed(1)} s (${Math.round((clients * calls) / loadSeconds)} calls/s), ${errors} errors, ${wrong} wrong answers`);
+    t.diagnostic(
+      `load: ${clients} clients x ${calls} calls in ${loadSeconds.toFixed(1)} s (${Math.round((clients * calls) / loadSeconds)} calls/s), ${errors} errors, ${wrong} wrong answers`,
+    );
     assert.equal(errors, 0);
     assert.equal(wrong, 0);
 
@@ -71,11 +73,16 @@ test('50 concurrent clients x 1,000 calls: zero errors; 100,000 create/release c
     // (fewer once their dropped proxies are collected and released).
     const live = (await proxy.instances()).filter((h) => h.startsWith('Point_'));
     const after = rssMb(pid);
-    t.diagnostic(`handles: ${cycles} create/release cycles in ${cycleSeconds.toFixed(1)} s (${Math.round(cycles / cycleSeconds)} cycles/s); Point handles left: ${live.length}`);
-    t.diagnostic(`agent RSS: idle ${idle?.toFixed(1)} MB, under 50-client load ${underLoad?.toFixed(1)} MB, before cycles ${before?.toFixed(1)} MB, after cycles ${after?.toFixed(1)} MB (bound: growth <= ${MAX_GROWTH_MB} MB)`);
+    t.diagnostic(
+      `handles: ${cycles} create/release cycles in ${cycleSeconds.toFixed(1)} s (${Math.round(cycles / cycleSeconds)} cycles/s); Point handles left: ${live.length}`,
+    );
+    t.diagnostic(
+      `agent RSS: idle ${idle?.toFixed(1)} MB, under 50-client load ${underLoad?.toFixed(1)} MB, before cycles ${before?.toFixed(1)} MB, after cycles ${after?.toFixed(1)} MB (bound: growth <= ${MAX_GROWTH_MB} MB)`,
+    );
     assert.equal(live.length, 0);
     assert.ok(info.handles <= clients, `${info.handles} live handles`);
-    if (before !== undefined && after !== undefined) assert.ok(after - before <= MAX_GROWTH_MB, `RSS grew ${(after - before).toFixed(1)} MB`);
+    if (before !== undefined && after !== undefined)
+      assert.ok(after - before <= MAX_GROWTH_MB, `RSS grew ${(after - before).toFixed(1)} MB`);
     proxy.close();
   } finally {
     agent.child.kill('SIGKILL');
