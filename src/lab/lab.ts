@@ -1,6 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadTopology, type Guest, type GuestSpec, type Topology } from '../topology/index.js';
 import { retryUntil } from '../wire/index.js';
@@ -82,8 +92,17 @@ export function isRunning(pid: number): boolean {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  // A killed multi-threaded process shows its main thread as a zombie while
+  // its other threads still exit and hold its sockets: it is gone only when
+  // every thread is a zombie (or dead), and only then is its port free.
   try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
+    return readdirSync(`/proc/${pid}/task`).some((tid) => {
+      try {
+        return !'ZX'.includes(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] ?? 'X');
+      } catch {
+        return false; // this thread ended while we looked
+      }
+    });
   } catch {
     return process.platform !== 'linux';
   }
