@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Agent, type AgentOptions } from '../src/agent/index.js';
 import { launchAgent, type LaunchedAgent } from '../src/lab/index.js';
+import { eventually, serverProxy } from '../src/client/index.js';
 
 /** The repository root (tests run from dist/test). */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,3 +40,20 @@ export function startAgentProcess(args: string[], env: NodeJS.ProcessEnv = proce
 }
 
 export { freePort } from '../src/lab/index.js';
+
+/**
+ * Resolves once the agent on port runs `calls` calls besides the ping that
+ * asks: a test that signals or stops an agent mid-call waits for this, not
+ * for a fixed time.
+ */
+export async function callsUnderWay(port: number, calls = 1, timeout = 10_000): Promise<void> {
+  const probe = serverProxy('127.0.0.1', port, { timeout });
+  try {
+    await eventually(async () => (await probe.ping()).calls >= calls, {
+      timeout,
+      message: `the agent on 127.0.0.1:${port} to be running ${calls} call(s)`,
+    });
+  } finally {
+    probe.close();
+  }
+}

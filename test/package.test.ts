@@ -1,7 +1,7 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VERSION } from '../src/version.js';
@@ -54,6 +54,51 @@ describe('an installed roc-toolkit (npm pack, unpacked into a project)', () => {
       { encoding: 'utf8' },
     );
     assert.equal(files.trim(), '');
+  });
+
+  test('a TypeScript project type-checks against it: roc-toolkit and roc-toolkit/fixtures, no sources needed', () => {
+    writeFileSync(join(app, 'package.json'), '{ "type": "module", "private": true }\n');
+    writeFileSync(
+      join(app, 'check.ts'),
+      [
+        "import { serverProxy, remoteModule, type GuestLibrary } from 'roc-toolkit';",
+        "import { GuestCommand, HttpCheck } from 'roc-toolkit/fixtures';",
+        'const run: GuestLibrary["command"]["run"] = async () => { throw new Error("types only"); };',
+        'const cmd = new GuestCommand("web1");',
+        'const ok: Promise<boolean> = cmd.run("true");',
+        'const status: Promise<number> = new HttpCheck().status();',
+        'void [serverProxy, remoteModule, run, ok, status];',
+        '',
+      ].join('\n'),
+    );
+    const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+    const r = spawnSync(
+      process.execPath,
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--module',
+        'NodeNext',
+        '--moduleResolution',
+        'NodeNext',
+        '--target',
+        'ES2022',
+        '--types',
+        'node',
+        '--typeRoots',
+        join(repoRoot, 'node_modules', '@types'),
+        '--skipLibCheck',
+        'check.ts',
+      ],
+      { cwd: app, encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    // Source maps carry their sources: the package ships no src/, and a stack trace still maps to a line.
+    const map = JSON.parse(
+      readFileSync(join(app, 'node_modules', 'roc-toolkit', 'dist', 'src', 'client', 'server-proxy.js.map'), 'utf8'),
+    );
+    assert.equal(map.sourcesContent?.length, map.sources.length);
   });
 
   test('npx roc quickstart runs from it', () => {

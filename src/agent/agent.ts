@@ -8,6 +8,7 @@ import { isLoopback, tokenGate } from './auth.js';
 import { Dispatcher } from './dispatch.js';
 import { HandleTable } from './handles.js';
 import { loadModules, type ServedModules } from './loader.js';
+import { named, RocError } from '../wire/errors.js';
 
 export interface AgentOptions {
   /** Files or directories of JS modules whose exported classes (and functions) are served. */
@@ -47,8 +48,16 @@ export interface AgentOptions {
   log?: (line: string) => void;
 }
 
-export class AgentStartError extends Error {
-  override name = 'AgentStartError';
+/** The agent could not start: its address (`host:port`) says where, the message why and what to do. */
+export class AgentStartError extends RocError {
+  static {
+    named(this, 'AgentStartError');
+  }
+  readonly address: string;
+  constructor(message: string, address: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.address = address;
+  }
 }
 
 /** A running agent. */
@@ -118,6 +127,7 @@ export class Agent {
       throw new AgentStartError(
         `refusing to listen on ${host} without a token: anyone who can reach it could run code on this machine. ` +
           'Give --token-file <file> (make one with: roc token) or ROC_TOKEN, or pass --insecure to accept the risk',
+        `${host}:${options.port ?? AGENT_DEFAULTS.port}`,
       );
     }
     const listener = createXmlRpcListener({
@@ -154,18 +164,21 @@ export class Agent {
           reject(
             new AgentStartError(
               `cannot listen on ${where}: the port is already in use (another agent? roc-agent -e asks it to shut down first)`,
+              where,
               { cause: err },
             ),
           );
         else if (err.code === 'EADDRNOTAVAIL')
-          reject(new AgentStartError(`cannot listen on ${where}: this machine has no such address`, { cause: err }));
+          reject(
+            new AgentStartError(`cannot listen on ${where}: this machine has no such address`, where, { cause: err }),
+          );
         else if (err.code === 'EACCES')
           reject(
-            new AgentStartError(`cannot listen on ${where}: permission denied (ports below 1024 need root)`, {
+            new AgentStartError(`cannot listen on ${where}: permission denied (ports below 1024 need root)`, where, {
               cause: err,
             }),
           );
-        else reject(new AgentStartError(`cannot listen on ${where}: ${err.message}`, { cause: err }));
+        else reject(new AgentStartError(`cannot listen on ${where}: ${err.message}`, where, { cause: err }));
       });
       server.listen(options.port ?? AGENT_DEFAULTS.port, host, () => resolve((server.address() as AddressInfo).port));
     });
@@ -202,6 +215,11 @@ export class Agent {
    * Stops accepting, lets calls under way finish for up to graceMs, then
    * closes every connection that is left.
    */
+  /** `await using agent = await Agent.start(...)` stops it (with the default grace period) at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   close(graceMs: number = AGENT_DEFAULTS.stopGraceMs): Promise<void> {
     this.stopping ??= new Promise<void>((resolve) => {
       // Kept-alive connections turn idle as their calls finish; close them as they do.

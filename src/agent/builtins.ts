@@ -19,6 +19,8 @@ export interface BuiltinContext {
   readonly handles: HandleTable;
   readonly library: ReadonlyMap<string, (...args: unknown[]) => unknown> | undefined;
   readonly startedAt: number;
+  /** Calls running now, besides the one asking. */
+  callsUnderWay(): number;
   /** Runs served code under the call deadline, as every served method runs. */
   run(fn: () => unknown, method: string): Promise<unknown>;
   /** Every callable name, for system.listMethods. */
@@ -159,7 +161,7 @@ const TABLE: Record<string, Builtin> = {
       } satisfies AgentDescription),
   },
   ping: {
-    help: 'ping() -> agent version, boot id, pid, hostname, uptime, modules, classes, live objects and leases',
+    help: 'ping() -> agent version, boot id, pid, hostname, uptime, modules, classes, live objects, leases and calls under way',
     run: (ctx) =>
       struct({
         version: VERSION,
@@ -174,6 +176,7 @@ const TABLE: Record<string, Builtin> = {
         handles: ctx.handles.size,
         leases: ctx.handles.leases.size,
         leaseTtlMs: ctx.handles.leases.ttlMs,
+        calls: ctx.callsUnderWay(),
       } satisfies AgentInfo),
   },
   lease: {

@@ -59,6 +59,8 @@ export class Dispatcher {
       handles: this.handles,
       library: options.library,
       startedAt: options.startedAt ?? Date.now(),
+      // The ping asking is one of them: the others are what the agent is busy with.
+      callsUnderWay: () => Math.max(0, this.running - 1),
       run: (fn, method) => this.run(fn, method),
       listMethods: () => this.listMethods(),
       servedHelp: (name) => this.servedHelp(name),

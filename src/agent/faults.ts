@@ -16,7 +16,39 @@ function errorStruct(error: unknown, depth: number): XmlRpcStruct {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' || (typeof code === 'number' && Number.isFinite(code))) s.code = code;
   if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) s.cause = errorStruct(error.cause, depth + 1);
+  const fields = dataFields(error);
+  if (fields) s.fields = fields;
   return s;
+}
+
+const CARRIED = new Set(['name', 'message', 'stack', 'code', 'cause']);
+
+/**
+ * The error's own data (an exit code, a file, a guest), so that the host
+ * sees the context a thrower put in fields and not only what its message
+ * says: plain values and lists of them; anything else stays behind.
+ */
+function dataFields(error: Error): XmlRpcStruct | undefined {
+  let fields: XmlRpcStruct | undefined;
+  for (const key of Object.keys(error)) {
+    if (CARRIED.has(key)) continue;
+    const value = (error as unknown as Record<string, unknown>)[key];
+    if (!isPlainData(value)) continue;
+    fields ??= Object.create(null) as XmlRpcStruct;
+    fields[key] = value;
+  }
+  return fields;
+}
+
+function isPlainData(value: unknown): value is XmlRpcValue {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (value instanceof Date) return !Number.isNaN(value.getTime());
+  return (
+    Array.isArray(value) &&
+    value.length <= 1_000 &&
+    value.every((v) => v === null || ['string', 'number', 'boolean'].includes(typeof v))
+  );
 }
 
 function safeString(value: unknown): string {
@@ -30,7 +62,8 @@ function safeString(value: unknown): string {
 /**
  * An exception thrown by served code, as the fault Python's ROC sends
  * (code 1, faultString starting with the class name and message), with
- * name, message, stack, code and cause as extra members for ROC's client.
+ * name, message, stack, code, cause and the error's own data fields as
+ * extra members for ROC's client.
  */
 export function applicationFault(error: unknown, method: string): XmlRpcFault {
   if (error instanceof XmlRpcFault) return error;

@@ -1,6 +1,13 @@
 import { statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { importModuleFile, isClass, listModuleFiles, ModuleLoadError, MODULE_EXTENSIONS } from '../modules/index.js';
+import {
+  importModuleFile,
+  isClass,
+  listModuleFiles,
+  moduleExports,
+  ModuleLoadError,
+  MODULE_EXTENSIONS,
+} from '../modules/index.js';
 
 export { isClass, ModuleLoadError };
 
@@ -52,23 +59,6 @@ function expand(path: string): string[] {
   return [abs];
 }
 
-/** The exports of a module, with a CommonJS module's `module.exports` object unpacked. */
-function exportsOf(namespace: Record<string, unknown>): [string, unknown][] {
-  const out: [string, unknown][] = [];
-  for (const [key, value] of Object.entries(namespace)) {
-    if (key !== 'default') {
-      out.push([key, value]);
-      continue;
-    }
-    if (typeof value === 'function') {
-      out.push([value.name || 'default', value]);
-    } else if (value && typeof value === 'object' && !Object.prototype.hasOwnProperty.call(namespace, '__esModule')) {
-      for (const [k, v] of Object.entries(value)) if (!(k in namespace)) out.push([k, v]);
-    }
-  }
-  return out;
-}
-
 /**
  * Imports each module and collects its exported classes and functions.
  * A name exported by two different files is an error naming both.
@@ -79,7 +69,7 @@ export async function loadModules(paths: readonly string[]): Promise<ServedModul
   const files = [...new Set(paths.flatMap(expand))];
   for (const file of files) {
     const namespace = await importModuleFile(file);
-    for (const [name, value] of exportsOf(namespace)) {
+    for (const [name, value] of moduleExports(namespace)) {
       if (typeof value !== 'function' || name.startsWith('_')) continue;
       const taken = classes.get(name) ?? functions.get(name);
       if (taken) {

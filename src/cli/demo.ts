@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { isRunning, labDown, labUp, readLabState } from '../lab/index.js';
 import { writeTokenFile } from '../protocol/index.js';
 import { findJar, runFitnesse } from './fitnesse.js';
+import { UsageError } from './exit.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const example = join(root, 'examples', 'cluster');
 
@@ -63,9 +64,10 @@ export async function runDemo(flags: DemoFlags = {}): Promise<number> {
     jar = undefined; // an installed roc-toolkit has no FitNesse of its own (it is a development dependency)
   }
   const runner = flags.runner && flags.runner !== 'auto' ? flags.runner : hasJava && jar ? 'fitnesse' : 'node';
-  if (runner === 'fitnesse' && !hasJava) throw new Error('--runner fitnesse needs Java (java on the PATH)');
+  if (runner === 'fitnesse' && !hasJava)
+    throw new UsageError('--runner fitnesse needs Java (java on the PATH), or use --runner node', '--runner');
   if (runner === 'fitnesse' && !jar)
-    throw new Error('--runner fitnesse needs FitNesse: npm install --save-dev fitnesse');
+    throw new UsageError('--runner fitnesse needs FitNesse: npm install --save-dev fitnesse', '--runner');
   const why = hasJava ? (jar ? '--runner node' : 'no FitNesse jar here') : 'no Java here';
   mkdirSync(join(report, '..'), { recursive: true });
   if (!existsSync(token)) writeTokenFile(token);

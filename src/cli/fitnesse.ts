@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from '../lab/index.js';
 import { junit, pageCounts, pageText, plural, tableName, tablesOf, type TableResult } from './report.js';
+import { named, RocError } from '../wire/errors.js';
 
 const execFileAsync = promisify(execFile);
 const rocBin = fileURLToPath(new URL('./roc.js', import.meta.url));
@@ -57,8 +58,10 @@ export interface FitnesseResult {
   ok: boolean;
 }
 
-export class FitnesseSetupError extends Error {
-  override name = 'FitnesseSetupError';
+export class FitnesseSetupError extends RocError {
+  static {
+    named(this, 'FitnesseSetupError');
+  }
 }
 
 /** fitnesse-standalone.jar: --jar, else the `fitnesse` package seen from the working directory, else roc-toolkit's own. */

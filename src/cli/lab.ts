@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { labDown, labStatus, labUp } from '../lab/index.js';
-import { fail } from './exit.js';
+import { reported } from './exit.js';
 import { table } from './table.js';
 
 const out = (line: string): void => {
@@ -16,20 +16,18 @@ export function labCommand(): Command {
     .description('start one agent per guest (again: only those not running)')
     .option('-t, --topology <file>', 'topology file (default: ROC_TOPOLOGY or roc.yml)')
     .option('--netns', 'each guest in its own network namespace with its topology address (root)')
-    .action(async (flags: { topology?: string; netns?: boolean }) => {
-      try {
+    .action(
+      reported('roc lab up', async (flags: { topology?: string; netns?: boolean }) => {
         await labUp({ topology: flags.topology, netns: flags.netns, log: out });
-      } catch (err) {
-        fail(`roc lab up: ${(err as Error).message}`, err);
-      }
-    });
+      }),
+    );
   lab
     .command('status')
     .description("each guest: running, answering (and whether what answers is this lab's agent), log file")
     .option('-t, --topology <file>', 'topology file')
     .option('--json', 'print the rows as JSON, for scripts')
-    .action(async (flags: { topology?: string; json?: boolean }) => {
-      try {
+    .action(
+      reported('roc lab status', async (flags: { topology?: string; json?: boolean }) => {
         const rows = await labStatus({ topology: flags.topology });
         if (flags.json) out(JSON.stringify(rows, null, 2));
         else {
@@ -43,20 +41,16 @@ export function labCommand(): Command {
           );
         }
         if (rows.some((r) => r.state !== 'up')) process.exitCode = 1;
-      } catch (err) {
-        fail(`roc lab status: ${(err as Error).message}`, err);
-      }
-    });
+      }),
+    );
   lab
     .command('down')
     .description('stop every agent of the lab and remove its namespaces and links')
     .option('-t, --topology <file>', 'topology file')
-    .action(async (flags: { topology?: string }) => {
-      try {
+    .action(
+      reported('roc lab down', async (flags: { topology?: string }) => {
         await labDown({ topology: flags.topology, log: out });
-      } catch (err) {
-        fail(`roc lab down: ${(err as Error).message}`, err);
-      }
-    });
+      }),
+    );
   return lab;
 }

@@ -28,7 +28,7 @@ export async function runQuickstart(
       return v;
     };
     await show('proxy.classes()', proxy.classes());
-    const inst = await RModule.RemoteClass(1, 2, 3);
+    const inst = await RModule.RemoteClass!(1, 2, 3);
     out(`${'RModule.RemoteClass(1, 2, 3)'.padEnd(40)} -> ${String(inst)}`);
     await show('inst.add(2, 3)', inst.add(2, 3));
     await show('inst.describe()', inst.describe());

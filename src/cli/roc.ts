@@ -4,7 +4,7 @@ import { VERSION } from '../version.js';
 import { runDemo, type DemoFlags } from './demo.js';
 import { runFitnesse } from './fitnesse.js';
 import { runQuickstart } from './quickstart.js';
-import { fail } from './exit.js';
+import { reported } from './exit.js';
 import { labCommand } from './lab.js';
 import { runPing } from './ping.js';
 import { runSlim } from './slim.js';
@@ -23,13 +23,11 @@ program
   .option('--suite <page>', 'the FitNesse suite or page to run', 'ClusterSuite.Checks')
   .option('--runner <runner>', 'fitnesse, node, or auto (FitNesse when Java is present)', 'auto')
   .option('--report <file>', 'where to write the JUnit XML (default reports/cluster-junit.xml)')
-  .action(async (flags: DemoFlags) => {
-    try {
+  .action(
+    reported('roc demo', async (flags: DemoFlags) => {
       process.exitCode = await runDemo(flags);
-    } catch (err) {
-      fail(`roc demo: ${(err as Error).message}`, err);
-    }
-  });
+    }),
+  );
 
 program
   .command('fitnesse')
@@ -43,8 +41,9 @@ program
   .option('--report <file>', 'where to write the JUnit XML', 'reports/fitnesse-junit.xml')
   .option('--jar <file>', "fitnesse-standalone.jar (default: the fitnesse npm package's)")
   .action(
-    async (page: string, flags: { dir: string; root: string; topology?: string; report: string; jar?: string }) => {
-      try {
+    reported(
+      'roc fitnesse',
+      async (page: string, flags: { dir: string; root: string; topology?: string; report: string; jar?: string }) => {
         const { ok } = await runFitnesse({
           page,
           dir: flags.dir,
@@ -54,29 +53,25 @@ program
           jar: flags.jar,
         });
         process.exitCode = ok ? 0 : 1;
-      } catch (err) {
-        fail(`roc fitnesse: ${(err as Error).message}`, err);
-      }
-    },
+      },
+    ),
   );
 
 program
   .command('quickstart')
   .description('start an agent serving examples/remote_class.js, drive it through the client, and shut it down')
-  .action(async () => {
-    try {
+  .action(
+    reported('roc quickstart', async () => {
       await runQuickstart();
-    } catch (err) {
-      fail(`roc quickstart: ${(err as Error).message}`, err);
-    }
-  });
+    }),
+  );
 
 program
   .command('token')
   .description('write a new random token file (mode 0600) for agents and hosts to share')
   .argument('[file]', 'where to write it', '.roc/token')
   .option('-f, --force', 'replace an existing token file')
-  .action(runToken);
+  .action(reported('roc token', runToken));
 
 program.addCommand(labCommand());
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { Agent, AGENT_DEFAULTS as D, isLoopback, type AgentOptions } from '../agent/index.js';
-import { ConnectionError, encodeCall, HttpTransport, retryUntil } from '../wire/index.js';
+import { ConnectionError, encodeCall, HttpTransport, retryUntil, RocError } from '../wire/index.js';
 import { readTokenFile } from '../protocol/index.js';
 import { collect, fail, parsePort, parsePositiveInt } from './exit.js';
 
@@ -29,16 +29,6 @@ interface ServeFlags {
   tlsClientCa?: string;
 }
 
-function wrap<T>(parse: (v: string) => T) {
-  return (value: string): T => {
-    try {
-      return parse(value);
-    } catch (err) {
-      throw new InvalidArgumentError((err as Error).message);
-    }
-  };
-}
-
 /** The options of `roc-agent serve`, also accepted with no sub-command (as `python -m roc -m mod.py -p 1234`). */
 export function addServeOptions(cmd: Command): Command {
   return cmd
@@ -47,54 +37,49 @@ export function addServeOptions(cmd: Command): Command {
       'a .js/.mjs/.cjs module, or a directory of them, whose exported classes are served (repeatable)',
       collect,
     )
-    .option('-p, --port <port>', `port to listen on (0 picks a free one)`, wrap(parsePort), D.port)
+    .option('-p, --port <port>', `port to listen on (0 picks a free one)`, parsePort, D.port)
     .option('--host <address>', 'address to listen on', D.host)
     .option('-q, --quiet', 'print nothing but errors')
     .option('-e, --egoist', 'first ask an agent already on that port to shut down, and wait for the port')
     .option('--no-remote-shutdown', 'refuse shutdown() from callers')
     .option('--no-guest-lib', 'do not serve the built-in guest library (roc.command, roc.files, ...)')
-    .option('--max-body <bytes>', 'largest request body accepted', wrap(parsePositiveInt('size')), D.maxBodyBytes)
-    .option(
-      '--max-depth <n>',
-      'deepest nesting of arrays and structs accepted',
-      wrap(parsePositiveInt('depth')),
-      D.maxDepth,
-    )
-    .option('--max-handles <n>', 'most live objects held for callers', wrap(parsePositiveInt('count')), D.maxHandles)
+    .option('--max-body <bytes>', 'largest request body accepted', parsePositiveInt('size'), D.maxBodyBytes)
+    .option('--max-depth <n>', 'deepest nesting of arrays and structs accepted', parsePositiveInt('depth'), D.maxDepth)
+    .option('--max-handles <n>', 'most live objects held for callers', parsePositiveInt('count'), D.maxHandles)
     .option(
       '--call-timeout <ms>',
       'deadline for one served method, 0 for none',
-      wrap(parsePositiveInt('timeout')),
+      parsePositiveInt('timeout'),
       D.callTimeoutMs,
     )
     .option(
       '--max-concurrent <n>',
       'calls running at once before new ones are refused',
-      wrap(parsePositiveInt('count')),
+      parsePositiveInt('count'),
       D.maxConcurrent,
     )
     .option(
       '--header-timeout <ms>',
       'time allowed to receive request headers',
-      wrap(parsePositiveInt('timeout')),
+      parsePositiveInt('timeout'),
       D.headerTimeoutMs,
     )
     .option(
       '--idle-timeout <ms>',
       'idle kept-alive connections are closed after this',
-      wrap(parsePositiveInt('timeout')),
+      parsePositiveInt('timeout'),
       D.idleTimeoutMs,
     )
     .option(
       '--stop-grace <ms>',
       'on SIGTERM/SIGINT, time calls under way get to finish',
-      wrap(parsePositiveInt('timeout')),
+      parsePositiveInt('timeout'),
       D.stopGraceMs,
     )
     .option(
       '--lease-ttl <ms>',
       "a client's objects are freed after this long without a call from it (0: never)",
-      wrap(parsePositiveInt('timeout')),
+      parsePositiveInt('timeout'),
       D.leaseTtlMs,
     )
     .option('--token-file <file>', 'callers must present the token in this file (default: the ROC_TOKEN variable)')
@@ -138,7 +123,7 @@ async function shutDownCompetitor(
         () => false,
         (err: unknown) => err instanceof ConnectionError && err.reason === 'refused',
       ),
-    () => new Error(`the agent on ${probeHost}:${port} is still there 10 s after shutdown()`),
+    () => new RocError(`the agent on ${probeHost}:${port} is still there 10 s after shutdown()`),
   ).catch(() => undefined);
 }
 

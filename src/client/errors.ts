@@ -18,6 +18,8 @@ export class RemoteError extends RocError {
   readonly remoteCode: string | number | undefined;
   readonly faultCode: number;
   readonly faultString: string;
+  /** The remote error's own data fields (an exit code, a file, ...), as its thrower set them. */
+  readonly remoteFields: Readonly<XmlRpcStruct>;
   /** Every member of the fault struct as received. */
   readonly fault: XmlRpcStruct;
 
@@ -34,6 +36,14 @@ export class RemoteError extends RocError {
     this.remoteMessage = remoteMessage;
     this.remoteStack = typeof extra.stack === 'string' ? extra.stack : undefined;
     this.remoteCode = typeof extra.code === 'string' || typeof extra.code === 'number' ? extra.code : undefined;
+    this.remoteFields =
+      extra.fields &&
+      typeof extra.fields === 'object' &&
+      !Array.isArray(extra.fields) &&
+      !(extra.fields instanceof Date) &&
+      !(extra.fields instanceof Uint8Array)
+        ? (extra.fields as XmlRpcStruct)
+        : Object.create(null);
     this.faultCode = fault.faultCode;
     this.faultString = fault.faultString;
     this.fault = fault.toStruct();

@@ -1,4 +1,5 @@
 import { retryUntil } from '../wire/index.js';
+import { named, RocError } from '../wire/errors.js';
 
 export interface EventuallyOptions {
   /** Give up after this many ms (default 10 s). */
@@ -9,8 +10,10 @@ export interface EventuallyOptions {
   message?: string;
 }
 
-export class EventuallyError extends Error {
-  override name = 'EventuallyError';
+export class EventuallyError extends RocError {
+  static {
+    named(this, 'EventuallyError');
+  }
   readonly attempts: number;
   constructor(message: string, attempts: number, options?: { cause?: unknown }) {
     super(message, options);

@@ -253,6 +253,11 @@ export class ServerProxy {
     this.transport.close();
   }
 
+  /** `await using proxy = serverProxy(...)` closes it at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
   /** Printing or serializing a proxy never shows its token. */
   toJSON(): { endpoint: string; guest: string | null; token: string | null } {
     const { tokenSource } = this.transport;

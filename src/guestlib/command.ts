@@ -1,4 +1,5 @@
 import { loadExeca } from './execa.js';
+import { GuestCommandError } from './errors.js';
 import type { CommandOptions, CommandResult } from './types.js';
 
 /** A guest command is killed after this long unless its options say otherwise. */
@@ -29,9 +30,9 @@ export async function run(file: string, args: string[] = [], options: CommandOpt
   if (result.failed && result.exitCode === undefined && !result.timedOut && !result.signal) {
     // The program never ran (not found, not executable, bad cwd): say so rather than report an exit code.
     const cause = result.cause as NodeJS.ErrnoException | undefined;
-    throw new Error(
+    throw new GuestCommandError(
       `cannot run ${file}: ${cause?.code === 'ENOENT' ? (options.cwd && cause.path === options.cwd ? `no such directory ${options.cwd}` : "no such program on the guest's PATH") : result.shortMessage}`,
-      { cause },
+      { command: result.command, cause },
     );
   }
   return {

@@ -2,27 +2,11 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import { HttpGetError } from './errors.js';
+import { parseProcAddress } from './proc-net.js';
 import type { ConnectResult, HttpResult, ListeningSocket } from './types.js';
 
 const MAX_BODY = 1024 * 1024;
-
-/** `0100007F:1F90` (IPv4) or 32 hex digits (IPv6), each 32-bit word in host (little-endian) order. */
-export function parseProcAddress(hex: string): { address: string; port: number } {
-  const [addr, port] = hex.split(':') as [string, string];
-  const words = addr.match(/.{8}/g) ?? [];
-  const bytes = words.flatMap((w) => (w.match(/../g) ?? []).reverse().map((b) => parseInt(b, 16)));
-  let address: string;
-  if (bytes.length === 4) address = bytes.join('.');
-  else {
-    const groups: string[] = [];
-    for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
-    address = groups
-      .join(':')
-      .replace(/(^|:)0(:0)+(:|$)/, '::')
-      .replace(/:{3,}/, '::');
-  }
-  return { address, port: parseInt(port, 16) };
-}
 
 async function table(protocol: ListeningSocket['protocol']): Promise<ListeningSocket[]> {
   let text: string;
@@ -107,9 +91,19 @@ export function httpGet(
       });
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} got no answer within ${timeout} ms`)));
+    req.on('timeout', () =>
+      req.destroy(new HttpGetError(`GET ${url} got no answer within ${timeout} ms`, { url, code: 'ETIMEDOUT' })),
+    );
     req.on('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(`GET ${url} failed: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '))),
+      reject(
+        err instanceof HttpGetError
+          ? err
+          : new HttpGetError(`GET ${url} failed: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '), {
+              url,
+              code: err.code ?? 'EIO',
+              cause: err,
+            }),
+      ),
     );
   });
 }

@@ -1,4 +1,5 @@
 import { loadExeca } from './execa.js';
+import { GuestCommandError } from './errors.js';
 import type { ServiceStatus } from './types.js';
 
 const UNIT = /^[A-Za-z0-9@._:\\-]+$/;
@@ -12,13 +13,15 @@ async function systemctl(args: string[]): Promise<{ exitCode: number; stdout: st
   const { execa } = await loadExeca();
   const r = await execa('systemctl', args, { reject: false, timeout: 60_000 });
   if (r.exitCode === undefined) {
-    throw new Error(
+    throw new GuestCommandError(
       `cannot run systemctl on this guest: ${(r.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? 'it is not installed (services need systemd)' : r.shortMessage}`,
+      { command: r.command, cause: r.cause },
     );
   }
   if (/System has not been booted with systemd|Failed to connect to bus/.test(r.stderr)) {
-    throw new Error(
+    throw new GuestCommandError(
       `systemd is not running on this guest (${r.stderr.trim().split('\n')[0]}); services need a systemd guest`,
+      { command: r.command, exitCode: r.exitCode, stderr: r.stderr },
     );
   }
   return { exitCode: r.exitCode, stdout: String(r.stdout).trim(), stderr: String(r.stderr).trim() };
@@ -56,8 +59,9 @@ async function change(verb: 'start' | 'stop' | 'restart', unit: string): Promise
   needUnit(unit, verb);
   const r = await systemctl([verb, unit]);
   if (r.exitCode !== 0)
-    throw new Error(
+    throw new GuestCommandError(
       `systemctl ${verb} ${unit} failed with exit code ${r.exitCode}: ${r.stderr || r.stdout || '(no output)'}`,
+      { command: `systemctl ${verb} ${unit}`, exitCode: r.exitCode, stderr: r.stderr },
     );
   return null;
 }
@@ -75,9 +79,16 @@ export async function journal(unit: string, lines = 50): Promise<string[]> {
     reject: false,
     timeout: 60_000,
   });
-  if (r.exitCode === undefined) throw new Error(`cannot run journalctl on this guest: ${r.shortMessage}`);
+  if (r.exitCode === undefined)
+    throw new GuestCommandError(`cannot run journalctl on this guest: ${r.shortMessage}`, {
+      command: r.command,
+      cause: r.cause,
+    });
   if (r.exitCode !== 0)
-    throw new Error(`journalctl -u ${unit} failed with exit code ${r.exitCode}: ${String(r.stderr).trim()}`);
+    throw new GuestCommandError(
+      `journalctl -u ${unit} failed with exit code ${r.exitCode}: ${String(r.stderr).trim()}`,
+      { command: r.command, exitCode: r.exitCode, stderr: String(r.stderr).trim() },
+    );
   const text = String(r.stdout);
   return text
     ? text

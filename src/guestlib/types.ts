@@ -1,4 +1,4 @@
-/** What the built-in guest library returns; shared by the agent and the typed host view. */
+/** What the built-in guest library takes and returns; the host's typed view (GuestLibrary) is derived from the area modules. */
 export interface CommandOptions {
   cwd?: string;
   /** Added to the agent's environment. */
@@ -81,48 +81,4 @@ export interface SystemFacts {
   cpus: number;
   memoryMb: number;
   node: string;
-}
-
-/** The library as the host sees it: every function returns a promise. */
-export interface GuestLibrary {
-  command: {
-    run(file: string, args?: string[], options?: CommandOptions): Promise<CommandResult>;
-    /** One shell command line, through /bin/sh. */
-    shell(commandLine: string, options?: Omit<CommandOptions, 'shell'>): Promise<CommandResult>;
-  };
-  files: {
-    read(path: string): Promise<string>;
-    readBytes(path: string): Promise<Buffer>;
-    write(path: string, content: string | Buffer, options?: { mode?: number; append?: boolean }): Promise<number>;
-    exists(path: string): Promise<boolean>;
-    stat(path: string): Promise<FileStat>;
-    sha256(path: string): Promise<string>;
-    list(path: string): Promise<DirEntry[]>;
-    remove(path: string): Promise<boolean>;
-    mkdir(path: string): Promise<null>;
-  };
-  services: {
-    isActive(unit: string): Promise<boolean>;
-    isEnabled(unit: string): Promise<boolean>;
-    status(unit: string): Promise<ServiceStatus>;
-    start(unit: string): Promise<null>;
-    stop(unit: string): Promise<null>;
-    restart(unit: string): Promise<null>;
-    journal(unit: string, lines?: number): Promise<string[]>;
-  };
-  network: {
-    listening(protocol?: 'tcp' | 'udp'): Promise<ListeningSocket[]>;
-    isListening(port: number, protocol?: 'tcp' | 'udp'): Promise<boolean>;
-    canConnect(host: string, port: number, timeoutMs?: number): Promise<ConnectResult>;
-    httpGet(url: string, options?: { timeout?: number; headers?: Record<string, string> }): Promise<HttpResult>;
-  };
-  processes: {
-    list(): Promise<ProcessInfo[]>;
-    find(name: string): Promise<ProcessInfo[]>;
-  };
-  system: {
-    facts(): Promise<SystemFacts>;
-    hostname(): Promise<string>;
-    uptime(): Promise<number>;
-  };
 }

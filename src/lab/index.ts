@@ -6,7 +6,6 @@ export {
   labIdOf,
   labStatus,
   labUp,
-  LabStartError,
   readLabState,
   type LabGuestState,
   type LabGuestStatus,
@@ -16,3 +15,4 @@ export {
 export { bridgeName, netnsName } from './netns.js';
 export { freePort } from './free-port.js';
 export { AGENT_BUNDLE, AGENT_CLI, agentCommand, AgentLaunchError, launchAgent, type LaunchedAgent } from './launch.js';
+export { LabAgentError, LabError, LabStartError, NetnsError, StopTimeoutError } from './errors.js';

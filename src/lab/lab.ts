@@ -16,6 +16,7 @@ import { loadTopology, type Guest, type GuestSpec, type Topology } from '../topo
 import { retryUntil } from '../wire/index.js';
 import { agentCommand, AGENT_CLI } from './launch.js';
 import { checkNetnsPossible, createNetns, removeNetns, type NetnsLayout } from './netns.js';
+import { LabAgentError, LabError, LabStartError, StopTimeoutError } from './errors.js';
 
 export interface LabOptions {
   /** The topology file (default: ROC_TOPOLOGY or roc.yml). */
@@ -28,6 +29,8 @@ export interface LabOptions {
   readyTimeoutMs?: number;
   /** Extra arguments for every agent (for example --call-timeout 5000). */
   agentArgs?: readonly string[];
+  /** Variables added to the environment every agent starts with (for example a PATH with stand-in programs). */
+  env?: Readonly<Record<string, string>>;
 }
 
 export interface LabGuestState {
@@ -130,6 +133,7 @@ function startAgent(
   logFile: string,
   netns: string | undefined,
   extra: readonly string[],
+  env: Readonly<Record<string, string>> = {},
 ): ChildProcess {
   const agentArgs = [
     'serve',
@@ -169,10 +173,14 @@ function startAgent(
     const child = spawn(cmd, cmdArgs, {
       detached: true,
       stdio: ['ignore', fd, fd],
-      env: { ...process.env, ROC_TOKEN: '', ROC_GUEST: spec.name },
+      env: { ...process.env, ...env, ROC_TOKEN: '', ROC_GUEST: spec.name },
     });
     child.unref();
-    if (child.pid === undefined) throw new Error(`could not start the agent of guest ${spec.name}`);
+    if (child.pid === undefined)
+      throw new LabAgentError(`could not start the agent of guest ${spec.name}: ${cmd} did not start`, {
+        guest: spec.name,
+        endpoint: `${spec.host}:${spec.port}`,
+      });
     return child;
   } finally {
     closeSync(fd);
@@ -212,10 +220,25 @@ async function stopPid(pid: number, graceMs = 5_000): Promise<void> {
   const gone = (): boolean => !isRunning(pid);
   if (gone() || !signal(pid, 'SIGTERM')) return;
   try {
-    await retryUntil(graceMs, 25, gone, () => new Error(`pid ${pid} ignored SIGTERM for ${graceMs} ms`));
+    await retryUntil(
+      graceMs,
+      25,
+      gone,
+      () => new StopTimeoutError(`pid ${pid} ignored SIGTERM for ${graceMs} ms`, pid, graceMs),
+    );
   } catch {
     signal(pid, 'SIGKILL');
-    await retryUntil(5_000, 10, gone, () => new Error(`pid ${pid} is still there 5 s after SIGKILL`));
+    await retryUntil(
+      5_000,
+      10,
+      gone,
+      () =>
+        new StopTimeoutError(
+          `pid ${pid} is still there 5 s after SIGKILL (after ${graceMs} ms of SIGTERM); is it stuck in the kernel (ps -o stat ${pid})?`,
+          pid,
+          graceMs + 5_000,
+        ),
+    );
   }
 }
 
@@ -232,8 +255,9 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
   const labId = labIdOf(file);
   const previous = readLabState(file);
   if (previous && Boolean(previous.netns) !== Boolean(options.netns)) {
-    throw new Error(
+    throw new LabError(
       `a ${previous.netns ? '--netns' : 'loopback'} lab is already up for ${file}; run roc lab down first`,
+      file,
     );
   }
   const specs = [...topology.specs.values()];
@@ -258,7 +282,7 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
     const logFile = join(dir, 'logs', `${spec.name}.log`);
     logStart.set(spec.name, sizeOf(logFile));
     const ns = netns?.namespaces[spec.name];
-    const child = startAgent(spec, logFile, ns, options.agentArgs ?? []);
+    const child = startAgent(spec, logFile, ns, options.agentArgs ?? [], options.env);
     state.guests.push({
       name: spec.name,
       pid: child.pid!,
@@ -300,17 +324,6 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
   return state;
 }
 
-/** Some agents of the lab did not come up; `guests` names them. */
-export class LabStartError extends Error {
-  override name = 'LabStartError';
-  constructor(
-    message: string,
-    readonly guests: readonly string[],
-  ) {
-    super(message);
-  }
-}
-
 /**
  * Waits until the agent on the guest's endpoint is the one this lab
  * started (its ping names that pid). Fails at once when that agent exits
@@ -329,6 +342,7 @@ async function awaitOwnAgent(
   });
   let answeredBy: number | undefined;
   let last: unknown;
+  const site = { guest: own.name, endpoint: `${own.host}:${own.port}` };
   await retryUntil(
     timeoutMs,
     50,
@@ -344,17 +358,22 @@ async function awaitOwnAgent(
           answeredBy !== undefined
             ? `; another agent (pid ${answeredBy}) answers on ${own.host}:${own.port}: stop it (kill ${answeredBy}, or roc lab down with its topology) and run roc lab up again`
             : '';
-        throw new Error(`its agent (pid ${own.pid}) ${exit ? `exited at once (${exit})` : 'is not running'}${holder}`);
+        throw new LabAgentError(
+          `its agent (pid ${own.pid}) ${exit ? `exited at once (${exit})` : 'is not running'}${holder}`,
+          { ...site, pid: own.pid, answeredBy },
+        );
       }
       return false;
     },
     () =>
       answeredBy !== undefined
-        ? new Error(
+        ? new LabAgentError(
             `another agent (pid ${answeredBy}) answers on ${own.host}:${own.port}, and this lab's agent (pid ${own.pid}) did not answer within ${timeoutMs} ms`,
+            { ...site, pid: own.pid, answeredBy },
           )
-        : new Error(
+        : new LabAgentError(
             `its agent (pid ${own.pid}) did not answer within ${timeoutMs} ms: ${last instanceof Error ? last.message : String(last)}`,
+            { ...site, pid: own.pid, cause: last },
           ),
   );
 }

@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { isIPv4 } from 'node:net';
 import type { GuestSpec } from '../topology/index.js';
+import { NetnsError } from './errors.js';
 
 /** Names of what a netns lab creates: all derived from the lab id, so down can find leftovers. */
 export const netnsName = (labId: string, guest: string): string => `roc-${labId}-${guest}`;
@@ -10,17 +11,22 @@ const vethGuest = (labId: string, i: number): string => `rg${labId}${i}`;
 
 async function ip(args: string[]): Promise<string> {
   const r = await execa('ip', args, { reject: false });
-  if (r.exitCode !== 0) throw new Error(`ip ${args.join(' ')} failed: ${String(r.stderr).trim() || r.shortMessage}`);
+  if (r.exitCode !== 0)
+    throw new NetnsError(`ip ${args.join(' ')} failed: ${String(r.stderr).trim() || r.shortMessage}`, {
+      command: `ip ${args.join(' ')}`,
+      stderr: String(r.stderr).trim(),
+    });
   return String(r.stdout);
 }
 
 export async function checkNetnsPossible(): Promise<void> {
   if (process.getuid?.() !== 0)
-    throw new Error(
+    throw new NetnsError(
       '--netns needs root (it makes network namespaces and a bridge); run as root, or drop --netns to use loopback addresses',
     );
   const r = await execa('ip', ['-V'], { reject: false });
-  if (r.exitCode !== 0) throw new Error('--netns needs iproute2 (the ip command); install it, or drop --netns');
+  if (r.exitCode !== 0)
+    throw new NetnsError('--netns needs iproute2 (the ip command); install it, or drop --netns', { command: 'ip -V' });
 }
 
 /** The /24 a guest's address is in, and the bridge address for it (.1, or the highest free). */
@@ -28,7 +34,7 @@ function plan(specs: readonly GuestSpec[]): Map<string, string> {
   const subnets = new Map<string, Set<number>>();
   for (const s of specs) {
     if (!isIPv4(s.host) || s.host.startsWith('127.'))
-      throw new Error(
+      throw new NetnsError(
         `--netns gives each guest its topology address on a bridge: guest ${s.name}'s host ${s.host} must be an IPv4 address outside 127.0.0.0/8 (for example 192.168.56.11)`,
       );
     const parts = s.host.split('.');

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { named, RocError } from '../wire/errors.js';
 
 /**
  * What the agent's loader and the SLIM server's import table both need:
@@ -30,9 +31,33 @@ export function isClass(value: unknown): value is abstract new (...args: never[]
   return !!proto && Object.getOwnPropertyNames(proto).some((n) => n !== 'constructor');
 }
 
+/**
+ * The exports of a module by the name a user would call them: a CommonJS
+ * module's `module.exports` object unpacked, and a default-exported class
+ * or function by its own name. The agent serves these; the SLIM server's
+ * import table finds fixture classes among them.
+ */
+export function moduleExports(namespace: Record<string, unknown>): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (const [key, value] of Object.entries(namespace)) {
+    if (key !== 'default') {
+      out.push([key, value]);
+      continue;
+    }
+    if (typeof value === 'function') {
+      out.push([value.name || 'default', value]);
+    } else if (value && typeof value === 'object' && !Object.prototype.hasOwnProperty.call(namespace, '__esModule')) {
+      for (const [k, v] of Object.entries(value)) if (!(k in namespace)) out.push([k, v]);
+    }
+  }
+  return out;
+}
+
 /** A module that could not be loaded: the file, and where in it the problem is when that is known. */
-export class ModuleLoadError extends Error {
-  override name = 'ModuleLoadError';
+export class ModuleLoadError extends RocError {
+  static {
+    named(this, 'ModuleLoadError');
+  }
   readonly file: string;
   readonly line: number | undefined;
   readonly column: number | undefined;

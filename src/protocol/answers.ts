@@ -16,6 +16,8 @@ export interface AgentInfo {
   /** Clients holding a lease, and how long a lease lives without a call (0: leases never lapse). */
   leases: number;
   leaseTtlMs: number;
+  /** Calls the agent is running besides this ping: what it is busy with. */
+  calls: number;
 }
 
 /** What describe() answers: every class with its methods, every function, the library's methods. */

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { named, RocError } from '../wire/errors.js';
 
-export class TokenFileError extends Error {
-  override name = 'TokenFileError';
+export class TokenFileError extends RocError {
+  static {
+    named(this, 'TokenFileError');
+  }
   readonly file: string;
   constructor(message: string, file: string, options?: { cause?: unknown }) {
     super(message, options);

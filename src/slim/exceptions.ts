@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { named, RocError } from '../wire/errors.js';
 
 /**
  * How SLIM reports failures. Every failed instruction answers
@@ -30,8 +31,10 @@ export type SlimCode =
   | 'TIMED_OUT';
 
 /** A failure the server itself reports, with one of FitNesse's codes; `message` is the cell's text. */
-export class SlimFailure extends Error {
-  override name = 'SlimFailure';
+export class SlimFailure extends RocError {
+  static {
+    named(this, 'SlimFailure');
+  }
   readonly code: SlimCode;
   constructor(code: SlimCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -70,8 +73,10 @@ export const timedOut = (seconds: number): SlimFailure =>
   new SlimFailure('TIMED_OUT', coded('TIMED_OUT', String(seconds)));
 
 /** A fixture called process.exit during an instruction; the server stays up, as Java's SlimService does. */
-export class SystemExitPrevented extends Error {
-  override name = 'SystemExitPrevented';
+export class SystemExitPrevented extends RocError {
+  static {
+    named(this, 'SystemExitPrevented');
+  }
   readonly exitCode: number;
   constructor(exitCode: number) {
     super(`prevented system exit with exit code ${exitCode}`);

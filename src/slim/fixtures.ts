@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, join, resolve, sep } from 'node:path';
-import { importModuleFile, isClass, listModuleFiles, MODULE_EXTENSIONS } from '../modules/index.js';
+import { importModuleFile, isClass, listModuleFiles, moduleExports, MODULE_EXTENSIONS } from '../modules/index.js';
+import { named, RocError } from '../wire/errors.js';
 
 export type FixtureClass = new (...args: unknown[]) => object;
 
@@ -15,8 +16,10 @@ export interface ImportedPath {
 }
 
 /** An import of a path (it has a `/` or a module extension) that names nothing. */
-export class ImportNotFoundError extends Error {
-  override name = 'ImportNotFoundError';
+export class ImportNotFoundError extends RocError {
+  static {
+    named(this, 'ImportNotFoundError');
+  }
   readonly given: string;
   readonly tried: readonly string[];
   constructor(given: string, tried: readonly string[]) {
@@ -74,17 +77,8 @@ function locate(given: string, cwd: string): { files: string[] | undefined; trie
 async function classesOf(files: readonly string[]): Promise<Map<string, { ctor: FixtureClass; file: string }>> {
   const classes = new Map<string, { ctor: FixtureClass; file: string }>();
   for (const file of files) {
-    const ns = await importModuleFile(file);
-    for (const [key, value] of Object.entries(ns)) {
-      if (key === 'default') {
-        if (isClass(value)) classes.set(value.name, { ctor: value as unknown as FixtureClass, file });
-        else if (value && typeof value === 'object')
-          for (const [k, v] of Object.entries(value))
-            if (isClass(v)) classes.set(k, { ctor: v as unknown as FixtureClass, file });
-        continue;
-      }
-      if (isClass(value)) classes.set(key, { ctor: value as unknown as FixtureClass, file });
-    }
+    for (const [name, value] of moduleExports(await importModuleFile(file)))
+      if (isClass(value)) classes.set(name, { ctor: value as unknown as FixtureClass, file });
   }
   return classes;
 }

@@ -1,3 +1,4 @@
+import { named, RocError } from '../wire/errors.js';
 /**
  * SLIM frames on a byte stream: `%06d:` then that many bytes of UTF-8
  * (more digits when the payload needs them). Bytes are buffered raw and
@@ -60,8 +61,10 @@ export class FrameReader {
   }
 }
 
-export class FrameError extends Error {
-  override name = 'FrameError';
+export class FrameError extends RocError {
+  static {
+    named(this, 'FrameError');
+  }
 }
 
 export function frame(payload: string): Buffer {

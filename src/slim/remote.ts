@@ -1,6 +1,7 @@
 import { MethodNotFoundError, RemoteError, UnknownClassError } from '../client/index.js';
 import type { Topology } from '../topology/index.js';
 import { couldNotInvokeConstructor, noClass, noMethod } from './exceptions.js';
+import { named, RocError } from '../wire/errors.js';
 
 /** A make of `<guest>.<Class>`: an instance on that guest's agent. */
 export class RemoteFixture {
@@ -22,8 +23,10 @@ export class RemoteFixture {
 }
 
 /** Remote errors carry the guest, the remote class and the message into the SLIM exception. */
-export class RemoteFixtureError extends Error {
-  override name = 'RemoteFixtureError';
+export class RemoteFixtureError extends RocError {
+  static {
+    named(this, 'RemoteFixtureError');
+  }
   constructor(guest: string, what: string, err: unknown) {
     const e = err as RemoteError;
     const detail = err instanceof RemoteError ? `${e.remoteName}: ${e.remoteMessage}` : (err as Error).message;

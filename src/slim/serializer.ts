@@ -1,3 +1,4 @@
+import { named, RocError } from '../wire/errors.js';
 /**
  * SLIM's list format: `[` count `:` then each item as length `:` text `:`,
  * then `]`; counts and lengths are at least six digits, lengths in UTF-16
@@ -7,8 +8,10 @@
 export type SlimValue = string | SlimList;
 export type SlimList = SlimValue[];
 
-export class SlimSyntaxError extends Error {
-  override name = 'SlimSyntaxError';
+export class SlimSyntaxError extends RocError {
+  static {
+    named(this, 'SlimSyntaxError');
+  }
 }
 
 const pad = (n: number): string => (n < 1_000_000 ? String(n).padStart(6, '0') : String(n));

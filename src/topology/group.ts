@@ -1,14 +1,18 @@
 import { inspect } from 'node:util';
 import { isProbe } from '../client/probes.js';
-import type { Guest } from './guest.js';
+import type { Guest, GuestLibrary } from './guest.js';
+import { UnknownGuestError } from './errors.js';
+import { named, RocError } from '../wire/errors.js';
 
 export type GuestOutcome<T> =
   | { readonly guest: string; readonly endpoint: string; readonly ok: true; readonly value: T }
   | { readonly guest: string; readonly endpoint: string; readonly ok: false; readonly error: Error };
 
 /** Some guests failed; `failures` names each with its error, `successes` keeps what worked. */
-export class GroupError<T = unknown> extends Error {
-  override name = 'GroupError';
+export class GroupError<T = unknown> extends RocError {
+  static {
+    named(this, 'GroupError');
+  }
   readonly failures: readonly { guest: string; endpoint: string; error: Error }[];
   readonly successes: readonly { guest: string; endpoint: string; value: T }[];
 
@@ -62,7 +66,10 @@ export class GroupResult<T> {
   /** One guest's value, or its error thrown. */
   get(guest: string): T {
     const o = this.outcomes.find((x) => x.guest === guest);
-    if (!o) throw new Error(`${guest} is not in this group (${this.outcomes.map((x) => x.guest).join(', ')})`);
+    if (!o) {
+      const known = this.outcomes.map((x) => x.guest);
+      throw new UnknownGuestError(`${guest} is not in this group (${known.join(', ')})`, { selector: guest, known });
+    }
     if (!o.ok) throw o.error;
     return o.value;
   }
@@ -138,8 +145,8 @@ export class GuestGroup {
   }
 
   /** `group.lib.command.run('uptime')` runs on every guest: a GroupResult. */
-  get lib(): FanOut {
-    return fanOut(this, 'lib') as FanOut;
+  get lib(): OnEveryGuest<GuestLibrary> {
+    return fanOut(this, 'lib') as OnEveryGuest<GuestLibrary>;
   }
 
   /** `group.module.RemoteClass(1, 2, 3)` creates one instance per guest: a GroupResult of remote objects. */
@@ -151,6 +158,13 @@ export class GuestGroup {
     return `GuestGroup<${this.selector}: ${this.names.join(', ')}>`;
   }
 }
+
+/** T's functions, each run on every guest of a group: a GroupResult of what each one's call resolved to. */
+export type OnEveryGuest<T> = {
+  readonly [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R>
+    ? (...args: A) => Promise<GroupResult<R>>
+    : OnEveryGuest<T[K]>;
+};
 
 /** Any path of names, then a call, giving a GroupResult. */
 export interface FanOut {

@@ -9,8 +9,15 @@ import {
   type UntypedRemoteModule,
   type WaitOptions,
 } from '../client/index.js';
-import type { GuestLibrary } from '../guestlib/types.js';
+import type * as Areas from '../guestlib/areas.js';
 import type { GuestSpec } from './load.js';
+
+/**
+ * The built-in guest library as the host sees it, derived from the guest's
+ * own modules: each function takes what it takes there and returns a
+ * promise of what arrives (dates stay dates, bytes are Buffers, nothing is null).
+ */
+export type GuestLibrary = { readonly [A in keyof typeof Areas]: RemoteModule<(typeof Areas)[A]> };
 
 /** `lib.files.read(path)` calls `roc.files.read` on the guest. */
 function libraryView(proxy: ServerProxy): GuestLibrary {

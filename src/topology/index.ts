@@ -1,6 +1,6 @@
 export { defaultTopology, guest, guests, loadTopology, Topology, useTopology } from './topology.js';
-export { Guest } from './guest.js';
-export { GroupError, GroupResult, GuestGroup, type FanOut, type GuestOutcome } from './group.js';
+export { Guest, type GuestLibrary } from './guest.js';
+export { GroupError, GroupResult, GuestGroup, type FanOut, type OnEveryGuest, type GuestOutcome } from './group.js';
 export {
   findTopologyFile,
   lineOf,
@@ -11,3 +11,4 @@ export {
   type TopologyData,
 } from './load.js';
 export { parseDuration } from './duration.js';
+export { TopologyNotFoundError, UnknownGuestError } from './errors.js';

@@ -4,6 +4,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { DEFAULT_AGENT_PORT, DEFAULT_GUEST_TIMEOUT_MS } from '../protocol/index.js';
 import { parseDuration } from './duration.js';
+import { named, RocError } from '../wire/errors.js';
+import { TopologyNotFoundError } from './errors.js';
 
 /** One guest, with defaults applied and paths made absolute. */
 export interface GuestSpec {
@@ -31,8 +33,10 @@ export interface Problem {
   readonly message: string;
 }
 
-export class TopologyError extends Error {
-  override name = 'TopologyError';
+export class TopologyError extends RocError {
+  static {
+    named(this, 'TopologyError');
+  }
   readonly file: string;
   readonly problems: readonly Problem[];
   constructor(file: string, problems: readonly Problem[]) {
@@ -260,7 +264,8 @@ export function findTopologyFile(cwd = process.cwd()): string {
     if (existsSync(candidate)) return candidate;
     if (dirname(dir) === dir) break;
   }
-  throw new Error(
+  throw new TopologyNotFoundError(
     `no topology: set ROC_TOPOLOGY, or put a roc.yml in ${resolve(cwd)} or a parent folder (see the README's topology section)`,
+    resolve(cwd),
   );
 }

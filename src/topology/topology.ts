@@ -1,6 +1,7 @@
 import { Guest } from './guest.js';
 import { GuestGroup } from './group.js';
 import { findTopologyFile, parseTopology, type GuestSpec } from './load.js';
+import { UnknownGuestError } from './errors.js';
 
 function globToRegExp(glob: string): RegExp {
   return new RegExp(
@@ -33,7 +34,10 @@ export class Topology {
   guest<M = unknown>(name: string): Guest<M> {
     const spec = this.specs.get(name);
     if (!spec)
-      throw new Error(`no guest ${JSON.stringify(name)} in ${this.file}; its guests are ${this.names.join(', ')}`);
+      throw new UnknownGuestError(
+        `no guest ${JSON.stringify(name)} in ${this.file}; its guests are ${this.names.join(', ')}`,
+        { selector: name, file: this.file, known: this.names },
+      );
     let g = this.cache.get(name);
     if (!g) {
       g = new Guest(spec, this.file);
@@ -61,10 +65,12 @@ export class Topology {
         }
       }
       if (!matched) {
-        throw new Error(
-          part.startsWith('role:')
+        const role = part.startsWith('role:');
+        throw new UnknownGuestError(
+          role
             ? `no guest in ${this.file} has role ${JSON.stringify(part.slice(5))}; the roles are ${this.roles.join(', ') || '(none)'}`
             : `no guest in ${this.file} matches ${JSON.stringify(part)}; its guests are ${this.names.join(', ')}`,
+          { selector: part, file: this.file, known: role ? this.roles : this.names },
         );
       }
     }
@@ -81,6 +87,11 @@ export class Topology {
   /** Closes every guest's connections; a guest used again afterwards connects again. */
   close(): void {
     for (const g of this.cache.values()) g.close();
+  }
+
+  /** `await using topology = loadTopology(...)` closes every guest's connections at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
   }
 }
 

@@ -1,4 +1,5 @@
 import type { XmlRpcStruct, XmlRpcValue } from './values.js';
+import { named, RocError } from './errors.js';
 
 /**
  * XML-RPC's fault codes: the interoperability spec's
@@ -23,8 +24,10 @@ export const FaultCode = {
  * members (ROC adds name, message, stack, code and cause for its own client;
  * Python's xmlrpc.client.Fault accepts and keeps them).
  */
-export class XmlRpcFault extends Error {
-  override name = 'XmlRpcFault';
+export class XmlRpcFault extends RocError {
+  static {
+    named(this, 'XmlRpcFault');
+  }
   readonly faultCode: number;
   readonly faultString: string;
   readonly extra: XmlRpcStruct;
@@ -47,8 +50,10 @@ export class XmlRpcFault extends Error {
 }
 
 /** A document that is not XML, not XML-RPC, or breaks a limit. */
-export class DecodeError extends Error {
-  override name = 'DecodeError';
+export class DecodeError extends RocError {
+  static {
+    named(this, 'DecodeError');
+  }
   readonly faultCode: number;
   constructor(message: string, faultCode: number = FaultCode.PARSE_ERROR) {
     super(message);
@@ -57,8 +62,10 @@ export class DecodeError extends Error {
 }
 
 /** A JavaScript value that XML-RPC cannot carry. */
-export class EncodeError extends TypeError {
-  override name = 'EncodeError';
+export class EncodeError extends RocError {
+  static {
+    named(this, 'EncodeError');
+  }
   /** Where in the value the problem is, e.g. `[2].name`. */
   readonly path: string;
   constructor(message: string, path: string) {

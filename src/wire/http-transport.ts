@@ -210,6 +210,11 @@ export class HttpTransport implements Transport {
     });
   }
 
+  /** Kept-alive connections waiting for the next call. */
+  get idleConnections(): number {
+    return this.#pool.idleConnections;
+  }
+
   /** Closes every connection; calls still under way fail. */
   close(): void {
     this.#pool.close();

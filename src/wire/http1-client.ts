@@ -1,5 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
+import { named, RocError } from './errors.js';
 
 /**
  * A minimal HTTP/1.1 client for XML-RPC POSTs on kept-alive connections.
@@ -22,14 +23,27 @@ export interface Http1Target {
 }
 
 /** The server closed the connection (a FIN, not a reset) before its answer was complete. */
-export class ClosedBeforeAnswer extends Error {
+export class ClosedBeforeAnswer extends RocError {
+  static {
+    named(this, 'ClosedBeforeAnswer');
+  }
   constructor(readonly receivedBytes: number) {
     super(receivedBytes ? `after ${receivedBytes} bytes of the answer` : 'before any byte of an answer');
   }
 }
 
+/** An answer that is not HTTP/1 as this client reads it, or breaks a limit; the transport reports it as a ProtocolError. */
+export class MalformedAnswer extends RocError {
+  static {
+    named(this, 'MalformedAnswer');
+  }
+}
+
 /** request() on a pool after close(): nothing was sent. */
-export class PoolClosed extends Error {
+export class PoolClosed extends RocError {
+  static {
+    named(this, 'PoolClosed');
+  }
   constructor() {
     super('the connection pool was closed');
   }
@@ -55,12 +69,12 @@ class Parser {
     if (!this.headerDone) {
       const end = this.buf.indexOf('\r\n\r\n');
       if (end < 0) {
-        if (this.buf.length > 64 * 1024) throw new Error('answer headers larger than 64 KiB');
+        if (this.buf.length > 64 * 1024) throw new MalformedAnswer('answer headers larger than 64 KiB');
         return undefined;
       }
       const lines = this.buf.subarray(0, end).toString('latin1').split('\r\n');
       const m = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0] ?? '');
-      if (!m) throw new Error(`not an HTTP answer: ${JSON.stringify((lines[0] ?? '').slice(0, 60))}`);
+      if (!m) throw new MalformedAnswer(`not an HTTP answer: ${JSON.stringify((lines[0] ?? '').slice(0, 60))}`);
       this.buf = this.buf.subarray(end + 4);
       const status = Number(m[2]);
       if (status >= 100 && status < 200) return this.buf.length ? this.push(Buffer.alloc(0)) : undefined; // 100 Continue: the real answer follows
@@ -78,7 +92,7 @@ class Parser {
         this.untilClose = true;
         this.keepAlive = false;
       }
-      if (this.length > this.maxBytes) throw new Error(`answer larger than ${this.maxBytes} bytes`);
+      if (this.length > this.maxBytes) throw new MalformedAnswer(`answer larger than ${this.maxBytes} bytes`);
       this.headerDone = true;
     }
     if (this.length >= 0) {
@@ -88,7 +102,7 @@ class Parser {
     }
     if (this.chunked) return this.readChunks();
     this.received += this.buf.length;
-    if (this.received > this.maxBytes) throw new Error(`answer larger than ${this.maxBytes} bytes`);
+    if (this.received > this.maxBytes) throw new MalformedAnswer(`answer larger than ${this.maxBytes} bytes`);
     this.chunks.push(this.buf);
     this.buf = Buffer.alloc(0);
     return undefined;
@@ -99,7 +113,7 @@ class Parser {
       const eol = this.buf.indexOf('\r\n');
       if (eol < 0) return undefined;
       const size = parseInt(this.buf.subarray(0, eol).toString('latin1').split(';')[0]!, 16);
-      if (Number.isNaN(size)) throw new Error('bad chunk size in a chunked answer');
+      if (Number.isNaN(size)) throw new MalformedAnswer('bad chunk size in a chunked answer');
       if (size === 0) {
         // The last chunk: then an empty line, or trailer lines ending in one.
         const rest = this.buf.subarray(eol + 2);
@@ -110,7 +124,7 @@ class Parser {
       if (this.buf.length < eol + 2 + size + 2) return undefined;
       this.chunks.push(this.buf.subarray(eol + 2, eol + 2 + size));
       this.received += size;
-      if (this.received > this.maxBytes) throw new Error(`answer larger than ${this.maxBytes} bytes`);
+      if (this.received > this.maxBytes) throw new MalformedAnswer(`answer larger than ${this.maxBytes} bytes`);
       this.buf = this.buf.subarray(eol + 2 + size + 2);
     }
   }
@@ -210,7 +224,7 @@ export class Http1Pool {
         if (a) finish(undefined, a);
         else finish(new ClosedBeforeAnswer(receivedBytes));
       };
-      abort = () => finish(new Error('aborted'));
+      abort = () => finish(new RocError('the call was aborted (its deadline passed)'));
       socket.on('data', (d: Buffer) => {
         receivedBytes += d.length;
         let a: Http1Answer | undefined;
@@ -231,6 +245,11 @@ export class Http1Pool {
       socket.write(head + body);
     });
     return { answer, abort: () => abort() };
+  }
+
+  /** Kept-alive connections waiting for the next call (one the server closed leaves as soon as its FIN is read). */
+  get idleConnections(): number {
+    return this.idle.length;
   }
 
   close(): void {

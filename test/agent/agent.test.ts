@@ -11,6 +11,7 @@ import {
   UnknownClassError,
   UnknownHandleError,
   getAttribute,
+  eventually,
   isRemote,
   release,
   remoteInfo,
@@ -19,6 +20,7 @@ import {
   setAttribute,
   type ServerProxy,
 } from '../../src/index.js';
+import { HttpTransport } from '../../src/wire/index.js';
 import { fixture, rejection } from '../helpers.js';
 
 let agent: Agent;
@@ -165,7 +167,7 @@ describe('access rules: only public methods of served classes', () => {
   });
 
   test('attributes: public ones read and write, private and methods refused', async () => {
-    const acct = await M.Account('fay', 7);
+    const acct = await M.Account!('fay', 7);
     assert.equal(await acct.owner, 'fay');
     assert.equal(await acct.balance, 7);
     await setAttribute(acct, 'limit', 50);
@@ -191,7 +193,7 @@ describe('access rules: only public methods of served classes', () => {
   });
 
   test('__proto__ and constructor members in arguments are plain data', async () => {
-    const acct = await M.Account('gus');
+    const acct = await M.Account!('gus');
     const payload = JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}}');
     const limit = Object.assign(Object.create(null), payload);
     await setAttribute(acct, 'limit', limit);
@@ -203,7 +205,7 @@ describe('access rules: only public methods of served classes', () => {
 
 describe('objects by reference', () => {
   test('a served instance returned by a method is a remote object', async () => {
-    const acct = await M.Account('hal');
+    const acct = await M.Account!('hal');
     const card = await acct.spawnCard('ace');
     assert.ok(isRemote(card));
     assert.equal(remoteInfo(card).className, 'Card');
@@ -213,8 +215,8 @@ describe('objects by reference', () => {
   });
 
   test("a remote object passed back as an argument is the agent's own object", async () => {
-    const acct = await M.Account('ida');
-    const card = await M.Card('king');
+    const acct = await M.Account!('ida');
+    const card = await M.Card!('king');
     assert.equal(await acct.cardLabel(card), 'king');
     await release(card);
     await assert.rejects(acct.cardLabel(card), /cannot pass Card_.* it was released/);
@@ -224,8 +226,8 @@ describe('objects by reference', () => {
     const other = await Agent.start({ modules: [fixture('edge_cases.js')], port: 0 });
     const otherProxy = serverProxy('127.0.0.1', other.port);
     try {
-      const card = await M.Card('q');
-      const acct = await remoteModule(otherProxy).Account('jo');
+      const card = await M.Card!('q');
+      const acct = await remoteModule(otherProxy).Account!('jo');
       await assert.rejects(
         acct.cardLabel(card),
         /cannot pass Card_.* to 127\.0\.0\.1:\d+: it lives on 127\.0\.0\.1:\d+, and objects cannot move between agents/,
@@ -239,7 +241,7 @@ describe('objects by reference', () => {
 
 describe('errors', () => {
   test('a thrown error is a RemoteError with remote class, message, stack, code and cause', async () => {
-    const acct = await M.Account('kim');
+    const acct = await M.Account!('kim');
     const err = await rejection(acct.failWithCause());
     assert.ok(err instanceof RemoteError);
     assert.equal(err.faultCode, 1);
@@ -258,20 +260,20 @@ describe('errors', () => {
   });
 
   test('rejected promises, thrown strings and constructor errors', async () => {
-    const acct = await M.Account('lee');
+    const acct = await M.Account!('lee');
     const s = await rejection(acct.throwString());
     assert.equal(s.remoteName, 'Error');
     assert.equal(s.remoteMessage, 'a plain string');
-    const c = await rejection(M.Exploding());
+    const c = await rejection(M.Exploding!());
     assert.ok(c instanceof RemoteError);
     assert.equal(c.remoteName, 'RangeError');
     assert.match(c.message, /create on 127\.0\.0\.1:\d+ failed: RangeError: constructor says no/);
-    const t = await rejection(M.Account(42));
+    const t = await rejection(M.Account!(42));
     assert.match(t.message, /TypeError: owner must be a string, got number/);
   });
 
   test('a return value XML-RPC cannot carry is a clear fault', async () => {
-    const acct = await M.Account('mo');
+    const acct = await M.Account!('mo');
     const err = await rejection(acct.badReturn());
     assert.ok(err instanceof RemoteError);
     assert.match(
@@ -281,7 +283,7 @@ describe('errors', () => {
   });
 
   test('unknown class: a rejection that lists the classes served', async () => {
-    const err = await rejection(M.Nope(1, 2));
+    const err = await rejection(M.Nope!(1, 2));
     assert.ok(err instanceof UnknownClassError);
     assert.equal(
       err.message,
@@ -291,7 +293,7 @@ describe('errors', () => {
   });
 
   test('a released handle: UnknownHandleError from the agent, ReleasedProxyError locally', async () => {
-    const acct = await M.Account('ned');
+    const acct = await M.Account!('ned');
     const { handle } = remoteInfo(acct);
     assert.equal(await release(acct), true);
     assert.equal(await release(acct), false);
@@ -307,7 +309,7 @@ describe('errors', () => {
   });
 
   test("the agent's call deadline answers a method that never settles; the agent stays healthy", async () => {
-    const acct = await M.Account('oz');
+    const acct = await M.Account!('oz');
     const err = await rejection(acct.never());
     assert.ok(err instanceof RemoteError);
     assert.equal(err.faultCode, FaultCode.CALL_TIMEOUT);
@@ -332,12 +334,12 @@ describe('errors', () => {
 
 describe('exported functions and values', () => {
   test('functions are called through the module', async () => {
-    assert.equal(await M.sum(1, 2, 3), 6);
-    assert.equal(await M.delayedEcho('later', 5), 'later');
+    assert.equal(await M.sum!(1, 2, 3), 6);
+    assert.equal(await M.delayedEcho!('later', 5), 'later');
   });
 
   test('every XML-RPC type survives a call', async () => {
-    const acct = await M.Account('pat');
+    const acct = await M.Account!('pat');
     const values = [
       'Köln 🀜 <&>',
       42,
@@ -367,16 +369,16 @@ describe('restarts: handles are never reused', () => {
     const first = await Agent.start({ modules: [fixture('edge_cases.js')], port: 0 });
     const port = first.port;
     const p = serverProxy('127.0.0.1', port);
-    const acct = await remoteModule(p).Account('quinn');
+    const acct = await remoteModule(p).Account!('quinn');
     const { handle } = remoteInfo(acct);
     await first.close(100);
-    // In one process the client may not yet have read the FIN of the
-    // connection the agent just closed; across processes it long has.
-    await new Promise((r) => setTimeout(r, 20));
+    // The next call must meet the new run, not the old run's closed
+    // connection: wait until the client has read that connection's FIN.
+    await eventually(() => (p.transport as HttpTransport).idleConnections === 0, { timeout: 5_000, interval: 5 });
     const second = await Agent.start({ modules: [fixture('edge_cases.js')], port });
     try {
       // The new run creates objects of its own; none may answer to the old handle.
-      await remoteModule(p).Account('rae');
+      await remoteModule(p).Account!('rae');
       const err = await rejection(acct.deposit(1));
       assert.ok(err instanceof StaleHandleError, String(err));
       assert.equal(

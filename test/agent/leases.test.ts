@@ -21,8 +21,8 @@ describe('leases: objects belong to the client that made them', () => {
     const live = serverProxy('127.0.0.1', agent.port);
     const lookOnly = serverProxy('127.0.0.1', agent.port, { lease: false });
     try {
-      const mine = await remoteModule(live).RemoteClass(1, 2, 3);
-      const python = await remoteModule(lookOnly).RemoteClass(4, 5, 6);
+      const mine = await remoteModule(live).RemoteClass!(1, 2, 3);
+      const python = await remoteModule(lookOnly).RemoteClass!(4, 5, 6);
       // Another host process makes two objects, then dies without a word.
       const dir = mkdtempSync(join(tmpdir(), 'roc-lease-'));
       writeFileSync(
@@ -72,8 +72,8 @@ process.kill(process.pid, 'SIGKILL');`,
     const agent = await Agent.start({ modules: [example('remote_class.js')], port: 0, leaseTtlMs: 45_000 });
     const p = serverProxy('127.0.0.1', agent.port);
     try {
-      await remoteModule(p).RemoteClass(1, 2, 3);
-      await remoteModule(p).RemoteClass(1, 2, 3);
+      await remoteModule(p).RemoteClass!(1, 2, 3);
+      await remoteModule(p).RemoteClass!(1, 2, 3);
       assert.deepEqual({ ...(await p.call<object>('lease')) }, { ttlMs: 45_000, objects: 2 });
       assert.equal(p.lease?.objects, 2);
       const ping = await p.ping();

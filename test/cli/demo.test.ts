@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,14 +12,19 @@ const roc = join(repoRoot, 'dist', 'src', 'cli', 'roc.js');
 const java = spawnSync('java', ['-version']).status === 0 ? false : 'java is not on this machine (CI installs a JRE)';
 if (java) console.log(`# SKIP roc demo with FitNesse: ${java}`);
 
-/** Processes of the cluster example still alive: its agents and key-value nodes. */
+/** Processes of the cluster example still alive: its agents and key-value nodes (read from /proc, which Linux always has). */
 function leftovers(): string[] {
-  const r = spawnSync(
-    'sh',
-    ['-c', 'ps -eo pid,args | grep -E "kv-node.js|examples/cluster/roc.yml|127.0.1.3[123]" | grep -v grep'],
-    { encoding: 'utf8' },
-  );
-  return r.stdout.split('\n').filter(Boolean);
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let args: string;
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    } catch {
+      continue; // it ended while we looked
+    }
+    if (/kv-node\.js|examples\/cluster\/roc\.yml|127\.0\.1\.3[123]/.test(args)) found.push(`${pid} ${args}`);
+  }
+  return found;
 }
 
 async function demo(args: string[]): Promise<{ code: number; out: string }> {

@@ -159,9 +159,8 @@ describe('modules that do not load say where', () => {
   test('roc slim: an import of such a module is an exception naming the file and line', async () => {
     const executor = new SlimExecutor({ cwd: repoRoot });
     const [[, result]] = (await executor.execute([['i1', 'import', 'test/fixtures/bad/typo.mjs']])) as [
-      string,
-      string,
-    ][];
+      [string, string],
+    ];
     assert.match(
       result!,
       /^__EXCEPTION__:.*module \S+test\/fixtures\/bad\/typo\.mjs threw while loading: SyntaxError: Unexpected number\n {2}at \S+typo\.mjs:3:11/,
@@ -175,7 +174,7 @@ describe('modules that do not load say where', () => {
     assert.equal(
       r.stderr,
       [
-        `roc-agent: ${file} exports a function named ping, which is a built-in method of the agent (ping() -> agent version, boot id, pid, hostname, uptime, modules, classes, live objects and leases); rename it`,
+        `roc-agent: ${file} exports a function named ping, which is a built-in method of the agent (ping() -> agent version, boot id, pid, hostname, uptime, modules, classes, live objects, leases and calls under way); rename it`,
         `${file} exports a class named system, whose static methods would meet the agent's own system.* methods; rename it`,
         '',
       ].join('\n'),

@@ -4,7 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { serverProxy } from '../../src/index.js';
+import { eventually, serverProxy } from '../../src/index.js';
 import { retryUntil } from '../../src/wire/index.js';
 import { agentBin, example, fixture, freePort, repoRoot, startAgentProcess } from '../helpers.js';
 
@@ -68,7 +68,11 @@ describe('roc-agent', () => {
     const handle = await proxy.create('Careless', []);
     assert.equal(await proxy.call(`${handle}.throwLater`, 'from a timer'), 'scheduled');
     assert.equal(await proxy.call(`${handle}.rejectUnobserved`, 'never awaited'), 'rejected');
-    await new Promise((r) => setTimeout(r, 100));
+    await eventually(() => /from a timer/.test(stderr) && /never awaited/.test(stderr), {
+      timeout: 5_000,
+      interval: 10,
+      message: "both errors on the agent's stderr",
+    });
     assert.deepEqual(await proxy.classes(), ['Account', 'Card', 'Careless', 'Exploding']);
     assert.match(
       stderr,

@@ -92,7 +92,7 @@ describe('the token never shows', () => {
   after(() => proxy.close());
 
   test('printing, inspecting or serializing a proxy, a remote object, its info or a guest shows where the token came from, never the token', async () => {
-    const inst = await remoteModule(proxy).RemoteClass(1, 2, 3);
+    const inst = await remoteModule(proxy).RemoteClass!(1, 2, 3);
     const dir = mkdtempSync(join(tmpdir(), 'roc-redact-'));
     writeFileSync(join(dir, 'token'), `${TOKEN}\n`, { mode: 0o600 });
     writeFileSync(
@@ -132,7 +132,7 @@ describe('the token never shows', () => {
 describe('what libraries probe on an object never reaches the agent', () => {
   test('JSON.stringify, await, string conversion, matchers and symbols are answered locally; invoke() calls such names remotely', async () => {
     const proxy = serverProxy('127.0.0.1', agent.port, { token: TOKEN });
-    const inst = await remoteModule(proxy).RemoteClass(1, 2, 3);
+    const inst = await remoteModule(proxy).RemoteClass!(1, 2, 3);
     const { handle } = remoteInfo(inst);
     const sent: string[] = [];
     const callWith = proxy.callWith.bind(proxy);

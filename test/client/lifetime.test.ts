@@ -9,7 +9,7 @@ test('await using releases the object at the end of the block', async () => {
     const M = remoteModule(proxy);
     let kept: unknown;
     {
-      await using acct = await M.Account('ann');
+      await using acct = await M.Account!('ann');
       kept = acct;
       assert.equal(agent.handles.size, 1);
       assert.equal(await acct.deposit(2), 2);
@@ -31,9 +31,9 @@ test('a proxy the program drops is released on the agent after garbage collectio
   await withAgent({ modules: [fixture('edge_cases.js')] }, async (agent) => {
     const proxy = serverProxy('127.0.0.1', agent.port);
     const M = remoteModule(proxy);
-    const keep = await M.Account('kept');
+    const keep = await M.Account!('kept');
     await (async () => {
-      for (let i = 0; i < 20; i++) await M.Card(`dropped ${i}`);
+      for (let i = 0; i < 20; i++) await M.Card!(`dropped ${i}`);
     })();
     assert.equal(agent.handles.size, 21);
     const deadline = Date.now() + 10_000;

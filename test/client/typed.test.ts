@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { remoteModule, serverProxy, type Remote } from '../../src/index.js';
+import { remoteModule, serverProxy, type GuestLibrary, type OnEveryGuest, type Remote } from '../../src/index.js';
+import { guestLibraryMethods } from '../../src/guestlib/index.js';
 import type * as Typed from '../fixtures/typed_module.js';
 import { repoRoot, withAgent } from '../helpers.js';
 
@@ -50,4 +51,28 @@ test('remoteModule<typeof import(...)> gives typed async proxies', async () => {
     }
     proxy.close();
   });
+});
+
+test('the guest library host type is derived from the guest modules', () => {
+  type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+  const checks: [
+    Equal<Awaited<ReturnType<GuestLibrary['files']['stat']>>['mtime'], Date>,
+    Equal<Awaited<ReturnType<GuestLibrary['files']['readBytes']>>, Buffer>,
+    Equal<Awaited<ReturnType<GuestLibrary['files']['mkdir']>>, null>,
+    Equal<Parameters<GuestLibrary['command']['run']>[0], string>,
+    Equal<Awaited<ReturnType<GuestLibrary['command']['run']>>['exitCode'], number | null>,
+    Equal<keyof GuestLibrary, 'command' | 'files' | 'network' | 'processes' | 'services' | 'system'>,
+    Equal<Awaited<ReturnType<OnEveryGuest<GuestLibrary>['system']['hostname']>>['values'], string[]>,
+  ] = [true, true, true, true, true, true, true];
+  assert.deepEqual(checks, [true, true, true, true, true, true, true]);
+  // Helpers that are not library methods stay off the wire and out of the type.
+  const wire = [...guestLibraryMethods().keys()];
+  assert.ok(!wire.some((m) => /parse/.test(m)), wire.join(', '));
+  if (false as boolean) {
+    const lib = {} as GuestLibrary;
+    // @ts-expect-error parseProcAddress is a helper, not a library method
+    void lib.network.parseProcAddress;
+    // @ts-expect-error arguments are checked against the guest's own signature
+    void lib.files.read(42);
+  }
 });

@@ -138,7 +138,7 @@ after(async () => {
 test('systemd guests provisioned by our scripts serve through the topology', { skip: why }, async () => {
   const pings = await topology.guests().ping();
   assert.deepEqual(pings.succeeded, ['g1', 'g2'], String(pings.failed));
-  const inst = await topology.guest('g1').module.RemoteClass(1, 2, 3);
+  const inst = await topology.guest('g1').module.RemoteClass!(1, 2, 3);
   assert.equal(await inst.add(2, 3), 5);
   assert.equal(await topology.guest('g2').lib.system.hostname(), 'g2');
   // The library against a real systemd.
@@ -185,7 +185,7 @@ test('install-agent.sh run again changes nothing', { skip: why }, () => {
 
 test('the agent killed: systemd restarts it, old handles are stale', { skip: why }, async () => {
   const g1 = topology.guest('g1');
-  const inst = await g1.module.RemoteClass(1, 2, 3);
+  const inst = await g1.module.RemoteClass!(1, 2, 3);
   const bootBefore = (await g1.ping()).bootId;
   // As a crash would: SIGKILL to the agent's process.
   const kill = guests[0]!.exec('sh', ['-c', 'kill -9 "$(systemctl show --property=MainPID --value roc-agent)"']);
@@ -200,12 +200,12 @@ test('the agent killed: systemd restarts it, old handles are stale', { skip: why
   assert.notEqual(info.bootId, bootBefore);
   const err = await rejection(inst.add(1, 1));
   assert.ok(err instanceof StaleHandleError, String(err));
-  assert.equal(await (await g1.module.RemoteClass(1, 2, 3)).add(1, 1), 2);
+  assert.equal(await (await g1.module.RemoteClass!(1, 2, 3)).add(1, 1), 2);
 });
 
 test('the guest rebooted: the agent comes back with it', { skip: why }, async () => {
   const g2 = topology.guest('g2');
-  const inst = await g2.module.RemoteClass(4, 5, 6);
+  const inst = await g2.module.RemoteClass!(4, 5, 6);
   const { handle } = remoteInfo(inst);
   const before = guests[1]!.boots;
   guests[1]!.exec('systemctl', ['reboot']);

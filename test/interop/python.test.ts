@@ -95,7 +95,7 @@ describe('ROC client -> Python SimpleXMLRPCServer speaking the original protocol
         'a Python agent has no ping(); classes() answers',
       );
       const M = remoteModule(proxy);
-      const inst = await M.RemoteClass(1, 2, 3);
+      const inst = await M.RemoteClass!(1, 2, 3);
       assert.equal(remoteInfo(inst).handle, 'RemoteClass_0');
       assert.equal(await inst.add(2, 3), 5);
       assert.equal(await inst.add(1.5, 2.25), 3.75);
@@ -120,11 +120,11 @@ describe('ROC client -> Python SimpleXMLRPCServer speaking the original protocol
       assert.equal(err.remoteMessage, 'bad thing');
       assert.equal(err.message, `RemoteClass_0.boom on 127.0.0.1:${port} failed: ValueError: bad thing`);
 
-      const unknown = await rejection(M.Nope());
+      const unknown = await rejection(M.Nope!());
       assert.ok(unknown instanceof UnknownClassError);
       assert.equal(unknown.message, `no class "Nope" on 127.0.0.1:${port}; it serves RemoteClass, Point`);
 
-      const point = await M.Point(3, 4);
+      const point = await M.Point!(3, 4);
       assert.deepEqual(await point.coords(), [3, 4]);
       assert.deepEqual(await proxy.instances(), ['RemoteClass_0', 'Point_0']);
       await proxy.shutdown();

@@ -30,7 +30,10 @@ let dir: string;
 let file: string;
 let port: number;
 let topology: Topology;
-const savedEnv = { PATH: process.env.PATH, ROC_FAKE_SYSTEMD: process.env.ROC_FAKE_SYSTEMD };
+const agentEnv = (): Record<string, string> => ({
+  PATH: `${fixture('fakebin')}:${process.env.PATH}`,
+  ROC_FAKE_SYSTEMD: join(dir, 'systemd'),
+});
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'roc-lab-'));
@@ -48,11 +51,9 @@ before(async () => {
       '',
     ].join('\n'),
   );
-  // The agents inherit this environment: a stand-in systemctl and journalctl come first on PATH.
+  // The agents get a stand-in systemctl and journalctl first on their PATH; this process's environment is untouched.
   mkdirSync(join(dir, 'systemd'));
-  process.env.PATH = `${fixture('fakebin')}:${process.env.PATH}`;
-  process.env.ROC_FAKE_SYSTEMD = join(dir, 'systemd');
-  await labUp({ topology: file });
+  await labUp({ topology: file, env: agentEnv() });
   topology = loadTopology(file);
   useTopology(topology);
 });
@@ -61,8 +62,6 @@ after(async () => {
   useTopology(undefined);
   const state = readLabState(file);
   await labDown({ topology: file });
-  process.env.PATH = savedEnv.PATH;
-  if (savedEnv.ROC_FAKE_SYSTEMD === undefined) delete process.env.ROC_FAKE_SYSTEMD;
   for (const g of state?.guests ?? [])
     assert.equal(isRunning(g.pid), false, `${g.name}'s agent (pid ${g.pid}) still runs after down`);
   assert.equal(existsSync(join(dir, '.roc', 'lab', 'state.json')), false);
@@ -70,17 +69,17 @@ after(async () => {
 
 describe('guest() and guests() on a lab of three', () => {
   test('guest(name).module creates objects on that guest', async () => {
-    const inst = await guest('web1').module.RemoteClass(1, 2, 3);
+    const inst = await guest('web1').module.RemoteClass!(1, 2, 3);
     assert.equal(await inst.add(2, 3), 5);
     assert.equal((await guest('web2').ping()).bootId !== (await guest('web1').ping()).bootId, true);
-    const err = await rejection(guest('db1').module.RemoteClass(1, 2, 3));
+    const err = await rejection(guest('db1').module.RemoteClass!(1, 2, 3));
     assert.ok(err instanceof UnknownClassError);
     assert.equal(err.message, `no class "RemoteClass" on guest db1 (127.0.1.13:${port}); it serves no classes`);
     assert.equal(err.guest, 'db1');
   });
 
   test('topology.close() closes connections; guests reconnect, objects made before say the proxy was closed', async () => {
-    const before = await guest('web1').module.RemoteClass(1, 2, 3);
+    const before = await guest('web1').module.RemoteClass!(1, 2, 3);
     topology.close();
     assert.equal(await guest('web1').call('version'), '1.0');
     const err = await rejection(before.add(1, 2));
@@ -94,7 +93,7 @@ describe('guest() and guests() on a lab of three', () => {
   });
 
   test('guests(selector) runs on every member in parallel and reports per guest', async () => {
-    const made = await guests('role:web').module.RemoteClass(1, 2, 3);
+    const made = await guests('role:web').module.RemoteClass!(1, 2, 3);
     assert.deepEqual(made.succeeded, ['web1', 'web2']);
     const sums = await guests('role:web').map((g) => made.get(g.name).add(g.name.length, 10));
     assert.deepEqual(sums.byGuest, { web1: 14, web2: 14 });
@@ -139,7 +138,7 @@ describe('guest() and guests() on a lab of three', () => {
     const before = readLabState(file)!
       .guests.filter((g) => g.name !== 'db1')
       .map((g) => g.pid);
-    await labUp({ topology: file });
+    await labUp({ topology: file, env: agentEnv() });
     const after = readLabState(file)!;
     assert.deepEqual(
       after.guests.filter((g) => g.name !== 'db1').map((g) => g.pid),
@@ -149,12 +148,12 @@ describe('guest() and guests() on a lab of three', () => {
   });
 
   test('an agent killed and restarted mid-test: old handles are stale, the guest works on', async () => {
-    const inst = await guest('web2').module.RemoteClass(7, 8, 9);
+    const inst = await guest('web2').module.RemoteClass!(7, 8, 9);
     assert.equal(await inst.incr(), 1);
     const web2 = readLabState(file)!.guests.find((g) => g.name === 'web2')!;
     process.kill(web2.pid, 'SIGKILL');
     await eventually(() => !isRunning(web2.pid), { timeout: 5_000 });
-    await labUp({ topology: file });
+    await labUp({ topology: file, env: agentEnv() });
     const err = await rejection(inst.incr());
     assert.ok(err instanceof StaleHandleError, String(err));
     assert.equal(err.guest, 'web2');
@@ -162,7 +161,7 @@ describe('guest() and guests() on a lab of three', () => {
       err.message,
       /^RemoteClass_[0-9a-f]{8}_\d+\.incr on guest web2 \(127\.0\.1\.12:\d+\) failed: StaleHandleError: .* the agent restarted since, and the object is gone; create it again$/,
     );
-    const fresh = await guest('web2').module.RemoteClass(7, 8, 9);
+    const fresh = await guest('web2').module.RemoteClass!(7, 8, 9);
     assert.equal(await fresh.incr(), 1);
   });
 });
@@ -190,7 +189,7 @@ describe('the built-in guest library', () => {
     assert.ok(missing instanceof RemoteError);
     assert.match(
       missing.message,
-      /roc\.command\.run on guest web1 \(127\.0\.1\.11:\d+\) failed: Error: cannot run no-such-program-xyz: no such program on the guest's PATH/,
+      /roc\.command\.run on guest web1 \(127\.0\.1\.11:\d+\) failed: GuestCommandError: cannot run no-such-program-xyz: no such program on the guest's PATH/,
     );
   });
 
@@ -247,7 +246,17 @@ describe('the built-in guest library', () => {
     const err = await rejection(services.start('nosuch'));
     assert.match(
       err.message,
-      /roc\.services\.start on guest db1 .* failed: Error: systemctl start nosuch failed with exit code 5: Failed to start nosuch\.service: Unit nosuch\.service not found\./,
+      /roc\.services\.start on guest db1 .* failed: GuestCommandError: systemctl start nosuch failed with exit code 5: Failed to start nosuch\.service: Unit nosuch\.service not found\./,
+    );
+    // The context is in fields on the guest, and they cross the wire.
+    assert.ok(err instanceof RemoteError);
+    assert.deepEqual(
+      { ...err.remoteFields },
+      {
+        command: 'systemctl start nosuch',
+        exitCode: 5,
+        stderr: 'Failed to start nosuch.service: Unit nosuch.service not found.',
+      },
     );
     const bad = await rejection(services.start('x; rm -rf /'));
     assert.match(bad.message, /TypeError: services\.start needs a unit name such as nginx or nginx\.service/);

@@ -59,7 +59,7 @@ test(
         ['198.18.56.13:7007'],
         'db1 sees only its own namespace',
       );
-      const inst = await topology.guest('web2').module.RemoteClass(1, 2, 3);
+      const inst = await topology.guest('web2').module.RemoteClass!(1, 2, 3);
       assert.equal(await inst.add(40, 2), 42);
       topology.close();
     } finally {

@@ -1,8 +1,15 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { CallTimeoutError, ConnectionError, remoteModule, serverProxy, StaleHandleError } from '../../src/index.js';
-import { example, freePort, rejection, startAgentProcess } from '../helpers.js';
+import {
+  CallTimeoutError,
+  ConnectionError,
+  eventually,
+  remoteModule,
+  serverProxy,
+  StaleHandleError,
+} from '../../src/index.js';
+import { callsUnderWay, example, freePort, rejection, startAgentProcess } from '../helpers.js';
 
 const args = (port: number, ...more: string[]): string[] => [
   '-m',
@@ -16,9 +23,9 @@ describe('agent faults, seen from the client', () => {
   test('the agent killed during a call: ConnectionError "closed", naming the endpoint', async () => {
     const a = await startAgentProcess(['-m', example('remote_class.js'), '-p', '0']);
     const proxy = serverProxy('127.0.0.1', a.port, { timeout: 10_000 });
-    const inst = await remoteModule(proxy).RemoteClass(1, 2, 3);
+    const inst = await remoteModule(proxy).RemoteClass!(1, 2, 3);
     const pending = rejection(inst.later(5_000, 'never'));
-    await new Promise((r) => setTimeout(r, 100));
+    await callsUnderWay(a.port);
     a.child.kill('SIGKILL');
     const err = await pending;
     assert.ok(err instanceof ConnectionError, String(err));
@@ -38,7 +45,7 @@ describe('agent faults, seen from the client', () => {
     const first = await startAgentProcess(args(port));
     const proxy = serverProxy('127.0.0.1', port);
     const M = remoteModule(proxy);
-    const inst = await M.RemoteClass(1, 2, 3);
+    const inst = await M.RemoteClass!(1, 2, 3);
     first.child.kill('SIGKILL');
     await first.exited;
     const second = await startAgentProcess(args(port));
@@ -49,7 +56,7 @@ describe('agent faults, seen from the client', () => {
         err.message,
         /^RemoteClass_([0-9a-f]{8})_0\.add on 127\.0\.0\.1:\d+ failed: StaleHandleError: RemoteClass_\1_0 was created by an earlier run of this agent \(boot \1; this run is boot [0-9a-f]{8}\): the agent restarted since, and the object is gone; create it again$/,
       );
-      const fresh = await M.RemoteClass(4, 5, 6);
+      const fresh = await M.RemoteClass!(4, 5, 6);
       assert.equal(await fresh.add(1, 2), 3);
     } finally {
       second.child.kill('SIGKILL');
@@ -135,7 +142,7 @@ describe('agent faults, seen from the client', () => {
     const port = await freePort();
     const proxy = serverProxy('127.0.0.1', port);
     const waiting = proxy.waitUntilReady({ timeout: 10_000, interval: 50 });
-    await new Promise((r) => setTimeout(r, 300));
+    // Nothing listens until the agent below has started (a process: well after the first polls).
     const a = await startAgentProcess(args(port));
     const info = await waiting;
     assert.equal(info?.pid, a.child.pid);
@@ -156,13 +163,22 @@ describe('graceful stop', () => {
   test('SIGTERM: calls under way finish, new connections are refused, exit 0', async () => {
     const a = await startAgentProcess(args(0));
     const proxy = serverProxy('127.0.0.1', a.port);
-    const inst = await remoteModule(proxy).RemoteClass(1, 2, 3);
-    const inFlight = inst.later(400, 'finished');
-    await new Promise((r) => setTimeout(r, 100));
+    const inst = await remoteModule(proxy).RemoteClass!(1, 2, 3);
+    const inFlight = inst.later(1_000, 'finished');
+    await callsUnderWay(a.port);
     a.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 50));
+    // Once the agent has stopped listening, a new connection is refused.
     const late = serverProxy('127.0.0.1', a.port);
-    const refused = await rejection(late.classes());
+    const refused = await eventually(
+      async () => {
+        const err = await late.classes().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        return err instanceof ConnectionError && err.reason === 'refused' ? err : false;
+      },
+      { timeout: 5_000, interval: 10 },
+    );
     assert.ok(refused instanceof ConnectionError);
     assert.equal(refused.reason, 'refused');
     assert.equal(await inFlight, 'finished');
@@ -174,9 +190,9 @@ describe('graceful stop', () => {
   test('a call that outlives --stop-grace is cut off and the agent still exits 0', async () => {
     const a = await startAgentProcess(args(0, '--stop-grace', '200'));
     const proxy = serverProxy('127.0.0.1', a.port);
-    const inst = await remoteModule(proxy).RemoteClass(1, 2, 3);
+    const inst = await remoteModule(proxy).RemoteClass!(1, 2, 3);
     const inFlight = rejection(inst.later(10_000, 'too late'));
-    await new Promise((r) => setTimeout(r, 100));
+    await callsUnderWay(a.port);
     a.child.kill('SIGTERM');
     assert.equal(await a.exited, 0);
     assert.ok((await inFlight) instanceof ConnectionError);

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FaultCode, RemoteError, remoteModule, serverProxy } from '../../src/index.js';
-import { example, rejection, withAgent } from '../helpers.js';
+import { eventually, FaultCode, RemoteError, remoteInfo, remoteModule, serverProxy } from '../../src/index.js';
+import { fixture, rejection, withAgent } from '../helpers.js';
 
 test('live handles per agent: past the limit a fault, not memory exhaustion', async () => {
   await withAgent({ maxHandles: 5 }, async (agent) => {
     const proxy = serverProxy('127.0.0.1', agent.port);
     const M = remoteModule(proxy);
     const kept = [];
-    for (let i = 0; i < 5; i++) kept.push(await M.Point(i, i));
-    const err = await rejection(M.Point(9, 9));
+    for (let i = 0; i < 5; i++) kept.push(await M.Point!(i, i));
+    const err = await rejection(M.Point!(9, 9));
     assert.ok(err instanceof RemoteError);
     assert.equal(err.faultCode, FaultCode.HANDLE_LIMIT);
     assert.match(
@@ -23,22 +23,28 @@ test('live handles per agent: past the limit a fault, not memory exhaustion', as
 });
 
 test('concurrent calls past --max-concurrent get BusyError; the rest run', async () => {
-  await withAgent({ maxConcurrent: 3, modules: [example('remote_class.js')] }, async (agent) => {
+  await withAgent({ maxConcurrent: 3, modules: [fixture('gate.js')] }, async (agent) => {
     const proxy = serverProxy('127.0.0.1', agent.port);
-    const inst = await remoteModule(proxy).RemoteClass(1, 2, 3);
-    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => inst.later(200, i)));
-    const ok = results.filter((r) => r.status === 'fulfilled');
-    const busy = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    assert.equal(ok.length, 3);
-    assert.equal(busy.length, 3);
-    for (const b of busy) {
+    const gate = await remoteModule(proxy).Gate!();
+    // The gate is opened here, in the agent's own process: a call to open it would be refused too.
+    const local = agent.handles.get(remoteInfo(gate).handle).object as { waiting: number; open(): number };
+    const held = Array.from({ length: 3 }, (_, i) => gate.wait(i));
+    await eventually(() => local.waiting === 3, { timeout: 5_000, interval: 5 });
+    const refused = await Promise.allSettled(Array.from({ length: 3 }, (_, i) => gate.wait(10 + i)));
+    local.open();
+    assert.deepEqual(await Promise.all(held), [0, 1, 2]);
+    assert.deepEqual(
+      refused.map((r) => r.status),
+      ['rejected', 'rejected', 'rejected'],
+    );
+    for (const b of refused as PromiseRejectedResult[]) {
       assert.equal(b.reason.faultCode, FaultCode.BUSY);
       assert.match(
         b.reason.message,
         /BusyError: the agent is running 3 calls, its limit \(--max-concurrent\); the call was not run, try again/,
       );
     }
-    assert.equal(await inst.add(1, 1), 2);
+    assert.equal(await gate.waiting, 0);
     proxy.close();
   });
 });
@@ -46,7 +52,7 @@ test('concurrent calls past --max-concurrent get BusyError; the rest run', async
 test('nesting depth is a flag: deeper arguments are refused with a parse fault', async () => {
   await withAgent({ maxDepth: 4 }, async (agent) => {
     const proxy = serverProxy('127.0.0.1', agent.port);
-    const inst = await remoteModule(proxy).RemoteClass(1, 2, 3);
+    const inst = await remoteModule(proxy).RemoteClass!(1, 2, 3);
     assert.deepEqual(await inst.echo([[[['ok']]]]), [[[['ok']]]]);
     const err = await rejection(inst.echo([[[[['too deep']]]]]));
     assert.ok(err instanceof RemoteError);

@@ -32,7 +32,7 @@ test('50 concurrent clients x 1,000 calls: zero errors; 100,000 create/release c
     await Promise.all(
       Array.from({ length: clients }, async (_, c) => {
         const proxy = serverProxy('127.0.0.1', agent.port, { timeout: 60_000 });
-        const inst = await remoteModule(proxy).RemoteClass(c, 0, 0);
+        const inst = await remoteModule(proxy).RemoteClass!(c, 0, 0);
         for (let i = 0; i < calls; i++) {
           try {
             if ((await inst.add(c, i)) !== c + i) wrong++;

@@ -234,7 +234,7 @@ describe('executor', () => {
       ['SlimIgnoreScriptTestException', 'IGNORE_SCRIPT_TEST'],
       ['SlimIgnoreAllTestsException', 'IGNORE_ALL_TESTS'],
       ['MyStopTestError', 'ABORT_SLIM_TEST'],
-    ]) {
+    ] as const) {
       const executor = new SlimExecutor({ cwd: repoRoot });
       const Named = { [cls]: class extends Error {} }[cls]!;
       executor.setInstance('thrower', {

@@ -144,7 +144,7 @@ describe('loading', () => {
       delete process.env.ROC_TOPOLOGY;
       assert.throws(
         () => findTopologyFile(mkdtempSync(join(tmpdir(), 'roc-none-'))),
-        /^Error: no topology: set ROC_TOPOLOGY, or put a roc\.yml in \/.* or a parent folder/,
+        /^TopologyNotFoundError: no topology: set ROC_TOPOLOGY, or put a roc\.yml in \/.* or a parent folder/,
       );
     } finally {
       if (saved === undefined) delete process.env.ROC_TOPOLOGY;

@@ -221,7 +221,7 @@ test(
   { skip: why, timeout: 600_000 },
   async () => {
     const before = await bootIds();
-    const made = await topology.guests('kv1,kv2').module.KvNode('probe', '127.0.0.1', 1);
+    const made = await topology.guests('kv1,kv2').module.KvNode!('probe', '127.0.0.1', 1);
     const [onKv1, onKv2] = made.values as [
       Record<string, () => Promise<unknown>>,
       Record<string, () => Promise<unknown>>,

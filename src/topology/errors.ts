@@ -1,0 +1,32 @@
+import { named, RocError } from '../wire/errors.js';
+
+/** A guest name or selector that names nothing in the topology (or in a group); `known` lists what there is. */
+export class UnknownGuestError extends RocError {
+  static {
+    named(this, 'UnknownGuestError');
+  }
+  /** The name or selector given. */
+  readonly selector: string;
+  /** The topology file, or undefined for a group's result. */
+  readonly file: string | undefined;
+  /** The guests (or, for a role, the roles) there are. */
+  readonly known: readonly string[];
+  constructor(message: string, context: { selector: string; file?: string; known: readonly string[] }) {
+    super(message);
+    this.selector = context.selector;
+    this.file = context.file;
+    this.known = context.known;
+  }
+}
+
+/** No topology file was given and none was found from `cwd` up. */
+export class TopologyNotFoundError extends RocError {
+  static {
+    named(this, 'TopologyNotFoundError');
+  }
+  readonly cwd: string;
+  constructor(message: string, cwd: string) {
+    super(message);
+    this.cwd = cwd;
+  }
+}
