@@ -76,6 +76,28 @@ const medium = Array.from({ length: 100 }, (_, i) => ({
   active: i % 2 === 0,
 }));
 
+/** One XML-RPC POST with node:http on a kept-alive connection; resolves with the answer's bytes. */
+function httpPost(agent, port, payload) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        agent,
+        headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (d) => chunks.push(d));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
 /** A bare node:http keep-alive POST echo of the same bytes, in its own process: the floor of any HTTP round trip here. */
 async function bareEcho(body) {
   const file = join(mkdtempSync(join(os.tmpdir(), 'roc-bench-echo-')), 'response.xml');
@@ -86,25 +108,7 @@ async function bareEcho(body) {
   const port = Number(await new Promise((r) => createInterface({ input: child.stdout }).once('line', r)));
   const agent = new http.Agent({ keepAlive: true });
   const payload = encodeCall('RemoteClass_x.echo', [body === 'small' ? 'hello world' : medium]);
-  const post = () =>
-    new Promise((resolve, reject) => {
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port,
-          method: 'POST',
-          agent,
-          headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(payload) },
-        },
-        (res) => {
-          const c = [];
-          res.on('data', (d) => c.push(d));
-          res.on('end', () => resolve(Buffer.concat(c)));
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
-    });
+  const post = () => httpPost(agent, port, payload);
   return {
     post,
     close: () => {
@@ -276,25 +280,7 @@ async function tcpCallers(ports, payload) {
 
 function httpCallers(ports, payload) {
   const agent = new http.Agent({ keepAlive: true });
-  const post = (port) =>
-    new Promise((resolve, reject) => {
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port,
-          method: 'POST',
-          agent,
-          headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(payload) },
-        },
-        (res) => {
-          res.on('data', () => {});
-          res.on('end', resolve);
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
-    });
-  return ports.map((port) => ({ call: () => post(port), close: () => agent.destroy() }));
+  return ports.map((port) => ({ call: () => httpPost(agent, port, payload), close: () => agent.destroy() }));
 }
 
 async function fanOut() {

@@ -64,6 +64,11 @@ export class FitnesseSetupError extends RocError {
   }
 }
 
+/** A result that belongs to the page rather than to one of its tables: it counts as failed exceptions. */
+function pageProblem(page: string, exceptions: number, failure: string): TableResult {
+  return { page, index: 0, kind: 'page', fixture: '', right: 0, wrong: 0, exceptions, ignored: 0, failures: [failure] };
+}
+
 /** fitnesse-standalone.jar: --jar, else the `fitnesse` package seen from the working directory, else roc-toolkit's own. */
 export function findJar(cwd: string, given?: string): string {
   if (given) {
@@ -171,48 +176,26 @@ export async function runFitnesse(options: FitnesseOptions): Promise<FitnesseRes
       const counts = pageCounts(xml);
       const shown = found.reduce((n, t) => n + t.wrong + t.exceptions, 0);
       if (!counts) {
-        found.push({
-          page,
-          index: 0,
-          kind: 'page',
-          fixture: '',
-          right: 0,
-          wrong: 0,
-          exceptions: 1,
-          ignored: 0,
-          failures: [
+        found.push(
+          pageProblem(
+            page,
+            1,
             `FitNesse gave no result for the page: ${(stderr || xml).trim().split('\n').slice(-3).join(' | ').slice(0, 400)}`,
-          ],
-        });
+          ),
+        );
       } else if (counts.wrong + counts.exceptions > shown) {
         // Counted by FitNesse but in no instruction's result: a SLIM server that died, an exception outside any table.
-        found.push({
-          page,
-          index: 0,
-          kind: 'page',
-          fixture: '',
-          right: 0,
-          wrong: 0,
-          exceptions: counts.wrong + counts.exceptions - shown,
-          ignored: 0,
-          failures: [
+        found.push(
+          pageProblem(
+            page,
+            counts.wrong + counts.exceptions - shown,
             found.length
               ? `FitNesse counted ${counts.wrong} wrong and ${counts.exceptions} exceptions on the page, more than its tables show; open the page in FitNesse to see them`
               : `the page did not run: ${pageText(xml) || '(no text)'}`,
-          ],
-        });
+          ),
+        );
       } else if (counts.right + counts.wrong + counts.exceptions === 0 && found.length === 0) {
-        found.push({
-          page,
-          index: 0,
-          kind: 'page',
-          fixture: '',
-          right: 0,
-          wrong: 0,
-          exceptions: 1,
-          ignored: 0,
-          failures: ['nothing on the page ran: no table was checked'],
-        });
+        found.push(pageProblem(page, 1, 'nothing on the page ran: no table was checked'));
       }
       for (const t of found) {
         const ok = t.wrong + t.exceptions === 0;

@@ -23,6 +23,17 @@ const why =
 if (why) console.log(`# SKIP end-to-end guests: ${why}`);
 
 const PORT = 7007;
+// install-agent.sh's arguments for g1, the same each time it is provisioned.
+const INSTALL_ARGS = [
+  '--bundle',
+  '/vagrant/dist/agent/roc-agent.js',
+  '--port',
+  String(PORT),
+  '--token-file',
+  '/roc-token/token',
+  '--module',
+  '/vagrant/examples/remote_class.js',
+];
 /** A guest outside the topology, with no network at all, for install-node.sh's fallbacks. */
 let bare: NspawnGuest;
 let dir: string;
@@ -93,14 +104,7 @@ before(async () => {
     '-c',
     'cp /vagrant/provisioning/install-agent.sh /tmp/vagrant-shell.sh && exec sh /tmp/vagrant-shell.sh "$@"',
     'sh',
-    '--bundle',
-    '/vagrant/dist/agent/roc-agent.js',
-    '--port',
-    String(PORT),
-    '--token-file',
-    '/roc-token/token',
-    '--module',
-    '/vagrant/examples/remote_class.js',
+    ...INSTALL_ARGS,
   ]);
   assert.equal(g1.status, 0, g1.stdout + g1.stderr);
   const g2 = guests[1]!.exec('node', [
@@ -167,17 +171,7 @@ test("roc-agent status on a guest; the service user runs g2's agent", { skip: wh
 test('install-agent.sh run again changes nothing', { skip: why }, () => {
   const g = guests[0]!;
   const before = g.exec('systemctl', ['show', 'roc-agent', '--property=MainPID']).stdout.trim();
-  const again = g.exec('sh', [
-    '/vagrant/provisioning/install-agent.sh',
-    '--bundle',
-    '/vagrant/dist/agent/roc-agent.js',
-    '--port',
-    String(PORT),
-    '--token-file',
-    '/roc-token/token',
-    '--module',
-    '/vagrant/examples/remote_class.js',
-  ]);
+  const again = g.exec('sh', ['/vagrant/provisioning/install-agent.sh', ...INSTALL_ARGS]);
   assert.equal(again.status, 0, again.stderr);
   assert.equal(again.stdout.trim(), 'install-agent: no change; roc-agent is active');
   assert.equal(g.exec('systemctl', ['show', 'roc-agent', '--property=MainPID']).stdout.trim(), before);
