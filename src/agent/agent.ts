@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createXmlRpcListener } from '../wire/index.js';
 import { AGENT_DEFAULTS } from './defaults.js';
-import { guestLibraryMethods } from '../guestlib/index.js';
+import { faultsPort, guestLibraryMethods, startFaults, stopFaults } from '../guestlib/index.js';
 import { isLoopback, tokenGate } from './auth.js';
 import { Dispatcher } from './dispatch.js';
 import { HandleTable } from './handles.js';
@@ -157,6 +157,10 @@ export class Agent {
           listener,
         )
       : http.createServer(timeouts, listener);
+    // One agent per machine owns its faults (the registry is the process's): before it answers anyone,
+    // it undoes what a crashed run on this port left.
+    if (options.guestLibrary !== false)
+      await startFaults({ port: options.port ?? AGENT_DEFAULTS.port, log: options.log });
     const port = await new Promise<number>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
         const where = `${host}:${options.port ?? AGENT_DEFAULTS.port}`;
@@ -184,6 +188,7 @@ export class Agent {
     });
     agent = new Agent(server, served, handles, host, port, options.tls ? 'https' : 'http');
     agent.sweepLeases(options.log);
+    faultsPort(port);
     return agent;
   }
 
@@ -231,7 +236,9 @@ export class Agent {
         resolve();
       });
       this.server.closeIdleConnections();
-    }).then(() => {
+    }).then(async () => {
+      // No fault outlives the agent that made it.
+      await stopFaults();
       clearInterval(this.leaseTimer);
       this.handles.clear();
       this.resolveClosed();

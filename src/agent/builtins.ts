@@ -11,6 +11,8 @@ import type { ServedModules } from './loader.js';
 export interface CallScope {
   /** The caller's lease (X-Roc-Lease), when it sent one. */
   readonly lease: string | undefined;
+  /** The caller's address, for the library methods that must know it (the nemesis never cuts its controller). */
+  readonly caller?: string;
 }
 
 /** What the built-ins reach of the dispatcher. */

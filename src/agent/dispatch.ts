@@ -14,6 +14,7 @@ import { applicationFault, fault } from './faults.js';
 import type { HandleTable } from './handles.js';
 
 import { ModuleLoadError, type AnyClass, type ServedModules } from './loader.js';
+import { libraryCall } from '../guestlib/call-context.js';
 
 export interface DispatcherOptions {
   served: ServedModules;
@@ -202,7 +203,7 @@ export class Dispatcher {
       const builtin = BUILTINS.get(name);
       if (builtin) return Promise.resolve(builtin.run(this.context, params, scope));
       const lib = this.options.library?.get(name);
-      if (lib) return this.run(() => lib(...params), name);
+      if (lib) return this.run(() => libraryCall.run({ caller: scope.caller ?? '' }, () => lib(...params)), name);
       const dotted = this.resolveDotted(name);
       if (dotted) return this.run(() => dotted.fn.apply(dotted.receiver, params), name);
       const fn = this.served.functions.get(name);
@@ -267,7 +268,7 @@ export class Dispatcher {
     }
     this.running++;
     try {
-      const outcome = await this.dispatchNow(name, params, lease ? { lease } : NO_LEASE);
+      const outcome = await this.dispatchNow(name, params, { lease, caller: context?.remoteAddress });
       // The client learns how often to renew from its first answer here (again after a restart, which
       // empties the table): no extra round trip, and no extra header on every answer.
       if (untold) {

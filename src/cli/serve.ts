@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { Agent, AGENT_DEFAULTS as D, isLoopback, type AgentOptions } from '../agent/index.js';
 import { ConnectionError, encodeCall, HttpTransport, retryUntil, RocError } from '../wire/index.js';
 import { readTokenFile } from '../protocol/index.js';
+import { LIBRARY_AREAS } from '../guestlib/index.js';
 import { collect, fail, parsePort, parsePositiveInt } from './exit.js';
 
 interface ServeFlags {
@@ -193,8 +194,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   const functions = [...agent.served.functions.keys()].sort();
   log(`Available class(es): ${classes.join(', ') || '(none)'}`);
   if (functions.length) log(`Available function(s): ${functions.join(', ')}`);
-  if (flags.guestLib)
-    log('Guest library: roc.command, roc.files, roc.services, roc.network, roc.processes, roc.system');
+  if (flags.guestLib) log(`Guest library: ${LIBRARY_AREAS.map((a) => `roc.${a}`).join(', ')}`);
   log(`Listening on ${agent.url} (boot ${agent.bootId}, pid ${process.pid}${token ? ', token required' : ''})`);
   // Served code may throw from a timer or leave a rejection unobserved; that
   // is its bug, not a reason for every other caller to lose the agent.

@@ -2,6 +2,7 @@
 // library method (`roc.<area>.<name>` on the wire), and the host's typed
 // view (GuestLibrary) is derived from these modules, so the two cannot drift.
 export * as command from './command.js';
+export * as faults from './faults.js';
 export * as files from './files.js';
 export * as network from './network.js';
 export * as processes from './processes.js';

@@ -41,3 +41,21 @@ export class HttpGetError extends RocError {
     this.code = context.code;
   }
 }
+
+/**
+ * The nemesis will not make a fault here, and says why and what to do: a
+ * peer that is this guest's own address (guests that share one network
+ * stack), the controlling host's address, the agent's own process, a clock
+ * it must not move, a kernel without the queueing discipline a delay needs.
+ */
+export class FaultRefusedError extends RocError {
+  static {
+    named(this, 'FaultRefusedError');
+  }
+  /** A short, stable reason: `shared-stack`, `controller`, `agent-process`, `no-process`, `clock-shared`, `no-qdisc`, `no-firewall`, `permission`, `qdisc-taken`, `bad-argument`. */
+  readonly reason: string;
+  constructor(message: string, reason: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.reason = reason;
+  }
+}

@@ -2,6 +2,9 @@ import * as AREAS from './areas.js';
 
 export type * from './types.js';
 
+/** The library's areas, as `roc.<area>.<name>` shows them. */
+export const LIBRARY_AREAS: readonly string[] = Object.keys(AREAS);
+
 /** The prefix of every library method on the wire, so none can collide with a served class. */
 export const LIBRARY_NAMESPACE = 'roc';
 
@@ -21,3 +24,4 @@ export function guestLibraryMethods(): Map<string, (...args: unknown[]) => unkno
 }
 
 export { parseProcAddress } from './proc-net.js';
+export { faultsPort, startFaults, stopFaults } from './fault-registry.js';

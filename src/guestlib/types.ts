@@ -82,3 +82,45 @@ export interface SystemFacts {
   memoryMb: number;
   node: string;
 }
+
+/** Which way a network fault acts: on packets arriving from the peers, leaving for them, or both. */
+export type FaultDirection = 'in' | 'out' | 'both';
+
+/** Options every fault takes. */
+export interface FaultOptions {
+  /** How long the fault lives before the agent heals it by itself, ms (default 10 minutes). */
+  ttlMs?: number;
+  /** A name for status() and messages (the host's nemesis puts its own there). */
+  label?: string;
+}
+
+export interface NetFaultOptions extends FaultOptions {
+  /** Default `in`: packets from the peers are dropped as they arrive, as a real partition would lose them. */
+  direction?: FaultDirection;
+}
+
+/** One process, chosen by pid, by name (as processes.find matches it) or by systemd unit (all of its processes). */
+export interface ProcessTarget {
+  pid?: number;
+  process?: string;
+  unit?: string;
+}
+
+/** A live fault on this guest, as status() lists it. */
+export interface FaultInfo {
+  id: string;
+  kind: 'block' | 'loss' | 'delay' | 'pause' | 'clock';
+  /** What it does, in words: `drops packets from 10.0.0.2, 10.0.0.3 (in)`. */
+  detail: string;
+  label: string;
+  peers: string[];
+  pids: number[];
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** What kill() did. */
+export interface KillResult {
+  signal: string;
+  pids: number[];
+}

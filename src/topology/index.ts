@@ -1,4 +1,6 @@
-export { defaultTopology, guest, guests, loadTopology, Topology, useTopology } from './topology.js';
+export { defaultTopology, guest, guests, loadTopology, nemesis, Topology, useTopology } from './topology.js';
+export { Fault, Nemesis, NemesisError, type Duration, type FaultCallOptions, type FaultPart } from './nemesis.js';
+export { grudgeOf, halves, isolateOne, majoritiesRing, type Grudge } from './nemesis-shapes.js';
 export { Guest, type GuestLibrary } from './guest.js';
 export { GroupError, GroupResult, GuestGroup, type FanOut, type OnEveryGuest, type GuestOutcome } from './group.js';
 export {

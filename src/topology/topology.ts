@@ -2,6 +2,7 @@ import { Guest } from './guest.js';
 import { GuestGroup } from './group.js';
 import { findTopologyFile, parseTopology, type GuestSpec } from './load.js';
 import { UnknownGuestError } from './errors.js';
+import { Nemesis } from './nemesis.js';
 
 function globToRegExp(glob: string): RegExp {
   return new RegExp(
@@ -84,6 +85,14 @@ export class Topology {
     );
   }
 
+  #nemesis: Nemesis | undefined;
+
+  /** Real faults between this topology's guests: `await topology.nemesis.isolate('n1')`. */
+  get nemesis(): Nemesis {
+    this.#nemesis ??= new Nemesis(this);
+    return this.#nemesis;
+  }
+
   /** Closes every guest's connections; a guest used again afterwards connects again. */
   close(): void {
     for (const g of this.cache.values()) g.close();
@@ -114,6 +123,18 @@ export function defaultTopology(): Topology {
   current ??= loadTopology();
   return current;
 }
+
+/**
+ * The nemesis of the default topology (ROC_TOPOLOGY or roc.yml):
+ * `await nemesis.partition([['n1'], ['n2', 'n3']], { ttl: '30s' })`.
+ */
+export const nemesis: Nemesis = new Proxy({} as Nemesis, {
+  get(_target, key) {
+    const real = defaultTopology().nemesis;
+    const value = Reflect.get(real, key, real) as unknown;
+    return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(real) : value;
+  },
+});
 
 /** A guest of the default topology by name: `guest('web1').module.RemoteClass(1, 2, 3)`. */
 export function guest<M = unknown>(name: string): Guest<M> {

@@ -182,6 +182,18 @@ const SAMPLES: Record<string, { error: Error; fields: string[] }> = {
   FrameError: { error: new slimFraming.FrameError('frame length has more than 20 digits'), fields: [] },
   SlimSyntaxError: { error: new slimSerializer.SlimSyntaxError("can't deserialize an empty string"), fields: [] },
   FitnesseSetupError: { error: new fitnesse.FitnesseSetupError('no FitNesse jar at /x.jar'), fields: [] },
+  FaultRefusedError: {
+    error: new guestlibErrors.FaultRefusedError('no process sleep runs on this guest', 'no-process'),
+    fields: [],
+  },
+  NemesisError: {
+    error: new topology.NemesisError(
+      'partition n1 | n2',
+      [{ guest: 'n2', reason: 'shared-stack', error: new Error('peer 127.0.1.11 is an address of this guest itself') }],
+      ['n1'],
+    ),
+    fields: ['guest', 'rolledBack'],
+  },
   UsageError: { error: new exit.UsageError('--runner fitnesse needs Java', '--runner'), fields: ['option'] },
 };
 

@@ -15,6 +15,8 @@ import {
   guest,
   guests,
   loadTopology,
+  nemesis,
+  NemesisError,
   ProxyClosedError,
   RemoteError,
   StaleHandleError,
@@ -163,6 +165,27 @@ describe('guest() and guests() on a lab of three', () => {
     );
     const fresh = await guest('web2').module.RemoteClass!(7, 8, 9);
     assert.equal(await fresh.incr(), 1);
+  });
+});
+
+describe('the nemesis on the loopback lab', () => {
+  test('a partition is refused by every guest, saying to use --netns, and leaves no fault anywhere', async () => {
+    const err = await rejection(nemesis.partition([['web1'], ['web2', 'db1']]));
+    assert.ok(err instanceof NemesisError, String(err));
+    assert.deepEqual(
+      err.refusals.map((r: { guest: string; reason: string }) => [r.guest, r.reason]),
+      [
+        ['web1', 'shared-stack'],
+        ['web2', 'shared-stack'],
+        ['db1', 'shared-stack'],
+      ],
+    );
+    assert.match(
+      err.message,
+      /^partition web1 \| web2, db1 was not made: web1 refused: peer 127\.0\.1\.12 \(127\.0\.1\.12\) is an address of this guest itself: the guests share one network stack \(the loopback lab\), where no link between them can be cut\. Use guests with their own network: roc lab up --netns, containers or VMs; web2 refused: /,
+    );
+    const status = await nemesis.status();
+    assert.deepEqual(status, { web1: [], web2: [], db1: [] });
   });
 });
 

@@ -1,0 +1,141 @@
+import { isIPv4 } from 'node:net';
+import { loadExeca } from './execa.js';
+import { FaultRefusedError, GuestCommandError } from './errors.js';
+
+// A delay to some peers only: a prio qdisc with a fourth band that nothing
+// uses but the filters for the peers' addresses, and netem on that band.
+// Everything else, the controller's connection included, keeps its speed.
+
+/** Root qdiscs a machine has before anyone configures one: replacing these loses nothing. */
+const DEFAULT_ROOTS = new Set(['noqueue', 'pfifo_fast', 'fq_codel', 'fq', 'mq', 'pfifo']);
+
+interface TcRun {
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+  command: string;
+  exitCode: number | undefined;
+}
+
+async function tc(args: string[]): Promise<TcRun> {
+  const { execa } = await loadExeca();
+  const r = await execa('tc', args, { reject: false, timeout: 30_000, encoding: 'utf8' });
+  if ((r.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT')
+    throw new FaultRefusedError('delay needs tc (iproute2) on the guest; install iproute2', 'no-qdisc');
+  return {
+    ok: r.exitCode === 0,
+    stdout: String(r.stdout ?? ''),
+    stderr: String(r.stderr ?? '').trim(),
+    command: r.command,
+    exitCode: r.exitCode,
+  };
+}
+
+/** The interface packets to peer leave by. */
+export async function deviceTo(peer: string): Promise<string> {
+  const { execa } = await loadExeca();
+  const r = await execa('ip', ['-o', 'route', 'get', peer], { reject: false, encoding: 'utf8' });
+  const dev = / dev (\S+)/.exec(String(r.stdout ?? ''))?.[1];
+  if (!dev)
+    throw new GuestCommandError(`no route to ${peer} on this guest: ${String(r.stderr ?? '').trim()}`, {
+      command: r.command,
+      exitCode: r.exitCode ?? null,
+      stderr: String(r.stderr ?? ''),
+    });
+  return dev;
+}
+
+/** Delays packets leaving dev for the peers by ms (± jitterMs). */
+export async function applyDelay(dev: string, peers: readonly string[], ms: number, jitterMs: number): Promise<void> {
+  const kind = /^qdisc (\S+)/.exec((await tc(['qdisc', 'show', 'dev', dev, 'root'])).stdout)?.[1];
+  if (kind && !DEFAULT_ROOTS.has(kind))
+    throw new FaultRefusedError(
+      `${dev} already has a ${kind} root qdisc that ROC did not make; a delay would replace it. Remove it (tc qdisc del dev ${dev} root) or use another fault`,
+      'qdisc-taken',
+    );
+  const steps: string[][] = [
+    ['qdisc', 'replace', 'dev', dev, 'root', 'handle', '1:', 'prio', 'bands', '4'],
+    [
+      'qdisc',
+      'add',
+      'dev',
+      dev,
+      'parent',
+      '1:4',
+      'handle',
+      '40:',
+      'netem',
+      'delay',
+      `${ms}ms`,
+      ...(jitterMs ? [`${jitterMs}ms`] : []),
+    ],
+    ...peers.map((p) =>
+      isIPv4(p)
+        ? [
+            'filter',
+            'add',
+            'dev',
+            dev,
+            'parent',
+            '1:',
+            'protocol',
+            'ip',
+            'prio',
+            '1',
+            'u32',
+            'match',
+            'ip',
+            'dst',
+            `${p}/32`,
+            'flowid',
+            '1:4',
+          ]
+        : [
+            'filter',
+            'add',
+            'dev',
+            dev,
+            'parent',
+            '1:',
+            'protocol',
+            'ipv6',
+            'prio',
+            '2',
+            'u32',
+            'match',
+            'ip6',
+            'dst',
+            `${p}/128`,
+            'flowid',
+            '1:4',
+          ],
+    ),
+  ];
+  for (const [i, args] of steps.entries()) {
+    const r = await tc(args);
+    if (r.ok) continue;
+    if (i > 0) await tc(['qdisc', 'del', 'dev', dev, 'root']); // all or nothing
+    if (/qdisc kind is unknown/i.test(r.stderr)) {
+      const missing = i === 0 ? 'prio (sch_prio)' : 'netem (sch_netem)';
+      throw new FaultRefusedError(
+        `delay needs the ${missing} queueing discipline, which this guest's kernel does not have (${r.stderr}); load it with modprobe ${missing.replace(/.*\((.*)\)/, '$1')}, or use loss or block instead`,
+        'no-qdisc',
+      );
+    }
+    if (/Operation not permitted/i.test(r.stderr))
+      throw new FaultRefusedError(
+        `${r.command} was refused (${r.stderr}): delay needs CAP_NET_ADMIN; run the agent as root, or install it with install-agent.sh --user roc --faults`,
+        'permission',
+      );
+    throw new GuestCommandError(`${r.command} failed with exit code ${r.exitCode}: ${r.stderr}`, {
+      command: r.command,
+      exitCode: r.exitCode ?? null,
+      stderr: r.stderr,
+    });
+  }
+}
+
+/** Puts dev's root qdisc back to the kernel's default. */
+export async function removeDelay(dev: string): Promise<void> {
+  await tc(['qdisc', 'del', 'dev', dev, 'root']);
+}
