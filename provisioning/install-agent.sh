@@ -4,10 +4,15 @@
 # starts it. Running it again with the same settings changes nothing.
 #
 #   install-agent.sh [--bundle FILE] [--port N] [--host ADDR] [--token-file FILE]
-#                    [--module PATH]... [--user root|roc] [--args "MORE AGENT ARGS"]
+#                    [--module PATH]... [--user root|roc] [--faults] [--args "MORE AGENT ARGS"]
 #   install-agent.sh --uninstall [--purge]
 #
-# The unit files (roc-agent.service, roc-agent-user.conf) are taken from
+# --faults lets the nemesis make faults here: it installs nftables when it is
+# missing and the distribution has it, and the roc-agent-faults.conf drop-in
+# (CAP_NET_ADMIN, CAP_KILL, CAP_SYS_TIME). Without it, a --user roc agent
+# refuses faults, and a root agent refuses to move the clock.
+#
+# The unit files (roc-agent.service, roc-agent-user.conf, roc-agent-faults.conf) are taken from
 # --unit-dir, else the folder of this script, else the provisioning/ folder of
 # the checkout the bundle was built in (dist/agent/../../provisioning), else
 # /vagrant/provisioning: Vagrant's shell provisioner uploads this script alone.
@@ -24,6 +29,7 @@ extra=
 unit_dir=
 action=install
 purge=no
+faults=no
 
 usage() { sed -n '2,12p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -35,6 +41,7 @@ while [ $# -gt 0 ]; do
     --module) modules="$modules $2"; shift 2 ;;
     --user) user=$2; shift 2 ;;
     --args) extra=$2; shift 2 ;;
+    --faults) faults=yes; shift ;;
     --unit-dir) unit_dir=$2; shift 2 ;;
     --uninstall) action=uninstall; shift ;;
     --purge) purge=yes; shift ;;
@@ -90,15 +97,15 @@ if [ "$user" = roc ] && ! id roc >/dev/null 2>&1; then
 fi
 
 # has_units DIR: DIR holds both unit files.
-has_units() { [ -f "$1/roc-agent.service" ] && [ -f "$1/roc-agent-user.conf" ]; }
+has_units() { [ -f "$1/roc-agent.service" ] && [ -f "$1/roc-agent-user.conf" ] && [ -f "$1/roc-agent-faults.conf" ]; }
 if [ -n "$unit_dir" ]; then
-  has_units "$unit_dir" || { echo "install-agent: --unit-dir $unit_dir does not hold roc-agent.service and roc-agent-user.conf" >&2; exit 1; }
+  has_units "$unit_dir" || { echo "install-agent: --unit-dir $unit_dir does not hold roc-agent.service, roc-agent-user.conf and roc-agent-faults.conf" >&2; exit 1; }
 else
   searched="$here $(dirname "$bundle")/../../provisioning /vagrant/provisioning"
   for d in $searched; do
     if has_units "$d"; then unit_dir=$(cd "$d" && pwd); break; fi
   done
-  [ -n "$unit_dir" ] || { echo "install-agent: cannot find roc-agent.service and roc-agent-user.conf; looked in: $searched. Pass --unit-dir <the project's provisioning folder>" >&2; exit 1; }
+  [ -n "$unit_dir" ] || { echo "install-agent: cannot find roc-agent.service, roc-agent-user.conf and roc-agent-faults.conf; looked in: $searched. Pass --unit-dir <the project's provisioning folder>" >&2; exit 1; }
 fi
 
 put "$bundle" /opt/roc/roc-agent.js 0755
@@ -153,6 +160,23 @@ if [ "$user" = roc ]; then
   put "$unit_dir/roc-agent-user.conf" /etc/systemd/system/roc-agent.service.d/user.conf 0644
 elif [ -e /etc/systemd/system/roc-agent.service.d/user.conf ]; then
   rm -f /etc/systemd/system/roc-agent.service.d/user.conf
+  changed=yes
+fi
+
+if [ "$faults" = yes ]; then
+  put "$unit_dir/roc-agent-faults.conf" /etc/systemd/system/roc-agent.service.d/faults.conf 0644
+  if ! command -v nft >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nftables >/dev/null 2>&1; then
+      changed=yes
+      say "installed nftables"
+    elif command -v iptables >/dev/null 2>&1; then
+      say "nftables could not be installed; the nemesis uses iptables"
+    else
+      say "warning: neither nftables nor iptables is installed; network faults will be refused (install nftables)"
+    fi
+  fi
+elif [ -e /etc/systemd/system/roc-agent.service.d/faults.conf ]; then
+  rm -f /etc/systemd/system/roc-agent.service.d/faults.conf
   changed=yes
 fi
 

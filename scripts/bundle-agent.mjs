@@ -37,7 +37,7 @@ const result = await build({
     'import.meta.url': '__roc_import_meta_url',
     __ROC_PROVISIONING__: JSON.stringify(
       Object.fromEntries(
-        ['install-agent.sh', 'roc-agent.service', 'roc-agent-user.conf'].map((f) => [
+        ['install-agent.sh', 'roc-agent.service', 'roc-agent-user.conf', 'roc-agent-faults.conf'].map((f) => [
           f,
           readFileSync(`provisioning/${f}`, 'utf8'),
         ]),

@@ -16,13 +16,15 @@ export interface DemoFlags {
   runner?: string;
   /** Where the JUnit XML goes. */
   report?: string;
+  /** Each guest in a network namespace of its own (root), and the suite with real faults. */
+  netns?: boolean;
 }
 
 const out = (line = ''): void => {
   process.stdout.write(`${line}\n`);
 };
 
-async function viaNodeTest(topology: string, report: string): Promise<boolean> {
+async function viaNodeTest(topology: string, report: string, realFaults: boolean): Promise<boolean> {
   out('▶ examples/cluster/test/cluster.test.js (node --test; the same fixtures as the FitNesse pages)');
   const child = spawn(
     process.execPath,
@@ -37,7 +39,12 @@ async function viaNodeTest(topology: string, report: string): Promise<boolean> {
     {
       cwd: root,
       // A test runner started under another (roc demo inside a test) would otherwise report to it, not here.
-      env: { ...process.env, ROC_TOPOLOGY: topology, NODE_TEST_CONTEXT: undefined },
+      env: {
+        ...process.env,
+        ROC_TOPOLOGY: topology,
+        NODE_TEST_CONTEXT: undefined,
+        ...(realFaults ? { ROC_CLUSTER_FAULTS: 'nemesis' } : {}),
+      },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );
@@ -52,9 +59,15 @@ async function viaNodeTest(topology: string, report: string): Promise<boolean> {
  */
 export async function runDemo(flags: DemoFlags = {}): Promise<number> {
   const started = Date.now();
-  const topology = join(example, 'roc.yml');
+  // --netns: guests with networks of their own, so the nemesis can cut real links between them.
+  const topology = join(example, flags.netns ? 'roc.netns.yml' : 'roc.yml');
   const token = join(example, '.roc', 'token');
-  const suite = flags.suite ?? 'ClusterSuite.Checks';
+  const suite = flags.suite ?? (flags.netns ? 'ClusterSuite.RealFaults' : 'ClusterSuite.Checks');
+  if (flags.netns && process.getuid?.() !== 0)
+    throw new UsageError(
+      '--netns needs root: it makes network namespaces and a bridge; run it with sudo, or drop --netns',
+      '--netns',
+    );
   const report = flags.report ?? join(root, 'reports', 'cluster-junit.xml');
   const hasJava = spawnSync('java', ['-version']).status === 0;
   let jar: string | undefined;
@@ -77,11 +90,11 @@ export async function runDemo(flags: DemoFlags = {}): Promise<number> {
   );
   let ok: boolean;
   try {
-    await labUp({ topology, log: (l) => out(`lab: ${l}`) });
+    await labUp({ topology, netns: flags.netns, log: (l) => out(`lab: ${l}`) });
     if (runner === 'fitnesse') {
       ({ ok } = await runFitnesse({ page: suite, dir: example, topology, report, cwd: root, out }));
     } else {
-      ok = await viaNodeTest(topology, report);
+      ok = await viaNodeTest(topology, report, flags.netns === true);
       out();
       out(`summary: ${ok ? 'all green' : 'failures above'}`);
       out(`JUnit report: ${relative(process.cwd(), report) || report}`);

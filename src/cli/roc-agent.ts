@@ -28,6 +28,10 @@ program
   .option('--token-file <file>', 'the token callers must present (copied to /etc/roc/token)')
   .option('-m, --module <path>', 'a module or directory to serve (copied to /opt/roc/modules; repeatable)', collect)
   .option('--user <user>', 'root (service control for the guest library) or roc (an unprivileged service user)', 'root')
+  .option(
+    '--faults',
+    'let the nemesis make faults on this machine (CAP_NET_ADMIN, CAP_KILL, CAP_SYS_TIME; installs nftables)',
+  )
   .option('--args <args>', 'more roc-agent serve options, e.g. "--call-timeout 30000"')
   .action(runInstall);
 

@@ -9,7 +9,12 @@ const loadExeca = () => import('execa');
 
 // The bundle carries provisioning/ as text (scripts/bundle-agent.mjs defines this); from a checkout it is read from disk.
 declare const __ROC_PROVISIONING__: Record<string, string> | undefined;
-const PROVISIONING_FILES = ['install-agent.sh', 'roc-agent.service', 'roc-agent-user.conf'];
+export const PROVISIONING_FILES = [
+  'install-agent.sh',
+  'roc-agent.service',
+  'roc-agent-user.conf',
+  'roc-agent-faults.conf',
+];
 
 const here = fileURLToPath(import.meta.url);
 const bundled = typeof __ROC_PROVISIONING__ !== 'undefined';
@@ -50,6 +55,8 @@ export interface InstallFlags {
   tokenFile?: string;
   module?: string[];
   user: string;
+  /** Let the nemesis make faults here (install-agent.sh --faults). */
+  faults?: boolean;
   args?: string;
 }
 
@@ -57,6 +64,7 @@ export async function runInstall(flags: InstallFlags): Promise<void> {
   const args = ['--bundle', agentBundle(), '--port', flags.port, '--host', flags.host, '--user', flags.user];
   if (flags.tokenFile) args.push('--token-file', resolve(flags.tokenFile));
   for (const m of flags.module ?? []) args.push('--module', resolve(m));
+  if (flags.faults) args.push('--faults');
   if (flags.args) args.push('--args', flags.args);
   await runInstaller(args);
 }

@@ -19,7 +19,8 @@ export interface GuestSpec {
   readonly timeoutMs: number;
   readonly tls: { ca?: string; cert?: string; key?: string } | undefined;
   /** Settings only the Vagrantfile reads. */
-  readonly vagrant: { box?: string; memory?: number; cpus?: number };
+  /** Provisioning settings the Vagrantfile reads: the box, its size, and whether the agent may make faults (install-agent.sh --faults). */
+  readonly vagrant: { box?: string; memory?: number; cpus?: number; faults?: boolean };
 }
 
 export interface TopologyData {
@@ -47,8 +48,20 @@ export class TopologyError extends RocError {
 }
 
 const TOP_KEYS = ['defaults', 'guests'];
-const GUEST_KEYS = ['host', 'port', 'roles', 'modules', 'token_file', 'timeout', 'tls', 'box', 'memory', 'cpus'];
-const DEFAULT_KEYS = ['port', 'roles', 'modules', 'token_file', 'timeout', 'tls', 'box', 'memory', 'cpus'];
+const GUEST_KEYS = [
+  'host',
+  'port',
+  'roles',
+  'modules',
+  'token_file',
+  'timeout',
+  'tls',
+  'box',
+  'memory',
+  'cpus',
+  'faults',
+];
+const DEFAULT_KEYS = ['port', 'roles', 'modules', 'token_file', 'timeout', 'tls', 'box', 'memory', 'cpus', 'faults'];
 const TLS_KEYS = ['ca', 'cert', 'key'];
 const GUEST_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 const HOST_NAME =
@@ -228,6 +241,11 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
     if (box !== undefined) {
       if (typeof box !== 'string') problem(from('box'), 'must be a box name');
       else vagrant.box = box;
+    }
+    const faults = pick('faults');
+    if (faults !== undefined) {
+      if (typeof faults !== 'boolean') problem(from('faults'), 'must be true or false');
+      else vagrant.faults = faults;
     }
     for (const key of ['memory', 'cpus'] as const) {
       const v = pick(key);

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +73,31 @@ describe('the main job: npm start (roc demo)', () => {
       assert.match(
         readFileSync(report, 'utf8'),
         /<failure message="ClusterSuite\.FailingOnPurpose\.PartitionedReplicaIsStale, table 3 \(script: KvCluster\): converge\(color, orange, kv3, 1\): expected \[orange\] but was \[missing\]">/,
+      );
+      assert.deepEqual(leftovers(), []);
+    },
+  );
+
+  test(
+    'roc demo --netns: the suite with real faults, the nemesis fixture in real FitNesse pages, nothing left behind',
+    { skip: java || (process.getuid?.() !== 0 && 'needs root (network namespaces)') },
+    async (t) => {
+      const report = join(mkdtempSync(join(tmpdir(), 'roc-demo-')), 'junit.xml');
+      const { code, out } = await demo(['--netns', '--report', report]);
+      for (const line of out.split('\n').filter((l) => /summary|▶/.test(l))) t.diagnostic(line);
+      assert.equal(code, 0, out);
+      assert.match(out, /lab: made bridge rb-\w+ \(198\.18\.60\.1\)/);
+      assert.match(out, /▶ ClusterSuite\.RealFaults\.Failover\n/);
+      assert.match(
+        out,
+        /▶ ClusterSuite\.RealFaults\.Recovery\n(?:.*\n)*?\s+✔ table 3 \(script: nemesis\)\s+2 right, 0 wrong, 0 exceptions/,
+      );
+      assert.match(out, /summary: 2 pages, \d+ tables: \d+ right, 0 wrong, 0 exceptions — all green/);
+      assert.match(out, /lab: down; nothing left running/);
+      const bridge = /lab: made bridge (rb-\w+)/.exec(out)![1]!;
+      assert.ok(
+        !execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).includes(bridge),
+        `${bridge} is gone`,
       );
       assert.deepEqual(leftovers(), []);
     },

@@ -6,7 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bridgeName, labIdOf, netnsName } from '../../src/lab/index.js';
 import { createNetns, removeNetns } from '../../src/lab/netns.js';
-import { eventually, loadTopology, remoteInfo, StaleHandleError, type Topology } from '../../src/index.js';
+import {
+  eventually,
+  loadTopology,
+  NemesisError,
+  remoteInfo,
+  StaleHandleError,
+  type Topology,
+} from '../../src/index.js';
 import { writeTokenFile } from '../../src/protocol/index.js';
 import { rejection, repoRoot } from '../helpers.js';
 import { NspawnGuest } from './nspawn.js';
@@ -196,6 +203,92 @@ test('the agent killed: systemd restarts it, old handles are stale', { skip: why
   assert.ok(err instanceof StaleHandleError, String(err));
   assert.equal(await (await g1.module.RemoteClass!(1, 2, 3)).add(1, 1), 2);
 });
+
+test(
+  "the nemesis on systemd guests: refused without --faults, then a real partition, a pause by unit, and a killed agent's rules undone at its restart",
+  { skip: why },
+  async () => {
+    // A listener on each guest, outside the agent: what the partition cuts.
+    for (const g of guests) {
+      const r = g.exec('systemd-run', [
+        '--unit',
+        'e2e-listener',
+        '--property=Restart=no',
+        'node',
+        '-e',
+        "require('net').createServer((s) => s.end()).listen(9100)",
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const connects = async (from: 'g1' | 'g2', to: 'g1' | 'g2'): Promise<boolean> =>
+      (await topology.guest(from).lib.network.canConnect(topology.specs.get(to)!.host, 9100, 500)).ok;
+    await eventually(async () => (await connects('g1', 'g2')) && (await connects('g2', 'g1')), {
+      timeout: 10_000,
+      message: 'the listeners up',
+    });
+
+    // g2's agent runs as the service user roc, installed without --faults: it refuses, and g1's part is undone.
+    const refused = await rejection(topology.nemesis.partition([['g1'], ['g2']]));
+    assert.ok(refused instanceof NemesisError, String(refused));
+    assert.equal(refused.guest, 'g2');
+    assert.equal(refused.refusals[0]!.reason, 'permission');
+    assert.match(refused.message, /network faults need CAP_NET_ADMIN; .* install-agent\.sh --user roc --faults/);
+    assert.deepEqual(refused.rolledBack, ['g1']);
+    assert.notEqual(guests[0]!.exec('nft', ['list', 'table', 'inet', 'roc_nemesis']).status, 0, 'no rule left on g1');
+
+    // Installed again with --faults, it may.
+    const again = guests[1]!.exec('node', [
+      '/vagrant/dist/agent/roc-agent.js',
+      'install',
+      '--port',
+      String(PORT),
+      '--token-file',
+      '/roc-token/token',
+      '-m',
+      '/vagrant/examples/remote_class.js',
+      '--user',
+      'roc',
+      '--faults',
+    ]);
+    assert.equal(again.status, 0, again.stdout + again.stderr);
+    await topology.guest('g2').waitUntilReady({ timeout: 30_000, interval: 100 });
+    {
+      await using cut = await topology.nemesis.partition([['g1'], ['g2']], { ttl: '2m' });
+      assert.deepEqual([await connects('g1', 'g2'), await connects('g2', 'g1')], [false, false]);
+      assert.equal((await topology.guests().ping()).ok, true, 'the host still reaches both agents');
+      assert.equal(cut.parts.length, 2);
+    }
+    assert.deepEqual([await connects('g1', 'g2'), await connects('g2', 'g1')], [true, true]);
+
+    // A pause by systemd unit stops the unit's process; healing resumes it.
+    const main = guests[1]!.exec('systemctl', ['show', '--property=MainPID', '--value', 'e2e-listener']).stdout.trim();
+    const state = (): string => guests[1]!.exec('sh', ['-c', `cut -d' ' -f3 /proc/${main}/stat`]).stdout.trim();
+    const paused = await topology.nemesis.pause('g2', { unit: 'e2e-listener' });
+    assert.deepEqual(paused.parts[0]!.info.pids.map(String), [main]);
+    await eventually(() => state() === 'T', { timeout: 5_000, interval: 20, message: 'the listener stopped' });
+    await paused.heal();
+    await eventually(() => state() !== 'T', { timeout: 5_000, interval: 20, message: 'the listener resumed' });
+
+    // An agent killed with a fault live: systemd restarts it, and its start undoes the fault.
+    await topology.nemesis.isolate('g1', { ttl: '10m' });
+    assert.equal(guests[0]!.exec('nft', ['list', 'table', 'inet', 'roc_nemesis']).status, 0);
+    const bootBefore = (await topology.guest('g1').ping()).bootId;
+    guests[0]!.exec('sh', ['-c', 'kill -9 "$(systemctl show --property=MainPID --value roc-agent)"']);
+    await eventually(async () => (await topology.guest('g1').ping({ timeout: 1_000 })).bootId !== bootBefore, {
+      timeout: 30_000,
+      interval: 200,
+      message: 'the agent back on g1',
+    });
+    assert.notEqual(
+      guests[0]!.exec('nft', ['list', 'table', 'inet', 'roc_nemesis']).status,
+      0,
+      'its restart removed it',
+    );
+    await topology.nemesis.heal();
+    assert.deepEqual([await connects('g1', 'g2'), await connects('g2', 'g1')], [true, true]);
+    for (const g of guests) g.exec('systemctl', ['stop', 'e2e-listener']);
+  },
+);
 
 test('the guest rebooted: the agent comes back with it', { skip: why }, async () => {
   const g2 = topology.guest('g2');

@@ -7,7 +7,7 @@ set -eu
 cache=${ROC_E2E_CACHE:-/var/cache/roc-e2e}
 mirror=${ROC_E2E_MIRROR:-http://deb.debian.org/debian}
 # Bump when the package list changes, so an old cache is not reused.
-rootfs=$cache/bookworm-v1
+rootfs=$cache/bookworm-v2
 
 if [ -f "$rootfs/.roc-ready" ]; then
   echo "$rootfs"
@@ -16,7 +16,8 @@ fi
 mkdir -p "$cache"
 rm -rf "$rootfs.partial"
 # nodejs is bookworm's 18.x: install-node.sh then keeps it, as on a Debian 12 Vagrant box.
-debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,nodejs,iproute2,procps \
+# nftables, as a standard Debian 12 install has it: the nemesis makes its faults with it.
+debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,nodejs,iproute2,procps,nftables \
   bookworm "$rootfs.partial" "$mirror" >&2
 # Nothing in the guests needs a login prompt.
 ln -sf /dev/null "$rootfs.partial/etc/systemd/system/console-getty.service"

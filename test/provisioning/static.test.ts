@@ -61,6 +61,13 @@ describe('static checks', () => {
       });
       assert.equal(withUser.status, 0);
       assert.equal(withUser.stderr + withUser.stdout, '');
+      copyFileSync(join(provisioning, 'roc-agent-faults.conf'), join(dir, 'roc-agent.service.d', 'faults.conf'));
+      const withFaults = spawnSync('systemd-analyze', ['verify', 'roc-agent.service'], {
+        encoding: 'utf8',
+        env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` },
+      });
+      assert.equal(withFaults.status, 0);
+      assert.equal(withFaults.stderr + withFaults.stdout, '', 'the faults drop-in on top of the user one');
     },
   );
 

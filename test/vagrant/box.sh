@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${ROC_E2E_CACHE:-/var/cache/roc-e2e}
 insecure_key=${1:?usage: box.sh <vagrant insecure public key file>}
 # Bump when what goes into the box changes, so an old cache is not reused.
-box=$cache/vagrant-box-v3
+box=$cache/vagrant-box-v4
 
 if [ -f "$box/.roc-ready" ]; then
   echo "$box"

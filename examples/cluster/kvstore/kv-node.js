@@ -2,7 +2,9 @@
 // One node of a tiny replicated key-value store: the system under test of
 // the cluster example. A primary takes writes and pushes each one, with a
 // sequence number, to its replicas; a replica serves reads, refuses writes,
-// and catches up from the primary's snapshot when it (re)starts or heals.
+// and catches up from the primary's snapshot when it (re)starts, when it
+// sees a gap, and every half second, so it recovers by itself once a real
+// network partition heals.
 //
 //   node kv-node.js --name kv1 --host 127.0.1.31 --port 8080 --role primary --replicas http://127.0.1.32:8080,...
 //   node kv-node.js --name kv2 --host 127.0.1.32 --port 8080 --role replica --primary http://127.0.1.31:8080
@@ -133,6 +135,14 @@ const server = http.createServer((req, res) => {
     reply(res, 404, { error: `no route ${req.method} ${url.pathname}` });
   });
 });
+
+// Anti-entropy: a replica asks its primary for what it missed, one request at a time.
+let catchingUp = false;
+setInterval(() => {
+  if (catchingUp) return;
+  catchingUp = true;
+  void catchUp().finally(() => (catchingUp = false));
+}, 500).unref();
 
 server.listen(Number(opt.port), opt.host, async () => {
   await catchUp();

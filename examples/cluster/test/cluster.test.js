@@ -3,12 +3,19 @@
 // Needs a running lab of the cluster's guests: ROC_TOPOLOGY=examples/cluster/roc.yml.
 import { test, beforeEach, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { nemesis } from 'roc-toolkit';
 import { PortCheck } from 'roc-toolkit/fixtures';
 import { ClusterStatus, KvCluster, Replication } from '../fixtures/kv_fixtures.js';
 
+// roc demo --netns sets this: the guests have networks of their own, and the faults are real.
+const realFaults = process.env.ROC_CLUSTER_FAULTS === 'nemesis';
+
 const cluster = new KvCluster();
 beforeEach(() => cluster.startCluster());
-after(() => cluster.stopCluster());
+after(async () => {
+  await cluster.stopCluster();
+  await nemesis.heal();
+});
 
 const status = async () => Object.fromEntries((await new ClusterStatus().query()).map((r) => [r.node, r]));
 
@@ -48,14 +55,37 @@ test('Failover: kv2 takes over when the primary stops', async () => {
 });
 
 test('Recovery: a partitioned replica catches up when healed, a stopped one when started', async () => {
-  await cluster.partition('kv3');
+  // A real partition where the guests have networks of their own; else the application's own.
+  const cut = realFaults
+    ? await nemesis.partition([['kv3'], ['kv1', 'kv2']], { ttl: '2m' })
+    : await cluster.partition('kv3');
   await cluster.write('color', 'purple', 'kv1');
   assert.equal(await cluster.converge('color', 'purple', 'kv2', 5), 'purple');
   assert.equal(await cluster.read('color', 'kv3'), 'missing');
-  await cluster.heal('kv3');
-  assert.equal(await cluster.converge('color', 'purple', 'kv3', 5), 'purple');
+  if (realFaults) await cut.heal();
+  else await cluster.heal('kv3');
+  assert.equal(await cluster.converge('color', 'purple', 'kv3', 10), 'purple');
   await cluster.stopNode('kv2');
   await cluster.write('size', 'large', 'kv1');
   await cluster.startReplicaOf('kv2', 'kv1');
   assert.equal(await cluster.converge('size', 'large', 'kv2', 5), 'large');
 });
+
+test(
+  'Failover under a real partition: kv2 takes over, the cut-off primary catches up when healed',
+  { skip: !realFaults && 'needs guests with their own networks (roc demo --netns)' },
+  async () => {
+    await cluster.write('color', 'red', 'kv1');
+    assert.equal(await cluster.converge('color', 'red', 'kv3', 5), 'red');
+    const cut = await nemesis.isolate('kv1', { ttl: '2m' });
+    try {
+      await cluster.promote('kv2');
+      await cluster.write('color', 'green', 'kv2');
+      assert.equal(await cluster.converge('color', 'green', 'kv3', 5), 'green');
+      assert.equal(await cluster.read('color', 'kv1'), 'red');
+    } finally {
+      await cut.heal();
+    }
+    assert.equal(await cluster.converge('color', 'green', 'kv1', 10), 'green');
+  },
+);
