@@ -20,7 +20,10 @@ program
   .description(
     'the main job: the cluster example on a local lab, checked by its FitNesse suite (or node --test without Java); a per-table summary and a JUnit report',
   )
-  .option('--suite <page>', 'the FitNesse suite or page to run (default ClusterSuite.Checks; with --netns ClusterSuite.RealFaults)')
+  .option(
+    '--suite <page>',
+    'the FitNesse suite or page to run (default ClusterSuite.Checks; with --netns ClusterSuite.RealFaults)',
+  )
   .option('--runner <runner>', 'fitnesse, node, or auto (FitNesse when Java is present)', 'auto')
   .option('--report <file>', 'where to write the JUnit XML (default reports/cluster-junit.xml)')
   .option('--netns', 'each guest in a network namespace of its own, and the suite with real faults (root)')
