@@ -164,7 +164,7 @@ elif [ -e /etc/systemd/system/roc-agent.service.d/user.conf ]; then
 fi
 
 if [ "$faults" = yes ]; then
-  put "$unit_dir/roc-agent-faults.conf" /etc/systemd/system/roc-agent.service.d/faults.conf 0644
+  put "$unit_dir/roc-agent-faults.conf" /etc/systemd/system/roc-agent.service.d/with-faults.conf 0644
   if ! command -v nft >/dev/null 2>&1; then
     if command -v apt-get >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nftables >/dev/null 2>&1; then
       changed=yes
@@ -175,8 +175,8 @@ if [ "$faults" = yes ]; then
       say "warning: neither nftables nor iptables is installed; network faults will be refused (install nftables)"
     fi
   fi
-elif [ -e /etc/systemd/system/roc-agent.service.d/faults.conf ]; then
-  rm -f /etc/systemd/system/roc-agent.service.d/faults.conf
+elif [ -e /etc/systemd/system/roc-agent.service.d/with-faults.conf ]; then
+  rm -f /etc/systemd/system/roc-agent.service.d/with-faults.conf
   changed=yes
 fi
 

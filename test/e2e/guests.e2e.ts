@@ -230,7 +230,7 @@ test(
     // g2's agent runs as the service user roc, installed without --faults: it refuses, and g1's part is undone.
     const refused = await rejection(topology.nemesis.partition([['g1'], ['g2']]));
     assert.ok(refused instanceof NemesisError, String(refused));
-    assert.equal(refused.guest, 'g2');
+    assert.equal(refused.guest, 'g2', refused.message);
     assert.equal(refused.refusals[0]!.reason, 'permission');
     assert.match(refused.message, /network faults need CAP_NET_ADMIN; .* install-agent\.sh --user roc --faults/);
     assert.deepEqual(refused.rolledBack, ['g1']);

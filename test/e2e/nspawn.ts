@@ -95,6 +95,8 @@ export class NspawnGuest {
         `--machine=${this.name}`,
         `--hostname=${this.name}`,
         `--network-namespace-path=${this.netnsPath}`,
+        // As a VM's root has it: firewall rules (the nemesis) in the guest's own network namespace.
+        '--capability=CAP_NET_ADMIN',
         '--console=pipe',
         ...this.binds.flatMap((b) => ['--bind-ro', b]),
       ],

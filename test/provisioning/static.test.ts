@@ -61,7 +61,7 @@ describe('static checks', () => {
       });
       assert.equal(withUser.status, 0);
       assert.equal(withUser.stderr + withUser.stdout, '');
-      copyFileSync(join(provisioning, 'roc-agent-faults.conf'), join(dir, 'roc-agent.service.d', 'faults.conf'));
+      copyFileSync(join(provisioning, 'roc-agent-faults.conf'), join(dir, 'roc-agent.service.d', 'with-faults.conf'));
       const withFaults = spawnSync('systemd-analyze', ['verify', 'roc-agent.service'], {
         encoding: 'utf8',
         env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` },

@@ -203,6 +203,26 @@ test(
   },
 );
 
+test(
+  'the cluster suite with real faults runs green: the nemesis cuts the private network between Vagrant guests',
+  { skip: why, timeout: 600_000 },
+  async (t) => {
+    const report = join(dotfile, 'junit-faults.xml');
+    const suite = await run(
+      process.execPath,
+      [roc, 'fitnesse', 'ClusterSuite.RealFaults', '-d', 'examples/cluster', '-t', topologyFile, '--report', report],
+      600_000,
+    );
+    timings['the real-faults suite (roc fitnesse)'] = suite.ms;
+    for (const line of suite.out.split('\n').filter((l) => /summary|▶/.test(l))) t.diagnostic(line);
+    assert.equal(suite.code, 0, suite.out);
+    assert.match(suite.out, /summary: 2 pages, \d+ tables: \d+ right, 0 wrong, 0 exceptions — all green/);
+    // Nothing outlives the suite: its TearDown healed every fault.
+    const status = await topology.nemesis.status();
+    assert.deepEqual(status, { kv1: [], kv2: [], kv3: [] });
+  },
+);
+
 test('vagrant provision again changes nothing and restarts no agent', { skip: why, timeout: 600_000 }, async () => {
   const before = await bootIds();
   const again = await vagrant(['provision']);
