@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [--quick] [--only pairs,batching,fanout,memory,startup,slim]: every case of the benchmark issue in
+// npm run bench [-- --json] [--quick] [--only pairs,batching,fanout,memory,startup,slim,nemesis]: every case of the benchmark issue in
 // one process tree on loopback, side by side, with medians, p99s and the
 // ratios the targets are stated in. Absolute times on a shared machine are
 // noise; the ratios within one run are the result.
@@ -43,7 +43,8 @@ const stats = (us) => {
   return { n: s.length, medianUs: q(0.5), p99Us: q(0.99), meanUs: s.reduce((a, b) => a + b, 0) / s.length };
 };
 
-async function timeCalls(fn, n = N, warmup = WARMUP) {
+/** Each call's time in µs, after the warm-up calls. */
+async function timeCallsRaw(fn, n = N, warmup = WARMUP) {
   for (let i = 0; i < warmup; i++) await fn();
   const us = [];
   for (let i = 0; i < n; i++) {
@@ -51,7 +52,11 @@ async function timeCalls(fn, n = N, warmup = WARMUP) {
     await fn();
     us.push(Number(process.hrtime.bigint() - t) / 1000);
   }
-  return stats(us);
+  return us;
+}
+
+async function timeCalls(fn, n = N, warmup = WARMUP) {
+  return stats(await timeCallsRaw(fn, n, warmup));
 }
 
 function record(name, s, note = '') {
@@ -546,6 +551,75 @@ async function slim() {
   }
 }
 
+/**
+ * The nemesis on a --netns lab of 3 guests (root): how long a partition of
+ * the three takes to make and to heal, and what its rules cost a call from
+ * the host to a guest (the rules sit on every packet's path), interleaved
+ * with the same call when no rule is there.
+ */
+async function nemesis() {
+  console.log('\nNemesis: a partition of 3 guests on a --netns lab');
+  if (process.getuid?.() !== 0) {
+    console.log('  skipped: needs root (network namespaces)');
+    return;
+  }
+  const dir = mkdtempSync(join(os.tmpdir(), 'roc-bench-nemesis-'));
+  const file = join(dir, 'roc.yml');
+  writeTokenFile(join(dir, '.roc', 'token'));
+  writeFileSync(
+    file,
+    [
+      `defaults: { port: 7007, token_file: .roc/token, modules: [${join(root, 'examples/remote_class.js')}] }`,
+      'guests:',
+      '  n1: { host: 198.18.61.11 }',
+      '  n2: { host: 198.18.61.12 }',
+      '  n3: { host: 198.18.61.13 }',
+      '',
+    ].join('\n'),
+  );
+  await labUp({ topology: file, netns: true });
+  const topology = loadTopology(file);
+  try {
+    const rounds = QUICK ? 10 : 40;
+    const make = [];
+    const heal = [];
+    for (let i = 0; i < rounds + 3; i++) {
+      let t = process.hrtime.bigint();
+      const fault = await topology.nemesis.partition([['n1'], ['n2'], ['n3']]);
+      const made = Number(process.hrtime.bigint() - t) / 1000;
+      t = process.hrtime.bigint();
+      await fault.heal();
+      const healed = Number(process.hrtime.bigint() - t) / 1000;
+      if (i >= 3) {
+        make.push(made);
+        heal.push(healed);
+      }
+    }
+    record('partition of 3 guests: make', stats(make));
+    record('partition of 3 guests: heal', stats(heal));
+    const inst = await topology.guest('n1').module.RemoteClass(1, 2, 3);
+    const call = () => inst.echo('hello world');
+    // Alternating blocks, with and without the rules, so that drift in the machine's load hits both alike.
+    const clear = [];
+    const cut = [];
+    for (let round = 0; round < (QUICK ? 3 : 8); round++) {
+      clear.push(...(await timeCallsRaw(call, QUICK ? 200 : 500, 100)));
+      const fault = await topology.nemesis.partition([['n1'], ['n2'], ['n3']], { ttl: '10m' });
+      cut.push(...(await timeCallsRaw(call, QUICK ? 200 : 500, 100)));
+      await fault.heal();
+    }
+    const a = stats(clear);
+    const b = stats(cut);
+    record('host -> n1 call, no rules', a);
+    record('host -> n1 call, partition rules in place', b);
+    results.ratios['call with partition rules / without (time)'] = b.medianUs / a.medianUs;
+    console.log(`  a call with the partition's rules in place: ${(b.medianUs / a.medianUs).toFixed(2)}x the time without`);
+  } finally {
+    topology.close();
+    await labDown({ topology: file });
+  }
+}
+
 function svg() {
   const rows = results.targets.filter((t) => t.unit === 'x');
   const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;');
@@ -585,7 +659,7 @@ console.log(
   `ROC benchmarks${QUICK ? ' (quick)' : ''} on ${results.machine.cpus} × ${results.machine.model}, ${results.machine.memoryGb} GB, Node ${results.machine.node}, ${results.machine.python}, ${results.machine.java}`,
 );
 // `--only slim,fanout` runs some sections (while working on one); the targets of the others are then not judged.
-const SECTIONS = { pairs: callPairs, batching, fanout: fanOut, memory: handlesAndMemory, startup, slim };
+const SECTIONS = { pairs: callPairs, batching, fanout: fanOut, memory: handlesAndMemory, startup, slim, nemesis };
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : Object.keys(SECTIONS);
 for (const name of only) {
   if (!SECTIONS[name]) throw new Error(`--only: no section "${name}"; there are ${Object.keys(SECTIONS).join(', ')}`);

@@ -81,7 +81,8 @@ const family = (peers: readonly string[], v4: boolean): string[] => peers.filter
  * The whole nftables table for these rules, replacing the one before in one
  * transaction. Each fault's addresses are a set with a timeout: the kernel
  * forgets them when the fault's TTL passes, whether or not the agent lives.
- * The agent's own port is accepted first, so its controller is never cut.
+ * Traffic to and from the agent's port is accepted first: no fault cuts a
+ * controller from an agent.
  */
 export function nftScript(rules: readonly NetRule[], agentPort: number, now = Date.now()): string {
   const lines = [`add table inet ${NFT_TABLE}`, `delete table inet ${NFT_TABLE}`];
@@ -107,14 +108,16 @@ export function nftScript(rules: readonly NetRule[], agentPort: number, now = Da
     }
   }
   lines.push(...sets);
-  for (const [hook, name, port] of [
-    ['in', 'input', 'dport'],
-    ['out', 'output', 'sport'],
+  for (const [hook, name] of [
+    ['in', 'input'],
+    ['out', 'output'],
   ] as const) {
     lines.push(
       `  chain ${name} {`,
       `    type filter hook ${name} priority filter - 10; policy accept;`,
-      `    tcp ${port} ${agentPort} accept`,
+      // Agents' traffic, both ways: calls to this agent and their answers, and calls to peers' agents.
+      `    tcp dport ${agentPort} accept`,
+      `    tcp sport ${agentPort} accept`,
       ...chains[hook],
       '  }',
     );
@@ -127,7 +130,8 @@ export function nftScript(rules: readonly NetRule[], agentPort: number, now = Da
 function iptRules(rules: readonly NetRule[], hook: 'in' | 'out', v4: boolean, agentPort: number): string[][] {
   const chain = IPT_CHAIN[hook];
   const out: string[][] = [
-    ['-A', chain, '-p', 'tcp', hook === 'in' ? '--dport' : '--sport', String(agentPort), '-j', 'RETURN'],
+    ['-A', chain, '-p', 'tcp', '--dport', String(agentPort), '-j', 'RETURN'],
+    ['-A', chain, '-p', 'tcp', '--sport', String(agentPort), '-j', 'RETURN'],
   ];
   for (const rule of rules) {
     if (!wants(rule, hook)) continue;
