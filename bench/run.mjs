@@ -613,7 +613,9 @@ async function nemesis() {
     record('host -> n1 call, no rules', a);
     record('host -> n1 call, partition rules in place', b);
     results.ratios['call with partition rules / without (time)'] = b.medianUs / a.medianUs;
-    console.log(`  a call with the partition's rules in place: ${(b.medianUs / a.medianUs).toFixed(2)}x the time without`);
+    console.log(
+      `  a call with the partition's rules in place: ${(b.medianUs / a.medianUs).toFixed(2)}x the time without`,
+    );
   } finally {
     topology.close();
     await labDown({ topology: file });
