@@ -186,6 +186,17 @@ describe('the nemesis on a --netns lab', { skip: why }, () => {
     await startLab();
   });
 
+  test('an agent that stops heals its faults first', async () => {
+    await topology.nemesis.cut('n1', 'n2', { ttl: '5m' });
+    assert.equal(nemesisTable('n2'), true);
+    const n2 = readLabState(file)!.guests.find((g) => g.name === 'n2')!;
+    process.kill(n2.pid, 'SIGTERM');
+    await eventually(() => !isRunning(n2.pid), { timeout: 10_000 });
+    assert.equal(nemesisTable('n2'), false, 'n2 removed its rules as it stopped');
+    await topology.nemesis.heal(); // n1's part, and n2's (gone already)
+    await startLab();
+  });
+
   test('a killed agent’s rules are gone when it starts again', async () => {
     const fault = await topology.nemesis.isolate('n2', { ttl: '5m' });
     assert.equal(nemesisTable('n2'), true);
