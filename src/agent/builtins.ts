@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { type XmlRpcStruct, type XmlRpcValue } from '../wire/index.js';
-import { FaultCode, type AgentDescription, type AgentInfo, type LeaseInfo } from '../protocol/index.js';
+import { FaultCode, ITERATOR_CLASS, type AgentDescription, type AgentInfo, type LeaseInfo } from '../protocol/index.js';
 import { VERSION } from '../version.js';
 import { isPublicName, lookup, parameterList, publicMethods, publicStatics } from './access.js';
 import { fault } from './faults.js';
@@ -231,6 +231,10 @@ export function shadowedNames(served: ServedModules): string[] {
   for (const c of served.classes.values()) {
     if (isBuiltin(c.name))
       problems.push(`${c.file} exports a class named ${c.name}, which is a built-in method of the agent; rename it`);
+    else if (c.name === ITERATOR_CLASS)
+      problems.push(
+        `${c.file} exports a class named ${c.name}, the name the agent gives the async iterators it serves; rename it`,
+      );
     else if (RESERVED_CLASS_NAMES.has(c.name))
       problems.push(
         `${c.file} exports a class named ${c.name}, whose static methods would meet the agent's own ${c.name}.* methods; rename it`,

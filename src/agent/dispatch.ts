@@ -7,7 +7,16 @@ import {
   type XmlRpcStruct,
   type XmlRpcValue,
 } from '../wire/index.js';
-import { FaultCode, isRef, LEASE_HEADER, LEASE_TTL_HEADER, leaseOf, makeRef, REF_HANDLE } from '../protocol/index.js';
+import {
+  FaultCode,
+  isRef,
+  ITERATOR_CLASS,
+  LEASE_HEADER,
+  LEASE_TTL_HEADER,
+  leaseOf,
+  makeRef,
+  REF_HANDLE,
+} from '../protocol/index.js';
 import { lookup, parameterList, publicMethods, publicStatics } from './access.js';
 import { BUILTINS, shadowedNames, type BuiltinContext, type CallScope } from './builtins.js';
 import { applicationFault, fault } from './faults.js';
@@ -15,6 +24,7 @@ import type { HandleTable } from './handles.js';
 
 import { ModuleLoadError, type AnyClass, type ServedModules } from './loader.js';
 import { libraryCall } from '../guestlib/call-context.js';
+import { Cursor, isAsyncIterable } from './cursor.js';
 
 export interface DispatcherOptions {
   served: ServedModules;
@@ -76,7 +86,15 @@ export class Dispatcher {
     return {
       replace: (obj) => {
         const className = this.servedClassOf(obj);
-        return className ? makeRef(this.handles.add(obj, className, scope.lease), className) : undefined;
+        if (className) return makeRef(this.handles.add(obj, className, scope.lease), className);
+        // An async iterable (a generator, a stream, a follow()) stays here; the caller pulls from it.
+        if (isAsyncIterable(obj)) {
+          const cursor = new Cursor(obj);
+          const handle = this.handles.add(cursor, ITERATOR_CLASS, scope.lease);
+          cursor.bind(() => this.handles.release(handle));
+          return makeRef(handle, ITERATOR_CLASS);
+        }
+        return undefined;
       },
     };
   }

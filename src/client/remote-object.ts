@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { type XmlRpcStruct } from '../wire/index.js';
-import { makeRef } from '../protocol/index.js';
+import { ITERATOR_CLASS, ITERATOR_LIMITS, makeRef, type IteratorBatch } from '../protocol/index.js';
 import { ReleasedProxyError, StaleHandleError, UnknownHandleError } from './errors.js';
 import { answerProbe, isProbe, type LocalView } from './probes.js';
 import type { ServerProxy } from './server-proxy.js';
@@ -18,6 +18,8 @@ interface State {
   readonly handle: string;
   readonly className: string;
   released: boolean;
+  /** For an iterator handle: iteration has begun (it can be iterated once). */
+  iterating?: boolean;
 }
 
 const states = new WeakMap<object, State>();
@@ -72,6 +74,7 @@ export function makeRemoteObject(server: ServerProxy, handle: string, className:
   const proxy = new Proxy(target, {
     get(_target, key) {
       if (key === Symbol.asyncDispose) return () => releaseState(state).then(() => undefined);
+      if (key === Symbol.asyncIterator && className === ITERATOR_CLASS) return () => pullIterator(state);
       // Probes (then, toJSON, asymmetricMatch, symbols, ...) are answered here: `await create()` yields
       // the proxy itself, and nothing a library looks for becomes a call to the agent.
       if (isProbe(key)) return answerProbe(key, view);
@@ -97,6 +100,55 @@ export function makeRemoteObject(server: ServerProxy, handle: string, className:
   return proxy;
 }
 
+/**
+ * `for await` over an async iterable served by the agent: batches pulled
+ * one call at a time, each waiting a bounded time for the agent's first
+ * item (a long poll within the proxy's call deadline). `break` or a throw
+ * in the loop ends it on the agent at once.
+ */
+function pullIterator(state: State): AsyncIterator<unknown> {
+  if (state.iterating)
+    throw new TypeError(`${state.handle} is being iterated already: a remote iterator can be iterated once`);
+  state.iterating = true;
+  const waitMs = Math.max(50, Math.min(ITERATOR_LIMITS.maxWaitMs, Math.floor(state.server.timeout / 2)));
+  let items: unknown[] = [];
+  let at = 0;
+  let done = false;
+  // The agent freed the handle itself (the source ended or threw): nothing to release any more.
+  const ended = (): void => {
+    done = true;
+    state.released = true;
+    collected.unregister(state);
+    state.server.lease?.drop();
+  };
+  return {
+    async next(): Promise<IteratorResult<unknown>> {
+      while (at >= items.length && !done) {
+        if (state.released) throw releasedError(state, 'next');
+        let batch: IteratorBatch;
+        try {
+          batch = await state.server.callWith<IteratorBatch>(`${state.handle}.next`, [ITERATOR_LIMITS.batch, waitMs]);
+        } catch (err) {
+          ended();
+          throw err;
+        }
+        items = batch.items;
+        at = 0;
+        if (batch.done) ended();
+      }
+      if (at < items.length) return { value: items[at++], done: false };
+      return { value: undefined, done: true };
+    },
+    async return(): Promise<IteratorResult<unknown>> {
+      if (!done) {
+        done = true;
+        await releaseState(state, 'return');
+      }
+      return { value: undefined, done: true };
+    },
+  };
+}
+
 function stateOf(obj: unknown, what: string): State {
   const state = typeof obj === 'object' && obj !== null ? states.get(obj) : undefined;
   if (!state)
@@ -106,12 +158,15 @@ function stateOf(obj: unknown, what: string): State {
   return state;
 }
 
-async function releaseState(state: State): Promise<boolean> {
+async function releaseState(state: State, via: 'release' | 'return' = 'release'): Promise<boolean> {
   if (state.released) return false;
   state.released = true;
   collected.unregister(state);
   state.server.lease?.drop();
   try {
+    // An iterator ends through its own return(), so the source's cleanup (a finally, a closed file) runs.
+    if (via === 'return' || state.className === ITERATOR_CLASS)
+      return await state.server.callWith<boolean>(`${state.handle}.return`, []);
     return await state.server.releaseHandle(state.handle);
   } catch (err) {
     if (err instanceof StaleHandleError || err instanceof UnknownHandleError) return false;

@@ -247,6 +247,11 @@ export class ServerProxy {
     return info;
   }
 
+  /** The deadline of one call, ms. */
+  get timeout(): number {
+    return this.transport.timeout;
+  }
+
   /** Closes every connection to the agent; calls still under way fail. Renewals stop: its objects go when the lease lapses. */
   close(): void {
     this.lease?.stop();

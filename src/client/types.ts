@@ -10,6 +10,13 @@ type AnyFunction = (...args: never[]) => unknown;
 
 type HasMethods<T> = { [K in keyof T]-?: T[K] extends AnyFunction ? K : never }[keyof T] extends never ? false : true;
 
+/**
+ * An async iterable the agent serves: `for await` pulls it in batches;
+ * leaving the loop (break, throw, end) frees it on the agent. It can be
+ * iterated once.
+ */
+export type RemoteIterable<T> = AsyncIterable<T> & AsyncDisposable;
+
 /** A value as it arrives from the agent. */
 export type Remoted<V> = V extends void | undefined
   ? null
@@ -25,11 +32,13 @@ export type Remoted<V> = V extends void | undefined
             ? { [key: string]: Remoted<E> }
             : V extends Set<infer E>
               ? Remoted<E>[]
-              : HasMethods<V> extends true
-                ? Remote<V>
-                : V extends object
-                  ? { [K in keyof V]: Remoted<V[K]> }
-                  : V;
+              : V extends AsyncIterable<infer E>
+                ? RemoteIterable<Remoted<E>>
+                : HasMethods<V> extends true
+                  ? Remote<V>
+                  : V extends object
+                    ? { [K in keyof V]: Remoted<V[K]> }
+                    : V;
 
 /** An argument may be the local value, or a remote proxy of an object on the same agent. */
 export type Passable<T> = T | (T extends object ? Remote<T> : never);

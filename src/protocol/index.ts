@@ -6,3 +6,4 @@ export { newToken, readTokenFile, TokenFileError, writeTokenFile } from './token
 export type { AgentDescription, AgentInfo, LeaseInfo } from './answers.js';
 export { AGENT_NODE_FLAGS, DEFAULT_AGENT_PORT, DEFAULT_GUEST_TIMEOUT_MS } from './defaults.js';
 export { ROC_HINTS } from './hints.js';
+export { ITERATOR_CLASS, ITERATOR_LIMITS, type IteratorBatch } from './iterators.js';
