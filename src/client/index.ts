@@ -21,5 +21,13 @@ export {
   UnknownClassError,
   UnknownHandleError,
 } from './errors.js';
-export type { Passable, Remote, RemoteIterable, RemoteMethod, RemoteModule, Remoted, UntypedRemoteModule } from './types.js';
+export type {
+  Passable,
+  Remote,
+  RemoteIterable,
+  RemoteMethod,
+  RemoteModule,
+  Remoted,
+  UntypedRemoteModule,
+} from './types.js';
 export { eventually, EventuallyError, type EventuallyOptions } from './eventually.js';
