@@ -74,7 +74,7 @@ export function makeRemoteObject(server: ServerProxy, handle: string, className:
   const proxy = new Proxy(target, {
     get(_target, key) {
       if (key === Symbol.asyncDispose) return () => releaseState(state).then(() => undefined);
-      if (key === Symbol.asyncIterator && className === ITERATOR_CLASS) return () => pullIterator(state);
+      if (key === Symbol.asyncIterator && className === ITERATOR_CLASS) return () => pullIterator(state, proxy);
       // Probes (then, toJSON, asymmetricMatch, symbols, ...) are answered here: `await create()` yields
       // the proxy itself, and nothing a library looks for becomes a call to the agent.
       if (isProbe(key)) return answerProbe(key, view);
@@ -106,7 +106,7 @@ export function makeRemoteObject(server: ServerProxy, handle: string, className:
  * item (a long poll within the proxy's call deadline). `break` or a throw
  * in the loop ends it on the agent at once.
  */
-function pullIterator(state: State): AsyncIterator<unknown> {
+function pullIterator(state: State, owner: object): AsyncIterator<unknown> {
   if (state.iterating)
     throw new TypeError(`${state.handle} is being iterated already: a remote iterator can be iterated once`);
   state.iterating = true;
@@ -121,7 +121,10 @@ function pullIterator(state: State): AsyncIterator<unknown> {
     collected.unregister(state);
     state.server.lease?.drop();
   };
-  return {
+  const iterator: AsyncIterator<unknown> & { readonly owner: object } = {
+    // The loop holds the iterator, not the iterable it came from: keep that alive, or its collection
+    // would release the handle on the agent in the middle of the loop.
+    owner,
     async next(): Promise<IteratorResult<unknown>> {
       while (at >= items.length && !done) {
         if (state.released) throw releasedError(state, 'next');
@@ -147,6 +150,7 @@ function pullIterator(state: State): AsyncIterator<unknown> {
       return { value: undefined, done: true };
     },
   };
+  return iterator;
 }
 
 function stateOf(obj: unknown, what: string): State {

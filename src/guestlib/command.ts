@@ -1,6 +1,8 @@
 import { loadExeca } from './execa.js';
 import { GuestCommandError } from './errors.js';
-import type { CommandOptions, CommandResult } from './types.js';
+import { spawn } from 'node:child_process';
+import { StreamQueue } from './line-stream.js';
+import type { CommandOptions, CommandResult, StreamChunk } from './types.js';
 
 /** A guest command is killed after this long unless its options say otherwise. */
 export const COMMAND_TIMEOUT_MS = 60_000;
@@ -49,4 +51,44 @@ export async function run(file: string, args: string[] = [], options: CommandOpt
 export function shell(commandLine: string, options: Omit<CommandOptions, 'shell'> = {}): Promise<CommandResult> {
   if (typeof commandLine !== 'string' || !commandLine) throw new TypeError('command.shell needs a command line');
   return run(commandLine, [], { ...options, shell: true });
+}
+
+/**
+ * Runs a program and yields its output as it comes, as `stdout` and
+ * `stderr` chunks, then one `exit` item with its exit code. Leaving the
+ * loop early kills it (SIGTERM). No shell unless options.shell.
+ */
+export async function stream(
+  file: string,
+  args: string[] = [],
+  options: CommandOptions = {},
+): Promise<AsyncIterable<StreamChunk>> {
+  check(file, args);
+  const child = spawn(file, args, {
+    cwd: options.cwd,
+    env: options.env ? { ...process.env, ...options.env } : process.env,
+    shell: options.shell === true,
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    timeout: options.timeout ?? COMMAND_TIMEOUT_MS,
+  });
+  if (options.input !== undefined) child.stdin!.end(options.input);
+  const chunk = (stream: StreamChunk['stream'], data: string): StreamChunk => ({
+    stream,
+    data,
+    exitCode: null,
+    signal: null,
+  });
+  const queue = new StreamQueue<StreamChunk>(() => child.kill('SIGTERM'));
+  queue.add(child.stdout!, (text) => chunk('stdout', text));
+  queue.add(child.stderr!, (text) => chunk('stderr', text));
+  child.once('error', (err: NodeJS.ErrnoException) =>
+    queue.fail(
+      new GuestCommandError(
+        `cannot run ${file}: ${err.code === 'ENOENT' ? (options.cwd && err.path === options.cwd ? `no such directory ${options.cwd}` : "no such program on the guest's PATH") : err.message}`,
+        { command: [file, ...args].join(' '), cause: err },
+      ),
+    ),
+  );
+  child.once('close', (code, signal) => queue.finish(() => ({ stream: 'exit', data: '', exitCode: code, signal })));
+  return queue;
 }

@@ -10,6 +10,7 @@ import {
   stat as statFile,
   writeFile,
 } from 'node:fs/promises';
+import { FileFollower, type FollowOptions } from './file-follower.js';
 import type { DirEntry, FileStat } from './types.js';
 
 function needPath(path: unknown, fn: string): asserts path is string {
@@ -101,4 +102,17 @@ export async function mkdir(path: string): Promise<null> {
   needPath(path, 'mkdir');
   await mkdirp(path, { recursive: true });
   return null;
+}
+
+/**
+ * The file's lines as they are written, like tail -F (rotation, truncation,
+ * a file that does not exist yet). `from: 'end'` (the default) yields every
+ * line appended once follow() has resolved; `from: 'start'` the whole file
+ * first; `lines: n` with `from: 'end'` the last n lines first.
+ */
+export async function follow(path: string, options: FollowOptions = {}): Promise<AsyncIterable<string>> {
+  needPath(path, 'follow');
+  if (options.from !== undefined && options.from !== 'start' && options.from !== 'end')
+    throw new TypeError(`files.follow: from is 'start' or 'end', got ${JSON.stringify(options.from)}`);
+  return FileFollower.open(path, options);
 }

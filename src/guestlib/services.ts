@@ -1,5 +1,7 @@
 import { loadExeca } from './execa.js';
+import { spawn } from 'node:child_process';
 import { GuestCommandError } from './errors.js';
+import { StreamQueue } from './line-stream.js';
 import type { ServiceStatus } from './types.js';
 
 const UNIT = /^[A-Za-z0-9@._:\\-]+$/;
@@ -96,4 +98,27 @@ export async function journal(unit: string, lines = 50): Promise<string[]> {
         .split('\n')
         .filter((l) => l !== '-- No entries --')
     : [];
+}
+
+/** The unit's journal as it is written (journalctl -f): the lines from when follow() was called on, or from its last `lines` lines. */
+export async function follow(unit: string, options: { lines?: number } = {}): Promise<AsyncIterable<string>> {
+  needUnit(unit, 'follow');
+  const lines = options.lines ?? 0;
+  if (!Number.isInteger(lines) || lines < 0) throw new TypeError('services.follow takes a whole number of lines');
+  // --since now, not -n 0: journalctl starts after this resolves, and a line written in between must not be lost.
+  const start = lines > 0 ? ['-n', String(lines)] : [`--since=@${(Date.now() / 1000).toFixed(6)}`];
+  const args = ['-u', unit, '-f', ...start, '--no-pager', '-o', 'cat'];
+  const child = spawn('journalctl', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const queue = new StreamQueue<string>(() => child.kill('SIGTERM'));
+  queue.add(child.stdout, (line) => line, true);
+  child.once('error', (err: NodeJS.ErrnoException) =>
+    queue.fail(
+      new GuestCommandError(
+        `cannot run journalctl on this guest: ${err.code === 'ENOENT' ? 'it is not installed (services need systemd)' : err.message}`,
+        { command: `journalctl ${args.join(' ')}`, cause: err },
+      ),
+    ),
+  );
+  child.once('close', () => queue.finish(() => undefined));
+  return queue;
 }

@@ -124,3 +124,13 @@ export interface KillResult {
   signal: string;
   pids: number[];
 }
+
+/** What command.stream yields: output as it comes, then how the command ended. */
+export interface StreamChunk {
+  stream: 'stdout' | 'stderr' | 'exit';
+  /** The output's text (empty for `exit`). */
+  data: string;
+  /** For `exit`: the exit code, or null when a signal ended it. */
+  exitCode: number | null;
+  signal: string | null;
+}

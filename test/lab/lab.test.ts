@@ -281,6 +281,12 @@ describe('the built-in guest library', () => {
         stderr: 'Failed to start nosuch.service: Unit nosuch.service not found.',
       },
     );
+    // Following the journal: the lines written from follow() on.
+    writeFileSync(join(dir, 'systemd', 'nginx.journal'), '');
+    const journal = (await services.follow('nginx'))[Symbol.asyncIterator]();
+    await services.restart('nginx');
+    assert.deepEqual(await journal.next(), { value: 'restart nginx', done: false });
+    await journal.return!();
     const bad = await rejection(services.start('x; rm -rf /'));
     assert.match(bad.message, /TypeError: services\.start needs a unit name such as nginx or nginx\.service/);
   });
