@@ -23,6 +23,8 @@ export interface BuiltinContext {
   readonly startedAt: number;
   /** Calls running now, besides the one asking. */
   callsUnderWay(): number;
+  /** Calls answered since the start. */
+  callsServed(): number;
   /** Runs served code under the call deadline, as every served method runs. */
   run(fn: () => unknown, method: string): Promise<unknown>;
   /** Every callable name, for system.listMethods. */
@@ -179,6 +181,7 @@ const TABLE: Record<string, Builtin> = {
         leases: ctx.handles.leases.size,
         leaseTtlMs: ctx.handles.leases.ttlMs,
         calls: ctx.callsUnderWay(),
+        callsServed: ctx.callsServed(),
       } satisfies AgentInfo),
   },
   lease: {

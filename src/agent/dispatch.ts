@@ -55,6 +55,7 @@ export class Dispatcher {
   private readonly leased = new Map<string, EncodeOptions>();
   private readonly ttlHeaders: Readonly<Record<string, string>>;
   private running = 0;
+  private answered = 0;
 
   constructor(options: DispatcherOptions) {
     const shadowed = shadowedNames(options.served);
@@ -72,6 +73,7 @@ export class Dispatcher {
       startedAt: options.startedAt ?? Date.now(),
       // The ping asking is one of them: the others are what the agent is busy with.
       callsUnderWay: () => Math.max(0, this.running - 1),
+      callsServed: () => this.answered,
       run: (fn, method) => this.run(fn, method),
       listMethods: () => this.listMethods(),
       servedHelp: (name) => this.servedHelp(name),
@@ -285,6 +287,7 @@ export class Dispatcher {
       );
     }
     this.running++;
+    this.answered++;
     try {
       const outcome = await this.dispatchNow(name, params, { lease, caller: context?.remoteAddress });
       // The client learns how often to renew from its first answer here (again after a restart, which

@@ -8,3 +8,4 @@ export * as network from './network.js';
 export * as processes from './processes.js';
 export * as services from './services.js';
 export * as system from './system.js';
+export * as wait from './wait.js';

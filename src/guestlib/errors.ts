@@ -59,3 +59,17 @@ export class FaultRefusedError extends RocError {
     this.reason = reason;
   }
 }
+
+/** A wait on the guest whose condition did not hold in time; `observed` has each condition's last state, one line each. */
+export class WaitTimeoutError extends RocError {
+  static {
+    named(this, 'WaitTimeoutError');
+  }
+  readonly timeoutMs: number;
+  readonly observed: readonly string[];
+  constructor(message: string, timeoutMs: number, observed: readonly string[]) {
+    super(message);
+    this.timeoutMs = timeoutMs;
+    this.observed = observed;
+  }
+}

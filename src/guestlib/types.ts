@@ -134,3 +134,35 @@ export interface StreamChunk {
   exitCode: number | null;
   signal: string | null;
 }
+
+/** A regular expression as it crosses the wire. */
+export interface WirePattern {
+  source: string;
+  flags: string;
+}
+
+/** What a wait waits for, evaluated on the guest (built on the host by `Wait`). */
+export type WaitCondition =
+  | {
+      kind: 'logLine';
+      path?: string;
+      unit?: string;
+      pattern: WirePattern;
+      times: number;
+      from: 'start' | 'end';
+      process?: string;
+    }
+  | { kind: 'port'; port: number; host?: string; process?: string }
+  | { kind: 'http'; url: string; status: number; bodyMatches?: WirePattern; process?: string }
+  | { kind: 'command'; line: string; exitCode: number; process?: string }
+  | { kind: 'service'; unit: string; state: string }
+  | { kind: 'file'; path: string; process?: string }
+  | { kind: 'all' | 'any'; of: WaitCondition[] };
+
+/** What a wait that held answers. */
+export interface WaitResult {
+  /** How long it waited, ms. */
+  ms: number;
+  /** Each condition and what was seen last, one line each. */
+  observed: string[];
+}

@@ -18,6 +18,8 @@ export interface AgentInfo {
   leaseTtlMs: number;
   /** Calls the agent is running besides this ping: what it is busy with. */
   calls: number;
+  /** Calls (HTTP requests) it has answered since it started. */
+  callsServed: number;
 }
 
 /** What describe() answers: every class with its methods, every function, the library's methods. */

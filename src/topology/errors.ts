@@ -30,3 +30,20 @@ export class TopologyNotFoundError extends RocError {
     this.cwd = cwd;
   }
 }
+
+/** A wait on a guest timed out: `observed` says, for each condition, what the guest saw last. */
+export class WaitTimeoutError extends RocError {
+  static {
+    named(this, 'WaitTimeoutError');
+  }
+  readonly timeoutMs: number;
+  readonly observed: readonly string[];
+  constructor(guest: string, endpoint: string, timeoutMs: number, observed: readonly string[], cause: unknown) {
+    super(`guest ${guest} (${endpoint}) waited ${timeoutMs} ms in vain for ${observed.join('; ')}`, {
+      site: { guest, endpoint, method: 'roc.wait.until' },
+      cause,
+    });
+    this.timeoutMs = timeoutMs;
+    this.observed = observed;
+  }
+}

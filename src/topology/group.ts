@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { isProbe } from '../client/probes.js';
 import type { Guest, GuestLibrary } from './guest.js';
+import type { WaitCondition, WaitResult } from '../guestlib/types.js';
 import { UnknownGuestError } from './errors.js';
 import { named, RocError } from '../wire/errors.js';
 
@@ -142,6 +143,11 @@ export class GuestGroup {
 
   waitUntilReady(options?: { timeout?: number; interval?: number }): Promise<GroupResult<unknown>> {
     return this.map('waitUntilReady()', (g) => g.waitUntilReady(options));
+  }
+
+  /** Every guest waits for the condition on its own machine, in parallel: a GroupResult of each one's outcome. */
+  waitFor(condition: WaitCondition, options?: { timeout?: string | number }): Promise<GroupResult<WaitResult>> {
+    return this.map('waitFor()', (g) => g.waitFor(condition, options));
   }
 
   /** `group.lib.command.run('uptime')` runs on every guest: a GroupResult. */

@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { answerProbe, isProbe, type LocalView } from '../client/probes.js';
 import {
+  RemoteError,
   remoteModule,
   ServerProxy,
   type AgentInfo,
@@ -10,6 +11,14 @@ import {
   type WaitOptions,
 } from '../client/index.js';
 import type * as Areas from '../guestlib/areas.js';
+import type { WaitCondition, WaitResult } from '../guestlib/types.js';
+import { durationMs } from './duration.js';
+import { WaitTimeoutError } from './errors.js';
+
+/** How long waitFor waits when not told. */
+const DEFAULT_WAIT_MS = 30_000;
+/** How much longer than its wait a waitFor call may take: the round trip and the guest's last look. */
+const WAIT_MARGIN_MS = 10_000;
 import type { GuestSpec } from './load.js';
 
 /**
@@ -122,6 +131,27 @@ export class Guest<M = unknown> {
 
   waitUntilReady(options?: WaitOptions): Promise<AgentInfo | undefined> {
     return this.proxy.waitUntilReady(options);
+  }
+
+  /**
+   * Waits on the guest until the condition holds, in one call however long
+   * it lasts (timeout default 30 s, a duration such as '10s' or ms).
+   * Rejects with a WaitTimeoutError saying what each condition saw last.
+   */
+  async waitFor(condition: WaitCondition, options: { timeout?: string | number } = {}): Promise<WaitResult> {
+    const ms = options.timeout === undefined ? DEFAULT_WAIT_MS : durationMs(options.timeout, 'waitFor timeout');
+    try {
+      // The call outlives the wait by a margin: the guest's own timeout ends it, with what it saw.
+      return await this.proxy.callWith<WaitResult>('roc.wait.until', [condition, ms], { timeout: ms + WAIT_MARGIN_MS });
+    } catch (err) {
+      if (err instanceof RemoteError && err.remoteName === 'WaitTimeoutError') {
+        const observed = Array.isArray(err.remoteFields.observed)
+          ? err.remoteFields.observed.map(String)
+          : [err.remoteMessage];
+        throw new WaitTimeoutError(this.name, this.endpoint, ms, observed, err);
+      }
+      throw err;
+    }
   }
 
   call<T = unknown>(method: string, ...params: unknown[]): Promise<T> {

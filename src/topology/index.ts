@@ -13,4 +13,5 @@ export {
   type TopologyData,
 } from './load.js';
 export { parseDuration } from './duration.js';
-export { TopologyNotFoundError, UnknownGuestError } from './errors.js';
+export { TopologyNotFoundError, UnknownGuestError, WaitTimeoutError } from './errors.js';
+export { Wait } from './wait.js';

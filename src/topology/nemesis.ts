@@ -1,6 +1,6 @@
 import { RemoteError } from '../client/index.js';
 import { named, RocError } from '../wire/index.js';
-import { parseDuration } from './duration.js';
+import { durationMs, parseDuration } from './duration.js';
 import { grudgeOf, halves, isolateOne, majoritiesRing, type Grudge } from './nemesis-shapes.js';
 import type { Guest } from './guest.js';
 import type { Topology } from './topology.js';
@@ -81,12 +81,7 @@ export class NemesisError extends RocError {
 const DEFAULT_TTL_MS = 10 * 60_000;
 
 function ttlMs(options: FaultCallOptions | undefined): number {
-  const ttl = options?.ttl;
-  if (ttl === undefined) return DEFAULT_TTL_MS;
-  const ms = typeof ttl === 'number' ? ttl : parseDuration(ttl);
-  if (ms === undefined || !(ms > 0))
-    throw new TypeError(`ttl: expected a duration such as '30s' or a number of ms, got ${JSON.stringify(ttl)}`);
-  return ms;
+  return options?.ttl === undefined ? DEFAULT_TTL_MS : durationMs(options.ttl, 'ttl');
 }
 
 /** `'+30s'`, `'-5m'`, `'1500ms'` or a number of ms. */

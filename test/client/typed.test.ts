@@ -61,7 +61,10 @@ test('the guest library host type is derived from the guest modules', () => {
     Equal<Awaited<ReturnType<GuestLibrary['files']['mkdir']>>, null>,
     Equal<Parameters<GuestLibrary['command']['run']>[0], string>,
     Equal<Awaited<ReturnType<GuestLibrary['command']['run']>>['exitCode'], number | null>,
-    Equal<keyof GuestLibrary, 'command' | 'faults' | 'files' | 'network' | 'processes' | 'services' | 'system'>,
+    Equal<
+      keyof GuestLibrary,
+      'command' | 'faults' | 'files' | 'network' | 'processes' | 'services' | 'system' | 'wait'
+    >,
     Equal<Awaited<ReturnType<OnEveryGuest<GuestLibrary>['system']['hostname']>>['values'], string[]>,
   ] = [true, true, true, true, true, true, true];
   assert.deepEqual(checks, [true, true, true, true, true, true, true]);

@@ -22,6 +22,8 @@ import {
   StaleHandleError,
   UnknownClassError,
   useTopology,
+  Wait,
+  WaitTimeoutError,
   type Topology,
 } from '../../src/index.js';
 import { writeTokenFile } from '../../src/protocol/index.js';
@@ -281,6 +283,12 @@ describe('the built-in guest library', () => {
         stderr: 'Failed to start nosuch.service: Unit nosuch.service not found.',
       },
     );
+    // Waits on the guest, on the unit's state and its journal.
+    await services.start('nginx');
+    await guest('db1').waitFor(Wait.service('nginx', 'active'), { timeout: '2s' });
+    await guest('db1').waitFor(Wait.logLine({ unit: 'nginx' }, /^restart nginx$/), { timeout: '2s' });
+    const inactive = await rejection(guest('db1').waitFor(Wait.service('other', 'active'), { timeout: 200 }));
+    assert.equal((inactive as WaitTimeoutError).observed[0], 'service other active: is inactive');
     // Following the journal: the lines written from follow() on.
     writeFileSync(join(dir, 'systemd', 'nginx.journal'), '');
     const journal = (await services.follow('nginx'))[Symbol.asyncIterator]();
