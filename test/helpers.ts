@@ -1,3 +1,5 @@
+import { after } from 'node:test';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Agent, type AgentOptions } from '../src/agent/index.js';
@@ -35,9 +37,19 @@ export const agentBin = join(repoRoot, 'dist', 'src', 'cli', 'roc-agent.js');
 export type AgentProcess = LaunchedAgent;
 
 /** Starts `roc-agent` (the CLI as built) as its own process and resolves once it listens. */
-export function startAgentProcess(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<AgentProcess> {
-  return launchAgent(args, { program: agentBin, env });
+export async function startAgentProcess(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<AgentProcess> {
+  const launched = await launchAgent(args, { program: agentBin, env });
+  started.add(launched.child);
+  void launched.exited.finally(() => started.delete(launched.child));
+  return launched;
 }
+
+// A test that fails before it stops its agent must not leave the file's
+// process waiting on that child until the runner's timeout.
+const started = new Set<ChildProcess>();
+after(() => {
+  for (const child of started) child.kill('SIGKILL');
+});
 
 export { freePort } from '../src/lab/index.js';
 

@@ -16,6 +16,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from '../lab/index.js';
+import { findTopologyFile, formatLogs, guestLogs } from '../topology/index.js';
 import { junit, pageCounts, pageText, plural, tableName, tablesOf, type TableResult } from './report.js';
 import { named, RocError } from '../wire/errors.js';
 
@@ -42,6 +43,8 @@ export interface FitnesseOptions {
   cwd?: string;
   /** Extra environment for FitNesse and the SLIM servers it starts. */
   env?: NodeJS.ProcessEnv;
+  /** After a page fails, the last lines of each guest's logs to show and put in the report (default 20; 0: none). */
+  logLines?: number;
   out?: (line: string) => void;
 }
 
@@ -115,6 +118,27 @@ function javaVersion(): string | undefined {
   return r.status === 0 ? (r.stderr.split('\n')[0] ?? 'java') : undefined;
 }
 
+const DEFAULT_LOG_LINES = 20;
+
+/** The topology whose guests' logs explain a failure, if there is one: the run's own, else the one roc.yml lookup finds. */
+function topologyOf(options: FitnesseOptions, cwd: string): string | undefined {
+  if (options.topology) return resolve(cwd, options.topology);
+  if (options.env?.ROC_TOPOLOGY) return resolve(cwd, options.env.ROC_TOPOLOGY);
+  try {
+    return findTopologyFile(cwd);
+  } catch {
+    return undefined; // pages that drive no guests: no logs to show
+  }
+}
+
+async function logsAfterFailure(topology: string, lines: number): Promise<string> {
+  try {
+    return formatLogs(await guestLogs({ topology, lines }));
+  } catch (err) {
+    return `(not read: ${err instanceof Error ? err.message : String(err)})`;
+  }
+}
+
 /**
  * Runs a FitNesse suite (or page) with roc slim, page by page, printing each
  * table's counts and every failed cell as it goes, and writes a JUnit report.
@@ -138,6 +162,7 @@ export async function runFitnesse(options: FitnesseOptions): Promise<FitnesseRes
   const pages = options.pages ? [...options.pages] : pagesOf(join(dir, rootName), options.page);
   if (pages.length === 0) throw new FitnesseSetupError(`${options.page} holds no test pages`);
 
+  const logsFrom = options.logLines === 0 ? undefined : topologyOf(options, cwd);
   const work = mkdtempSync(join(tmpdir(), 'roc-fitnesse-'));
   cpSync(join(dir, rootName), join(work, rootName), { recursive: true });
   const started = Date.now();
@@ -203,6 +228,13 @@ export async function runFitnesse(options: FitnesseOptions): Promise<FitnesseRes
           `    ${ok ? '✔' : '✖'} ${tableName(t).padEnd(44)} ${t.right} right, ${t.wrong} wrong, ${t.exceptions} exceptions${t.ignored ? `, ${t.ignored} ignored` : ''}`,
         );
         for (const f of t.failures) out(`        ${f}`);
+      }
+      const failedHere = found.filter((t) => t.wrong + t.exceptions > 0);
+      if (failedHere.length && logsFrom) {
+        const text = await logsAfterFailure(logsFrom, options.logLines ?? DEFAULT_LOG_LINES);
+        for (const t of failedHere) t.logs = text;
+        out(`    the guests' logs after the failure (in the JUnit report too):`);
+        for (const line of text.split('\n')) out(`      ${line}`);
       }
       tables.push(...found);
       pageResults.push({ page, counts, tables: found });

@@ -11,6 +11,8 @@ export interface TableResult {
   ignored: number;
   /** One line per failed cell: the call, expected and actual. */
   failures: string[];
+  /** The guests' last log lines, read after the page failed. */
+  logs?: string;
 }
 
 const unescape = (s: string): string =>
@@ -144,6 +146,7 @@ export function junit(suite: string, tables: readonly TableResult[], seconds: nu
       out += `    <testcase classname="${esc(page)}" name="${esc(tableName(t))}">`;
       if (t.wrong + t.exceptions > 0) {
         out += `\n      <failure message="${esc(`${page}, ${tableName(t)}: ${t.failures[0] ?? 'failed'}`)}">${esc(t.failures.join('\n'))}</failure>\n    `;
+        if (t.logs) out += `  <system-out>${esc(t.logs)}</system-out>\n    `;
       }
       out += '</testcase>\n';
     }

@@ -4,7 +4,7 @@ import { VERSION } from '../version.js';
 import { runDemo, type DemoFlags } from './demo.js';
 import { runFitnesse } from './fitnesse.js';
 import { runQuickstart } from './quickstart.js';
-import { reported } from './exit.js';
+import { reported, UsageError } from './exit.js';
 import { labCommand } from './lab.js';
 import { runPing } from './ping.js';
 import { runSlim } from './slim.js';
@@ -44,10 +44,20 @@ program
   .option('-t, --topology <file>', 'the topology remote fixtures use (default: ROC_TOPOLOGY or roc.yml)')
   .option('--report <file>', 'where to write the JUnit XML', 'reports/fitnesse-junit.xml')
   .option('--jar <file>', "fitnesse-standalone.jar (default: the fitnesse npm package's)")
+  .option('--log-lines <n>', "after a page fails, this many of each guest log's last lines (0: none)", '20')
   .action(
     reported(
       'roc fitnesse',
-      async (page: string, flags: { dir: string; root: string; topology?: string; report: string; jar?: string }) => {
+      async (
+        page: string,
+        flags: { dir: string; root: string; topology?: string; report: string; jar?: string; logLines: string },
+      ) => {
+        const logLines = Number(flags.logLines);
+        if (!Number.isInteger(logLines) || logLines < 0)
+          throw new UsageError(
+            `--log-lines takes a whole number, got ${JSON.stringify(flags.logLines)}`,
+            '--log-lines',
+          );
         const { ok } = await runFitnesse({
           page,
           dir: flags.dir,
@@ -55,6 +65,7 @@ program
           topology: flags.topology,
           report: flags.report,
           jar: flags.jar,
+          logLines,
         });
         process.exitCode = ok ? 0 : 1;
       },

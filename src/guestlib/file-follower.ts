@@ -1,9 +1,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { CHUNK, lastLines } from './file-tail.js';
 
-/** The most a follower reads at once: a slow consumer holds at most this much, as lines. */
-const CHUNK = 64 * 1024;
 /** Rotation on file systems whose changes inotify does not report (synced folders) is seen by polling this often. */
 const POLL_MS = 250;
 
@@ -44,7 +43,7 @@ export class FileFollower implements AsyncIterable<string>, AsyncIterator<string
       const s = await f.#fd.stat();
       f.#ino = s.ino;
       f.#pos = options.from === 'start' ? 0 : s.size;
-      if (options.from !== 'start' && options.lines) f.#queue = await f.#lastLines(s.size, options.lines);
+      if (options.from !== 'start' && options.lines) f.#queue = await lastLines(f.#fd, s.size, options.lines);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       // Not there yet: every line of the file, once it appears, is new.
@@ -137,22 +136,5 @@ export class FileFollower implements AsyncIterable<string>, AsyncIterator<string
     this.#partial = lines.pop()!;
     this.#queue.push(...lines);
     return lines.length > 0 || bytesRead > 0;
-  }
-
-  /** The last n lines before `end`, read backwards a chunk at a time. */
-  async #lastLines(end: number, n: number): Promise<string[]> {
-    let start = end;
-    let text = '';
-    while (start > 0) {
-      const from = Math.max(0, start - CHUNK);
-      const buf = Buffer.alloc(start - from);
-      await this.#fd!.read(buf, 0, buf.length, from);
-      text = buf.toString('utf8') + text;
-      start = from;
-      if (text.split('\n').length > n + 1) break;
-    }
-    const lines = text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    return lines.slice(-n);
   }
 }

@@ -11,6 +11,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { FileFollower, type FollowOptions } from './file-follower.js';
+import { tailFile } from './file-tail.js';
 import type { DirEntry, FileStat } from './types.js';
 
 function needPath(path: unknown, fn: string): asserts path is string {
@@ -115,4 +116,10 @@ export async function follow(path: string, options: FollowOptions = {}): Promise
   if (options.from !== undefined && options.from !== 'start' && options.from !== 'end')
     throw new TypeError(`files.follow: from is 'start' or 'end', got ${JSON.stringify(options.from)}`);
   return FileFollower.open(path, options);
+}
+
+/** The file's last `lines` lines (default 20), read from its end however large it is. */
+export async function tail(path: string, lines = 20): Promise<string[]> {
+  needPath(path, 'tail');
+  return tailFile(path, lines);
 }

@@ -1,5 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
+import { RocError } from '../wire/errors.js';
+import { tailFile } from './file-tail.js';
+import { journal } from './services.js';
 import type { SystemFacts } from './types.js';
 
 async function osRelease(): Promise<Record<string, string>> {
@@ -38,4 +41,31 @@ export async function hostname(): Promise<string> {
 
 export async function uptime(): Promise<number> {
   return os.uptime();
+}
+
+/** The systemd unit this process runs in, from its cgroup (roc-agent.service when provisioned). */
+async function ownUnit(): Promise<string | undefined> {
+  try {
+    const cgroup = await readFile('/proc/self/cgroup', 'utf8');
+    return /\/([^/\n]+\.service)$/m.exec(cgroup)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The agent's own last output lines, oldest first: its unit's journal when
+ * systemd runs it, the part of its log file it wrote in a lab. This is what a
+ * failed test's report shows of the guest.
+ */
+export async function agentLog(lines = 50): Promise<string[]> {
+  if (!Number.isInteger(lines) || lines < 1)
+    throw new TypeError('system.agentLog takes a positive whole number of lines');
+  const file = process.env.ROC_AGENT_LOG;
+  if (file) return tailFile(file, lines, Number(process.env.ROC_AGENT_LOG_FROM ?? 0) || 0);
+  const unit = await ownUnit();
+  if (unit) return journal(unit, lines);
+  throw new RocError(
+    'this agent writes its output to no journal or file it knows of (it is not a systemd service, and no ROC_AGENT_LOG names its log): run it as the roc-agent service, or set ROC_AGENT_LOG to the file its output goes to',
+  );
 }

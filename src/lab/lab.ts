@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import {
   closeSync,
   existsSync,
+  fstatSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -149,6 +150,8 @@ function startAgent(
   else if (netns) agentArgs.push('--insecure');
   const { file, args } = agentCommand(agentArgs);
   const fd = openSync(logFile, 'a');
+  // The agent's system.agentLog reads its own part of the log: what it writes past this size.
+  const logFrom = fstatSync(fd).size;
   try {
     // In a namespace, the guest also gets a UTS namespace of its own, named after it, as a VM would.
     const [cmd, cmdArgs] = netns
@@ -173,7 +176,14 @@ function startAgent(
     const child = spawn(cmd, cmdArgs, {
       detached: true,
       stdio: ['ignore', fd, fd],
-      env: { ...process.env, ...env, ROC_TOKEN: '', ROC_GUEST: spec.name },
+      env: {
+        ...process.env,
+        ...env,
+        ROC_TOKEN: '',
+        ROC_GUEST: spec.name,
+        ROC_AGENT_LOG: logFile,
+        ROC_AGENT_LOG_FROM: String(logFrom),
+      },
     });
     child.unref();
     if (child.pid === undefined)

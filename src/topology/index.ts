@@ -15,3 +15,4 @@ export {
 export { parseDuration } from './duration.js';
 export { TopologyNotFoundError, UnknownGuestError, WaitTimeoutError } from './errors.js';
 export { Wait } from './wait.js';
+export { formatLogs, guestLogs, withGuestLogs, type GuestLogOptions, type LogExcerpt } from './logs.js';

@@ -18,7 +18,8 @@ export interface GuestSpec {
   readonly tokenFile: string | undefined;
   readonly timeoutMs: number;
   readonly tls: { ca?: string; cert?: string; key?: string } | undefined;
-  /** Settings only the Vagrantfile reads. */
+  /** Log files on the guest (absolute paths there) whose last lines a failed test's report carries. */
+  readonly logs: readonly string[];
   /** Provisioning settings the Vagrantfile reads: the box, its size, and whether the agent may make faults (install-agent.sh --faults). */
   readonly vagrant: { box?: string; memory?: number; cpus?: number; faults?: boolean };
 }
@@ -60,8 +61,21 @@ const GUEST_KEYS = [
   'memory',
   'cpus',
   'faults',
+  'logs',
 ];
-const DEFAULT_KEYS = ['port', 'roles', 'modules', 'token_file', 'timeout', 'tls', 'box', 'memory', 'cpus', 'faults'];
+const DEFAULT_KEYS = [
+  'port',
+  'roles',
+  'modules',
+  'token_file',
+  'timeout',
+  'tls',
+  'box',
+  'memory',
+  'cpus',
+  'faults',
+  'logs',
+];
 const TLS_KEYS = ['ca', 'cert', 'key'];
 const GUEST_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 const HOST_NAME =
@@ -209,6 +223,17 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
       if (!existsSync(m))
         problem(raw.modules !== undefined ? [...at, 'modules'] : ['defaults', 'modules'], `module ${m} does not exist`);
 
+    const logs = [
+      ...(stringList(d.logs, ['defaults', 'logs']) ?? []),
+      ...(stringList(raw.logs, [...at, 'logs']) ?? []),
+    ];
+    for (const l of logs)
+      if (!l.startsWith('/'))
+        problem(
+          raw.logs !== undefined ? [...at, 'logs'] : ['defaults', 'logs'],
+          `${l}: a log is an absolute path on the guest`,
+        );
+
     const tokenValue = pick('token_file');
     let tokenFile: string | undefined;
     if (tokenValue !== undefined) {
@@ -259,6 +284,7 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
       port: port ?? DEFAULT_AGENT_PORT,
       roles,
       modules,
+      logs,
       tokenFile,
       timeoutMs: timeoutMs ?? DEFAULT_GUEST_TIMEOUT_MS,
       tls,

@@ -1,5 +1,5 @@
 import { RemoteError } from '../client/index.js';
-import { named, RocError } from '../wire/index.js';
+import { ConnectionError, named, RocError } from '../wire/index.js';
 import { durationMs, parseDuration } from './duration.js';
 import { grudgeOf, halves, isolateOne, majoritiesRing, type Grudge } from './nemesis-shapes.js';
 import type { Guest } from './guest.js';
@@ -149,12 +149,18 @@ export class Nemesis {
     return fault;
   }
 
-  /** Called by Fault.heal(). */
+  /**
+   * Called by Fault.heal(). A guest where nothing listens on the agent's port
+   * counts as healed: an agent removes its rules as it stops, a killed one as
+   * it starts again (and with nftables the kernel drops each at its TTL meanwhile).
+   */
   async healParts(fault: Fault): Promise<void> {
     this.#live.delete(fault);
     const results = await Promise.allSettled(fault.parts.map((p) => this.#guest(p.guest).lib.faults.heal([p.id])));
     const failed = results.flatMap((r, i) =>
-      r.status === 'rejected' ? [`${fault.parts[i]!.guest}: ${(r.reason as Error).message}`] : [],
+      r.status === 'rejected' && !(r.reason instanceof ConnectionError && r.reason.reason === 'refused')
+        ? [`${fault.parts[i]!.guest}: ${(r.reason as Error).message}`]
+        : [],
     );
     if (failed.length)
       throw new RocError(`healing ${fault.description} failed on ${failed.join('; ')} (its TTL still heals it there)`);

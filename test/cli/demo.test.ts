@@ -70,9 +70,29 @@ describe('the main job: npm start (roc demo)', () => {
         out,
         /✖ table 3 \(script: KvCluster\)\s+\d+ right, 1 wrong, 0 exceptions\n\s+converge\(color, orange, kv3, 1\): expected \[orange\] but was \[missing\]/,
       );
+      const junitXml = readFileSync(report, 'utf8');
       assert.match(
-        readFileSync(report, 'utf8'),
+        junitXml,
         /<failure message="ClusterSuite\.FailingOnPurpose\.PartitionedReplicaIsStale, table 3 \(script: KvCluster\): converge\(color, orange, kv3, 1\): expected \[orange\] but was \[missing\]">/,
+      );
+      // The guests' logs after the failure: each agent's, and each node's (the topology's logs:), in the failed table's case.
+      assert.match(
+        out,
+        /the guests' logs after the failure \(in the JUnit report too\):\n\s+--- kv1: agent \(last \d+ lines?\)/,
+      );
+      const systemOut =
+        /<testcase [^>]*name="table 3 \(script: KvCluster\)">\s*<failure [^]*?<\/failure>\s*<system-out>([^]*?)<\/system-out>/.exec(
+          junitXml,
+        )?.[1];
+      assert.ok(systemOut, `the failed table's test case has the logs: ${junitXml}`);
+      assert.match(systemOut, /--- kv1: agent \(last \d+ lines?\)\n\s+Listening on http:\/\/127\.0\.1\.31:7107\//);
+      assert.match(
+        systemOut,
+        /--- kv3: \/tmp\/roc-kv\/kv3\.log \(last \d+ lines?\)\n(?:.*\n)*?.* kv3 partitioned \(simulated\)/,
+      );
+      assert.match(
+        systemOut,
+        /--- kv1: \/tmp\/roc-kv\/kv1\.log \(last \d+ lines?\)\n(?:.*\n)*?.* kv1 write color \(seq \d+\)/,
       );
       assert.deepEqual(leftovers(), []);
     },

@@ -30,7 +30,7 @@ describe('roc-agent', () => {
       assert.deepEqual(lines.slice(0, 3), [
         'Available class(es): Point, RemoteClass',
         'Available function(s): version',
-        'Guest library: roc.command, roc.faults, roc.files, roc.network, roc.processes, roc.services, roc.system',
+        'Guest library: roc.command, roc.faults, roc.files, roc.network, roc.processes, roc.services, roc.system, roc.wait',
       ]);
       assert.match(
         lines[3]!,
@@ -119,7 +119,7 @@ describe('roc-agent', () => {
     const a = await start(['-p', '0']);
     assert.deepEqual(a.lines.slice(0, 2), [
       'Available class(es): (none)',
-      'Guest library: roc.command, roc.faults, roc.files, roc.network, roc.processes, roc.services, roc.system',
+      'Guest library: roc.command, roc.faults, roc.files, roc.network, roc.processes, roc.services, roc.system, roc.wait',
     ]);
     const proxy = serverProxy('127.0.0.1', a.port);
     assert.equal(await proxy.call('roc.system.hostname'), (await import('node:os')).hostname());

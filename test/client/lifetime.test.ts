@@ -32,10 +32,11 @@ test('a proxy the program drops is released on the agent after garbage collectio
     const proxy = serverProxy('127.0.0.1', agent.port);
     const M = remoteModule(proxy);
     const keep = await M.Account!('kept');
-    await (async () => {
-      for (let i = 0; i < 20; i++) await M.Card!(`dropped ${i}`);
-    })();
+    // Held until counted: a collection that runs while they are made must not free them early.
+    const held: unknown[] = [];
+    for (let i = 0; i < 20; i++) held.push(await M.Card!(`dropped ${i}`));
     assert.equal(agent.handles.size, 21);
+    held.length = 0;
     const deadline = Date.now() + 10_000;
     while (agent.handles.size > 1 && Date.now() < deadline) {
       gc();

@@ -11,6 +11,10 @@ import { labDown, labStatus, labUp, readLabState, isRunning } from '../../src/la
 import {
   eventually,
   EventuallyError,
+  formatLogs,
+  guestLogs,
+  serverProxy,
+  withGuestLogs,
   GroupError,
   guest,
   guests,
@@ -27,7 +31,7 @@ import {
   type Topology,
 } from '../../src/index.js';
 import { writeTokenFile } from '../../src/protocol/index.js';
-import { example, fixture, freePort, rejection, repoRoot } from '../helpers.js';
+import { example, fixture, freePort, rejection, repoRoot, startAgentProcess } from '../helpers.js';
 
 const execFileAsync = promisify(execFile);
 let dir: string;
@@ -49,8 +53,8 @@ before(async () => {
     [
       `defaults: { port: ${port}, token_file: .roc/token, timeout: 10s }`,
       'guests:',
-      `  web1: { host: 127.0.1.11, roles: [web], modules: [${example('remote_class.js')}] }`,
-      `  web2: { host: 127.0.1.12, roles: [web], modules: [${example('remote_class.js')}] }`,
+      `  web1: { host: 127.0.1.11, roles: [web], modules: [${example('remote_class.js')}], logs: [${dir}/app.log] }`,
+      `  web2: { host: 127.0.1.12, roles: [web], modules: [${example('remote_class.js')}], logs: [${dir}/none.log] }`,
       '  db1:  { host: 127.0.1.13, roles: [db] }',
       '',
     ].join('\n'),
@@ -360,6 +364,68 @@ describe('the built-in guest library', () => {
       err.message,
       /^the never file still failed after 300 ms \(\d+ attempts\): roc\.files\.read on guest web1 .* failed: Error: ENOENT/,
     );
+  });
+});
+
+describe("the guests' logs for a failed test's report", () => {
+  test("guestLogs: each agent's own output since it started and the last lines of the logs the topology lists", async () => {
+    writeFileSync(join(dir, 'app.log'), 'one\ntwo\nthree\n');
+    const logs = await guestLogs({ topology, lines: 2 });
+    assert.deepEqual(
+      logs.map((l) => `${l.guest} ${l.source}`),
+      ['web1 agent', `web1 ${dir}/app.log`, 'web2 agent', `web2 ${dir}/none.log`, 'db1 agent'],
+    );
+    const [web1Agent, web1App, , web2None, db1Agent] = logs;
+    assert.match(
+      web1Agent!.lines[1]!,
+      /^Listening on http:\/\/127\.0\.1\.11:\d+\/ \(boot [0-9a-f]{8}, pid \d+, token required\)$/,
+    );
+    assert.deepEqual(web1App!.lines, ['two', 'three']);
+    assert.match(web2None!.error!, /ENOENT.*none\.log/);
+    assert.deepEqual(db1Agent!.lines, [
+      'Guest library: roc.command, roc.faults, roc.files, roc.network, roc.processes, roc.services, roc.system, roc.wait',
+      db1Agent!.lines[1]!,
+    ]);
+    assert.equal(
+      formatLogs([web1App!, web2None!]),
+      `--- web1: ${dir}/app.log (last 2 lines)\n    two\n    three\n--- web2: ${dir}/none.log (not read: ${web2None!.error})`,
+    );
+  });
+
+  test("withGuestLogs: a failed test's error carries the logs in its message and stack; a passing test is untouched", async () => {
+    writeFileSync(join(dir, 'app.log'), 'the node said why\n');
+    const failing = withGuestLogs(
+      async () => {
+        assert.equal(1, 2);
+      },
+      { topology, guests: 'web1', lines: 5 },
+    );
+    const err = await rejection(failing());
+    assert.ok(err instanceof assert.AssertionError, 'still the assertion, with its diff');
+    assert.match(
+      err.message,
+      /^Expected values to be strictly equal:[^]*\n\nThe guests' logs when it failed:\n--- web1: agent \(last \d+ lines\)\n/,
+    );
+    assert.match(err.message, new RegExp(`--- web1: ${dir}/app\\.log \\(last 1 line\\)\\n    the node said why$`));
+    assert.match(err.stack!, /the node said why\n\s+at /);
+    let ran = false;
+    await withGuestLogs(() => {
+      ran = true;
+    })();
+    assert.equal(ran, true);
+  });
+
+  test('the agent outside systemd and a lab says where its log would come from', async () => {
+    const a = await startAgentProcess(['-p', '0'], { ...process.env, ROC_AGENT_LOG: '' });
+    const proxy = serverProxy('127.0.0.1', a.port);
+    const err = await rejection(proxy.call('roc.system.agentLog', 5));
+    assert.match(
+      (err as RemoteError).remoteMessage,
+      /writes its output to no journal or file it knows of .* run it as the roc-agent service, or set ROC_AGENT_LOG/,
+    );
+    await proxy.shutdown();
+    proxy.close();
+    await a.exited;
   });
 });
 

@@ -2,7 +2,7 @@
 // The host reaches it as guest('kv1').module.KvNode(...), or from FitNesse
 // through the fixtures in ../fixtures.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +12,10 @@ const NODE_SCRIPT = [
   fileURLToPath(new URL('../kvstore/kv-node.js', import.meta.url)),
   '/vagrant/examples/cluster/kvstore/kv-node.js',
 ].find((p) => p && existsSync(p));
+
+// Each node's output goes to a log of its own, which the topology lists (logs:)
+// so that a failed test's report shows its last lines.
+const LOG_DIR = process.env.ROC_KV_LOG_DIR ?? '/tmp/roc-kv';
 
 function request(url, method = 'GET', body = undefined) {
   return new Promise((resolve, reject) => {
@@ -50,7 +54,14 @@ export class KvNode {
     const args = [NODE_SCRIPT, '--name', this.name, '--host', this.host, '--port', String(this.port), '--role', role];
     if (primary) args.push('--primary', primary);
     if (replicas.length) args.push('--replicas', replicas.join(','));
-    const child = spawn(process.execPath, args, { stdio: 'ignore' });
+    mkdirSync(LOG_DIR, { recursive: true });
+    const logFd = openSync(`${LOG_DIR}/${this.name}.log`, 'a');
+    let child;
+    try {
+      child = spawn(process.execPath, args, { stdio: ['ignore', logFd, logFd] });
+    } finally {
+      closeSync(logFd);
+    }
     running.set(this.name, child);
     child.once('exit', () => running.get(this.name) === child && running.delete(this.name));
     const deadline = Date.now() + 10_000;

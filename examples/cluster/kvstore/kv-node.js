@@ -32,6 +32,9 @@ const state = {
   data: new Map(),
 };
 
+// What happened, one line each, for the guest's log (kv_control sends stdout there): a failed test shows its last lines.
+const log = (line) => console.log(`${new Date().toISOString()} ${state.name} ${line}`);
+
 function send(url, method, body) {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers: { 'Content-Type': 'application/json' }, timeout: 2000 }, (res) => {
@@ -50,16 +53,22 @@ async function replicate(key, value, seq) {
   await Promise.all(state.replicas.map((r) => send(`${r}/replicate`, 'POST', { key, value, seq }).catch(() => {})));
 }
 
+let primaryAway = false;
 async function catchUp() {
   if (state.role !== 'replica' || !state.primary || state.partitioned) return;
   try {
     const { body } = await send(`${state.primary}/snapshot`, 'GET');
+    if (primaryAway) log(`primary ${state.primary} answers again`);
+    primaryAway = false;
     if (body && body.seq >= state.seq) {
+      if (body.seq > state.seq) log(`caught up from seq ${state.seq} to ${body.seq}`);
       state.data = new Map(Object.entries(body.data));
       state.seq = body.seq;
     }
-  } catch {
+  } catch (err) {
     // the primary is away; the next catch-up tries again
+    if (!primaryAway) log(`cannot reach primary ${state.primary}: ${err.message}`);
+    primaryAway = true;
   }
 }
 
@@ -97,6 +106,7 @@ const server = http.createServer((req, res) => {
         return reply(res, 403, { error: `${state.name} is a read-only replica; write to ${state.primary}` });
       state.seq += 1;
       state.data.set(key, body.value);
+      log(`write ${key} (seq ${state.seq})`);
       await replicate(key, body.value, state.seq);
       return reply(res, 200, { key, value: body.value, seq: state.seq });
     }
@@ -106,6 +116,7 @@ const server = http.createServer((req, res) => {
         state.data.set(body.key, body.value);
         state.seq = body.seq;
       } else if (body.seq > state.seq + 1) {
+        log(`missed writes: at seq ${state.seq}, got ${body.seq}`);
         await catchUp(); // a gap: missed writes
       }
       return reply(res, 200, { seq: state.seq });
@@ -114,21 +125,25 @@ const server = http.createServer((req, res) => {
       state.role = 'primary';
       state.primary = '';
       state.replicas = body.replicas ?? [];
+      log(`promoted to primary (replicas: ${state.replicas.join(', ') || 'none'})`);
       return reply(res, 200, { role: state.role });
     }
     if (url.pathname === '/follow' && req.method === 'POST') {
       state.role = 'replica';
       state.primary = body.primary;
       state.replicas = [];
+      log(`now follows ${state.primary}`);
       await catchUp();
       return reply(res, 200, { primary: state.primary });
     }
     if (url.pathname === '/partition' && req.method === 'POST') {
       state.partitioned = true;
+      log('partitioned (simulated)');
       return reply(res, 200, { partitioned: true });
     }
     if (url.pathname === '/heal' && req.method === 'POST') {
       state.partitioned = false;
+      log('healed (simulated)');
       await catchUp();
       return reply(res, 200, { partitioned: false, seq: state.seq });
     }
@@ -145,7 +160,11 @@ setInterval(() => {
 }, 500).unref();
 
 server.listen(Number(opt.port), opt.host, async () => {
+  log(`${state.role} on http://${opt.host}:${opt.port}/${state.primary ? ` (primary ${state.primary})` : ''}`);
   await catchUp();
-  console.log(`${state.name}: ${state.role} on http://${opt.host}:${opt.port}/`);
 });
-for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => server.close(() => process.exit(0)));
+for (const sig of ['SIGTERM', 'SIGINT'])
+  process.on(sig, () => {
+    log(`stopping (${sig})`);
+    server.close(() => process.exit(0));
+  });
