@@ -1,9 +1,9 @@
-// npm run bench [-- --json] [--quick] [--only pairs,batching,fanout,memory,startup,slim,nemesis]: every case of the benchmark issue in
+// npm run bench [-- --json] [--quick] [--only pairs,batching,fanout,memory,startup,slim,nemesis,streams]: every case of the benchmark issue in
 // one process tree on loopback, side by side, with medians, p99s and the
 // ratios the targets are stated in. Absolute times on a shared machine are
 // noise; the ratios within one run are the result.
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -622,6 +622,86 @@ async function nemesis() {
   }
 }
 
+/**
+ * Streams: 100,000 small items from a remote generator (for await, pulled
+ * in batches) against one call per item, on one agent; and how long a line
+ * appended to a file on a lab guest takes to reach a files.follow consumer
+ * on the host.
+ */
+async function streams() {
+  console.log('\nStreams: a remote generator against one call per item; a followed file on a lab guest');
+  const agent = await launchAgent(['-m', join(root, 'bench/stream_source.js'), '-p', '0'], { program: AGENT_BUNDLE });
+  const proxy = serverProxy('127.0.0.1', agent.port);
+  try {
+    const M = remoteModule(proxy);
+    const source = await M.Source();
+    const ITEMS = 100_000;
+    const PER_CALL = QUICK ? 2_000 : 10_000;
+    const rates = { generator: [], calls: [] };
+    // Alternating rounds, so that drift in the machine's load hits both alike.
+    for (let round = 0; round < (QUICK ? 2 : 3); round++) {
+      let t = process.hrtime.bigint();
+      let seen = 0;
+      for await (const i of await source.items(ITEMS)) {
+        if (i !== seen) throw new Error(`item ${seen} arrived as ${i}`);
+        seen++;
+      }
+      if (seen !== ITEMS) throw new Error(`${seen} items of ${ITEMS}`);
+      rates.generator.push(ITEMS / (Number(process.hrtime.bigint() - t) / 1e9));
+      t = process.hrtime.bigint();
+      for (let i = 0; i < PER_CALL; i++) await source.item(i);
+      rates.calls.push(PER_CALL / (Number(process.hrtime.bigint() - t) / 1e9));
+    }
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const gen = median(rates.generator);
+    const one = median(rates.calls);
+    console.log(
+      `  ${'100,000 items by for await over a remote generator'.padEnd(52)} ${Math.round(gen).toLocaleString('en')} items/s`,
+    );
+    console.log(
+      `  ${`one call per item (${PER_CALL.toLocaleString('en')} calls)`.padEnd(52)} ${Math.round(one).toLocaleString('en')} items/s`,
+    );
+    results.cases['generator items/s'] = { itemsPerSecond: gen };
+    results.cases['one call per item, items/s'] = { itemsPerSecond: one };
+    results.ratios['remote generator vs one call per item (rate)'] = gen / one;
+  } finally {
+    proxy.close();
+    agent.child.kill('SIGKILL');
+  }
+
+  // A lab guest on loopback: its files are this machine's, so the host appends and times the line's arrival.
+  const dir = mkdtempSync(join(os.tmpdir(), 'roc-bench-follow-'));
+  const file = join(dir, 'roc.yml');
+  writeFileSync(file, ['defaults: { port: 7007 }', 'guests:', '  f1: { host: 127.0.1.71 }', ''].join('\n'));
+  const log = join(dir, 'app.log');
+  writeFileSync(log, 'before\n');
+  await labUp({ topology: file });
+  const topology = loadTopology(file);
+  try {
+    const lines = (await topology.guest('f1').lib.files.follow(log, { from: 'end' }))[Symbol.asyncIterator]();
+    const latencies = [];
+    const rounds = QUICK ? 50 : 200;
+    const f1 = topology.guest('f1');
+    for (let i = 0; i < rounds + 10; i++) {
+      // The consumer waits in its long poll, as a test following a log does, when the line is written.
+      const next = lines.next();
+      while ((await f1.ping()).calls < 1);
+      const t = process.hrtime.bigint();
+      appendFileSync(log, `line ${i}\n`);
+      const { value } = await next;
+      const us = Number(process.hrtime.bigint() - t) / 1000;
+      if (value !== `line ${i}`) throw new Error(`followed ${JSON.stringify(value)}, not line ${i}`);
+      if (i >= 10) latencies.push(us);
+    }
+    await lines.return();
+    record('a line appended on a lab guest, to the follow consumer', stats(latencies));
+    results.ratios['follow latency median (ms)'] = stats(latencies).medianUs / 1000;
+  } finally {
+    topology.close();
+    await labDown({ topology: file });
+  }
+}
+
 function svg() {
   const rows = results.targets.filter((t) => t.unit === 'x');
   const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;');
@@ -661,7 +741,16 @@ console.log(
   `ROC benchmarks${QUICK ? ' (quick)' : ''} on ${results.machine.cpus} × ${results.machine.model}, ${results.machine.memoryGb} GB, Node ${results.machine.node}, ${results.machine.python}, ${results.machine.java}`,
 );
 // `--only slim,fanout` runs some sections (while working on one); the targets of the others are then not judged.
-const SECTIONS = { pairs: callPairs, batching, fanout: fanOut, memory: handlesAndMemory, startup, slim, nemesis };
+const SECTIONS = {
+  pairs: callPairs,
+  batching,
+  fanout: fanOut,
+  memory: handlesAndMemory,
+  startup,
+  slim,
+  nemesis,
+  streams,
+};
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : Object.keys(SECTIONS);
 for (const name of only) {
   if (!SECTIONS[name]) throw new Error(`--only: no section "${name}"; there are ${Object.keys(SECTIONS).join(', ')}`);
@@ -680,6 +769,8 @@ for (const [k, v] of Object.entries(r).filter(([k]) => k.startsWith('fan-out 10 
 target('agent RSS idle (after 15 s without calls)', r['RSS idle (MB)'], '<=', 50, ' MB');
 target('agent RSS growth after the handle cycles', r['RSS growth after cycles (MB)'], '<=', 20, ' MB');
 target('agent start-up', r['start-up (ms)'], '<=', 300, ' ms');
+target('remote generator / one call per item (rate)', r['remote generator vs one call per item (rate)'], '>=', 10);
+target('a followed line, lab guest to host (median)', r['follow latency median (ms)'], '<=', 50, ' ms');
 if (r['SLIM 1,000-call batch: roc vs Java'] !== undefined) {
   target(
     'SLIM 1,000-call batch: roc slim / Java SlimService (speed)',

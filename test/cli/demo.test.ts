@@ -85,7 +85,7 @@ describe('the main job: npm start (roc demo)', () => {
           junitXml,
         )?.[1];
       assert.ok(systemOut, `the failed table's test case has the logs: ${junitXml}`);
-      assert.match(systemOut, /--- kv1: agent \(last \d+ lines?\)\n\s+Listening on http:\/\/127\.0\.1\.31:7107\//);
+      assert.match(systemOut, /--- kv1: agent \(last \d+ lines?\)\n(?:.*\n)*?\s+Listening on http:\/\/127\.0\.1\.31:7107\//);
       assert.match(
         systemOut,
         /--- kv3: \/tmp\/roc-kv\/kv3\.log \(last \d+ lines?\)\n(?:.*\n)*?.* kv3 partitioned \(simulated\)/,

@@ -13,7 +13,7 @@ import {
   serverProxy,
   UnknownClassError,
 } from '../../src/index.js';
-import { example, rejection, repoRoot } from '../helpers.js';
+import { example, fixture, rejection, repoRoot } from '../helpers.js';
 
 const execFileAsync = promisify(execFile);
 const python = spawnSync('python3', ['--version']).status === 0 ? 'python3' : undefined;
@@ -75,6 +75,40 @@ describe('Python 3 stdlib xmlrpc.client -> ROC agent', { skip }, () => {
     assert.match(String(mc[1]), /^Point_/);
     assert.equal(out.fault_with_extras_type!.ok, 'Fault', "Python's Fault takes our extra members");
     assert.equal(out.shutdown!.ok, null);
+  });
+});
+
+describe('Python 3 stdlib xmlrpc.client -> a remote async iterator', { skip }, () => {
+  test('the handle, next(max, waitMs) until done, and return() to end early, with nothing but xmlrpc.client', async () => {
+    const agent = await Agent.start({ modules: [fixture('streams.js')], port: 0 });
+    let out: Record<string, any>;
+    try {
+      const { stdout } = await execFileAsync(
+        python!,
+        [script('python_iterator.py'), `http://127.0.0.1:${agent.port}/`],
+        { timeout: 30_000 },
+      );
+      out = JSON.parse(stdout);
+    } finally {
+      await agent.close(100);
+    }
+    assert.equal(out.ref['roc:class'], 'AsyncIterator');
+    assert.match(out.ref['roc:handle'], /^AsyncIterator_[0-9a-f]{8}_\d+$/);
+    assert.deepEqual(
+      out.items,
+      Array.from({ length: 25 }, (_, i) => i),
+    );
+    assert.equal(out.batches, 3, '10 + 10 + 5, the last one done');
+    assert.deepEqual(
+      (out.after_end as string[]).filter((h) => h.startsWith('AsyncIterator_')),
+      [],
+      'an iterator that ended is freed on the agent',
+    );
+    assert.deepEqual(out.first, { items: [0, 1, 2], done: false });
+    assert.equal(out.return, true);
+    assert.deepEqual(out.stats, { produced: 28, cleanedUp: 1 }, "return() ran the generator's finally");
+    assert.equal(out.after_return.fault, -32011);
+    assert.match(out.after_return.string, /AsyncIterator_/);
   });
 });
 
