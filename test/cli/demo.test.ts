@@ -1,11 +1,12 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { example, repoRoot, startAgentProcess } from '../helpers.js';
+import { labDown, labUp } from '../../src/lab/index.js';
+import { example, freePort, repoRoot, startAgentProcess } from '../helpers.js';
 
 const execFileAsync = promisify(execFile);
 const roc = join(repoRoot, 'dist', 'src', 'cli', 'roc.js');
@@ -85,7 +86,10 @@ describe('the main job: npm start (roc demo)', () => {
           junitXml,
         )?.[1];
       assert.ok(systemOut, `the failed table's test case has the logs: ${junitXml}`);
-      assert.match(systemOut, /--- kv1: agent \(last \d+ lines?\)\n(?:.*\n)*?\s+Listening on http:\/\/127\.0\.1\.31:7107\//);
+      assert.match(
+        systemOut,
+        /--- kv1: agent \(last \d+ lines?\)\n(?:.*\n)*?\s+Listening on http:\/\/127\.0\.1\.31:7107\//,
+      );
       assert.match(
         systemOut,
         /--- kv3: \/tmp\/roc-kv\/kv3\.log \(last \d+ lines?\)\n(?:.*\n)*?.* kv3 partitioned \(simulated\)/,
@@ -145,5 +149,43 @@ describe('examples/quickstart', () => {
     ]);
     assert.equal(stdout, 'sum(): 6\nscale(10): [ 10, 20, 30 ]\na: 1\nthe agent was asked to shut down\n');
     assert.equal(await exited, 0);
+  });
+});
+
+describe('examples/streams', () => {
+  test('a remote generator, a command stream, a followed log and two waits on a lab guest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roc-streams-'));
+    const topology = join(dir, 'roc.yml');
+    writeFileSync(
+      topology,
+      `guests:\n  app1: { host: 127.0.1.41, port: ${await freePort()}, modules: [${example('streams/numbers.js')}] }\n`,
+    );
+    await labUp({ topology });
+    try {
+      const { stdout } = await execFileAsync(process.execPath, [example('streams/host.mjs')], {
+        env: { ...process.env, ROC_TOPOLOGY: topology },
+        timeout: 60_000,
+      });
+      const lines = stdout.split('\n');
+      assert.deepEqual(lines.slice(0, 7), [
+        'sum of 0..99,999 from app1: 4999950000',
+        'stdout: "one\\n"',
+        'stderr: "two\\n"',
+        'exit code 3',
+        'followed: request 1',
+        'followed: request 2',
+        'followed: request 3',
+      ]);
+      assert.match(
+        lines[7]!,
+        /^ready after \d+ ms: log line \/listening on \\d\+\/ in \/tmp\/roc-streams\/app\.log: seen 1 time\(s\)/,
+      );
+      assert.match(
+        lines[8]!,
+        /^guest app1 \(127\.0\.1\.41:\d+\) waited 2000 ms in vain for all of 2: port 8080: [^|]+ \| log line \/healthy\/ in \/tmp\/roc-streams\/app\.log: seen 0 time\(s\); last lines: .*"listening on 8080"; process kv-node is not running$/,
+      );
+    } finally {
+      await labDown({ topology });
+    }
   });
 });

@@ -89,6 +89,13 @@ describe('topology validation: file, line and key in every message', () => {
     );
   });
 
+  test('a log is an absolute path on the guest', () => {
+    assert.equal(
+      problems('guests:\n  web1: { host: 127.0.1.11, logs: [app.log] }\n'),
+      'roc.yml:2: guests.web1.logs: app.log: a log is an absolute path on the guest',
+    );
+  });
+
   test('YAML syntax errors give the line', () => {
     assert.match(problems('guests:\n  web1: { host: 127.0.1.11\n  web2: x\n'), /^roc\.yml:\d: \(yaml\): /);
     assert.equal(problems('just a string\n'), 'roc.yml:1: (top): a topology is a mapping with a guests: section');
@@ -102,7 +109,7 @@ describe('topology validation: file, line and key in every message', () => {
 describe('loading', () => {
   test('defaults apply, paths are relative to the file, durations parse', () => {
     const file = topologyFile(
-      'defaults: { port: 7100, timeout: 2s, token_file: tok, modules: [lib.js] }\nguests:\n  web1: { host: 127.0.1.11, roles: [web, front], modules: [app.js], timeout: 500ms }\n  db1: { host: db.local, port: 7200, memory: 1024 }\n',
+      'defaults: { port: 7100, timeout: 2s, token_file: tok, modules: [lib.js], logs: [/var/log/syslog] }\nguests:\n  web1: { host: 127.0.1.11, roles: [web, front], modules: [app.js], timeout: 500ms, logs: [/var/log/app.log] }\n  db1: { host: db.local, port: 7200, memory: 1024 }\n',
       { tok: 'x\n', 'lib.js': '', 'app.js': '' },
     );
     const t = loadTopology(file);
@@ -116,6 +123,7 @@ describe('loading', () => {
         port: 7100,
         roles: ['web', 'front'],
         modules: [join(dir, 'lib.js'), join(dir, 'app.js')],
+        logs: ['/var/log/syslog', '/var/log/app.log'],
         tokenFile: join(dir, 'tok'),
         timeoutMs: 500,
         tls: undefined,
@@ -126,6 +134,7 @@ describe('loading', () => {
     assert.equal(db1.port, 7200);
     assert.equal(db1.timeoutMs, 2000);
     assert.deepEqual(db1.vagrant, { memory: 1024 });
+    assert.deepEqual(db1.logs, ['/var/log/syslog']);
     assert.equal(parseDuration('2m'), 120_000);
     assert.equal(parseDuration(3), 3000);
     assert.equal(parseDuration('x'), undefined);

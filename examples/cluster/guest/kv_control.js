@@ -31,6 +31,7 @@ function request(url, method = 'GET', body = undefined) {
 }
 
 const running = new Map(); // name -> child process, shared by every KvNode of this agent
+const logged = new Set(); // nodes whose log this agent started afresh: a run's log holds that run's lines
 // The nodes go when the agent goes (it exits on SIGTERM after closing).
 process.on('exit', () => {
   for (const child of running.values()) child.kill('SIGTERM');
@@ -55,7 +56,8 @@ export class KvNode {
     if (primary) args.push('--primary', primary);
     if (replicas.length) args.push('--replicas', replicas.join(','));
     mkdirSync(LOG_DIR, { recursive: true });
-    const logFd = openSync(`${LOG_DIR}/${this.name}.log`, 'a');
+    const logFd = openSync(`${LOG_DIR}/${this.name}.log`, logged.has(this.name) ? 'a' : 'w');
+    logged.add(this.name);
     let child;
     try {
       child = spawn(process.execPath, args, { stdio: ['ignore', logFd, logFd] });
