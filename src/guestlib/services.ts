@@ -91,6 +91,12 @@ export async function journal(unit: string, lines = 50): Promise<string[]> {
       `journalctl -u ${unit} failed with exit code ${r.exitCode}: ${String(r.stderr).trim()}`,
       { command: r.command, exitCode: r.exitCode, stderr: String(r.stderr).trim() },
     );
+  // journalctl answers a user who may not read the system journal with nothing and a hint, not an error.
+  if (/not seeing messages from other users and the system/.test(String(r.stderr)))
+    throw new GuestCommandError(
+      `journalctl -u ${unit}: the agent's user (uid ${process.getuid?.()}) may not read the system journal; add it to the systemd-journal group (usermod -aG systemd-journal <user>, then restart the agent) to read units' journals`,
+      { command: r.command, exitCode: r.exitCode, stderr: String(r.stderr).trim() },
+    );
   const text = String(r.stdout);
   return text
     ? text

@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { remoteModule, serverProxy, type GuestLibrary, type OnEveryGuest, type Remote } from '../../src/index.js';
+import {
+  remoteModule,
+  serverProxy,
+  type GuestLibrary,
+  type OnEveryGuest,
+  type Remote,
+  type RemoteIterable,
+  type StreamChunk,
+} from '../../src/index.js';
 import { guestLibraryMethods } from '../../src/guestlib/index.js';
 import type * as Typed from '../fixtures/typed_module.js';
 import { repoRoot, withAgent } from '../helpers.js';
@@ -32,6 +40,16 @@ test('remoteModule<typeof import(...)> gives typed async proxies', async () => {
     const doubled: number = await M.double(21);
     assert.equal(doubled, 42);
 
+    // An async generator on the agent is a RemoteIterable of its items, as they arrive, on the host.
+    const steps: RemoteIterable<{ n: number; at: Date }> = await counter.countUp(12);
+    const seen: number[] = [];
+    for await (const step of steps) {
+      const at: Date = step.at;
+      assert.ok(at instanceof Date);
+      seen.push(step.n);
+    }
+    assert.deepEqual(seen, [10, 11, 12]);
+
     if (false as boolean) {
       // @ts-expect-error wrong argument type
       await counter.add('three');
@@ -44,6 +62,9 @@ test('remoteModule<typeof import(...)> gives typed async proxies', async () => {
       // @ts-expect-error methods return promises, not values
       const n: number = counter.add(1);
       void n;
+      // @ts-expect-error the items keep their type
+      const wrong: RemoteIterable<string> = await counter.countUp(3);
+      void wrong;
     }
     {
       await using scoped = await M.Counter(1);
@@ -66,8 +87,12 @@ test('the guest library host type is derived from the guest modules', () => {
       'command' | 'faults' | 'files' | 'network' | 'processes' | 'services' | 'system' | 'wait'
     >,
     Equal<Awaited<ReturnType<OnEveryGuest<GuestLibrary>['system']['hostname']>>['values'], string[]>,
-  ] = [true, true, true, true, true, true, true];
-  assert.deepEqual(checks, [true, true, true, true, true, true, true]);
+    Equal<Awaited<ReturnType<GuestLibrary['files']['follow']>>, RemoteIterable<string>>,
+    Equal<Awaited<ReturnType<GuestLibrary['services']['follow']>>, RemoteIterable<string>>,
+    Equal<Awaited<ReturnType<GuestLibrary['command']['stream']>>, RemoteIterable<StreamChunk>>,
+    Equal<Awaited<ReturnType<GuestLibrary['files']['tail']>>, string[]>,
+  ] = [true, true, true, true, true, true, true, true, true, true, true];
+  assert.deepEqual(checks, [true, true, true, true, true, true, true, true, true, true, true]);
   // Helpers that are not library methods stay off the wire and out of the type.
   const wire = [...guestLibraryMethods().keys()];
   assert.ok(!wire.some((m) => /parse/.test(m)), wire.join(', '));

@@ -8,6 +8,7 @@ import { bridgeName, labIdOf, netnsName } from '../../src/lab/index.js';
 import { createNetns, removeNetns } from '../../src/lab/netns.js';
 import {
   eventually,
+  guestLogs,
   loadTopology,
   NemesisError,
   remoteInfo,
@@ -146,7 +147,7 @@ after(async () => {
   assert.equal(spawnSync('pgrep', ['-f', `systemd-nspawn.*${dir}`]).status, 1, 'no nspawn process left');
 });
 
-test('systemd guests provisioned by our scripts serve through the topology', { skip: why }, async () => {
+test('systemd guests provisioned by our scripts serve through the topology', { skip: why }, async (t) => {
   const pings = await topology.guests().ping();
   assert.deepEqual(pings.succeeded, ['g1', 'g2'], String(pings.failed));
   const inst = await topology.guest('g1').module.RemoteClass!(1, 2, 3);
@@ -160,6 +161,23 @@ test('systemd guests provisioned by our scripts serve through the topology', { s
   assert.ok((await services.journal('roc-agent', 20)).some((l) => /Listening on http:\/\/0\.0\.0\.0:7007\//.test(l)));
   const reach = await topology.guest('g1').lib.network.canConnect('198.18.57.12', PORT);
   assert.equal(reach.ok, true);
+  // The agent's own output for a failed test's report: its unit's journal, found from its cgroup.
+  const logs = await guestLogs({ topology, guests: 'g1,g2', lines: 10 });
+  const g1Log = logs.find((l) => l.guest === 'g1' && l.source === 'agent')!;
+  assert.equal(g1Log.error, undefined);
+  assert.ok(
+    g1Log.lines.some((l) => /Listening on http:\/\/0\.0\.0\.0:7007\//.test(l)),
+    g1Log.lines.join('\n'),
+  );
+  // g2's agent runs as the service user, which may not read the system journal: it says so, and how to allow it.
+  const g2Log = logs.find((l) => l.guest === 'g2' && l.source === 'agent')!;
+  t.diagnostic(`g2 (service user roc) agent log: ${g2Log.error ?? `${g2Log.lines.length} lines`}`);
+  if (g2Log.error) assert.match(g2Log.error, /may not read the system journal; add it to the systemd-journal group/);
+  else
+    assert.ok(
+      g2Log.lines.some((l) => /Listening on/.test(l)),
+      g2Log.lines.join('\n'),
+    );
 });
 
 test("roc-agent status on a guest; the service user runs g2's agent", { skip: why }, async () => {
