@@ -92,7 +92,8 @@ export class Dispatcher {
         // An async iterable (a generator, a stream, a follow()) stays here; the caller pulls from it.
         if (isAsyncIterable(obj)) {
           const cursor = new Cursor(obj);
-          const handle = this.handles.add(cursor, ITERATOR_CLASS, scope.lease);
+          // Freed by the caller (release, a lapsed lease) or the agent closing: the source's own cleanup runs.
+          const handle = this.handles.add(cursor, ITERATOR_CLASS, scope.lease, () => void cursor.return());
           cursor.bind(() => this.handles.release(handle));
           return makeRef(handle, ITERATOR_CLASS);
         }

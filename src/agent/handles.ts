@@ -8,6 +8,8 @@ import { LeaseTable, type LapsedLease } from './leases.js';
 export interface HandleEntry {
   readonly object: object;
   readonly className: string;
+  /** Run when the handle goes, whichever way (release, a lapsed lease, the agent closing): a cursor ends its source. */
+  readonly dispose?: () => void;
 }
 
 /**
@@ -34,7 +36,7 @@ export class HandleTable {
   }
 
   /** A new handle for object; with a lease, that client owns it (and it goes when the lease lapses). */
-  add(object: object, className: string, lease?: string): string {
+  add(object: object, className: string, lease?: string, dispose?: () => void): string {
     if (this.entries.size >= this.maxHandles) {
       throw fault(
         FaultCode.HANDLE_LIMIT,
@@ -43,7 +45,7 @@ export class HandleTable {
       );
     }
     const handle = `${className}_${this.bootId}_${this.seq++}`;
-    this.entries.set(handle, { object, className });
+    this.entries.set(handle, dispose ? { object, className, dispose } : { object, className });
     if (lease !== undefined) this.leases.own(lease, handle);
     return handle;
   }
@@ -83,14 +85,22 @@ export class HandleTable {
 
   release(handle: string): boolean {
     this.leases.disown(handle);
-    return this.entries.delete(handle);
+    return this.#drop(handle);
   }
 
   /** Frees the objects of every lease that lapsed, and says whose they were. */
   releaseLapsed(now = Date.now()): LapsedLease[] {
     const lapsed = this.leases.takeLapsed(now);
-    for (const lease of lapsed) for (const h of lease.handles) this.entries.delete(h);
+    for (const lease of lapsed) for (const h of lease.handles) this.#drop(h);
     return lapsed;
+  }
+
+  #drop(handle: string): boolean {
+    const entry = this.entries.get(handle);
+    if (!entry) return false;
+    this.entries.delete(handle);
+    entry.dispose?.();
+    return true;
   }
 
   names(): string[] {
@@ -98,7 +108,7 @@ export class HandleTable {
   }
 
   clear(): void {
-    this.entries.clear();
+    for (const handle of [...this.entries.keys()]) this.#drop(handle);
     this.leases.clear();
   }
 }

@@ -10,7 +10,11 @@ import {
   type RemoteIterable,
 } from '../../src/index.js';
 import { HttpTransport } from '../../src/wire/index.js';
-import { fixture, rejection } from '../helpers.js';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixture, rejection, repoRoot } from '../helpers.js';
 
 interface Numbers {
   count(n: number, delayMs?: number): Promise<RemoteIterable<number>>;
@@ -146,6 +150,36 @@ describe('remote async iterators', () => {
       /^AsyncIterator_\w+\.next on 127\.0\.0\.1:\d+ failed: StaleHandleError: .* the agent restarted since/,
     );
     proxy.close();
+  });
+
+  test("a killed host's iterator is freed when its lease lapses, and the source's finally runs", async () => {
+    await using agent = await Agent.start({ modules: [fixture('streams.js')], port: 0, leaseTtlMs: 600 });
+    await using watcher = serverProxy('127.0.0.1', agent.port, { lease: false });
+    const numbers = String(await watcher.create('Numbers', []));
+    // Another host process starts a loop over a generator, then dies in the middle of it without a word.
+    const dir = mkdtempSync(join(tmpdir(), 'roc-iter-lease-'));
+    writeFileSync(
+      join(dir, 'host.mjs'),
+      `import { serverProxy } from '${join(repoRoot, 'dist', 'src', 'index.js')}';
+const items = await serverProxy('127.0.0.1', ${agent.port}).call('${numbers}.forever', 1);
+for await (const x of items) {
+  console.log(String(x));
+  process.kill(process.pid, 'SIGKILL');
+}`,
+    );
+    const child = spawn(process.execPath, [join(dir, 'host.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    await new Promise((r) => child.once('exit', r));
+    assert.equal(out, '0\n');
+    const iterators = async (): Promise<string[]> =>
+      ((await watcher.instances()) as string[]).filter((h) => h.startsWith('AsyncIterator_'));
+    assert.equal((await iterators()).length, 1, 'the dead host left its iterator');
+    await eventually(async () => (await iterators()).length === 0, {
+      timeout: 10_000,
+      message: "the dead host's iterator freed",
+    });
+    assert.equal(((await watcher.call(`${numbers}.stats`)) as { cleanedUp: number }).cleanedUp, 1);
   });
 
   test('a remote iterator can be iterated once', async () => {
