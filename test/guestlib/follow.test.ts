@@ -1,10 +1,11 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../../src/agent/index.js';
-import { loadTopology, type Guest, type Topology } from '../../src/index.js';
+import { eventually, loadTopology, serverProxy, type Guest, type Topology } from '../../src/index.js';
+import { isRunning } from '../../src/lab/index.js';
 
 let agent: Agent;
 let topology: Topology;
@@ -118,5 +119,28 @@ describe('command.stream', () => {
     await assert.rejects(async () => {
       for await (const c of await web1.lib.command.stream('no-such-program-xyz')) void c;
     }, /GuestCommandError: cannot run no-such-program-xyz: no such program on the guest's PATH/);
+  });
+
+  test('the command is stopped when the loop leaves early, and when the agent closes in the middle of a stream', async () => {
+    const pidOf = (chunk: { data: string }): number => Number(chunk.data.trim());
+    let first = 0;
+    for await (const c of await web1.lib.command.stream('sh', ['-c', 'echo $$; exec sleep 60'])) {
+      first = pidOf(c);
+      await eventually(() => readFileSync(`/proc/${first}/cmdline`, 'utf8').startsWith('sleep'), { timeout: 5_000 });
+      break;
+    }
+    await eventually(() => !isRunning(first), { timeout: 5_000, message: `pid ${first} stopped when the loop left` });
+    const second = await Agent.start({ modules: [], port: 0 });
+    const proxy = serverProxy('127.0.0.1', second.port);
+    const chunks = (
+      (await proxy.call('roc.command.stream', 'sh', ['-c', 'echo $$; exec sleep 60'])) as AsyncIterable<{
+        data: string;
+      }>
+    )[Symbol.asyncIterator]();
+    const pid = pidOf((await chunks.next()).value as { data: string });
+    assert.ok(isRunning(pid));
+    await second.close(100);
+    await eventually(() => !isRunning(pid), { timeout: 5_000, message: `pid ${pid} stopped with its agent` });
+    proxy.close();
   });
 });
