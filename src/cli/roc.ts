@@ -55,7 +55,7 @@ program
         const logLines = Number(flags.logLines);
         if (!Number.isInteger(logLines) || logLines < 0)
           throw new UsageError(
-            `--log-lines takes a whole number, got ${JSON.stringify(flags.logLines)}`,
+            `--log-lines takes a whole number of lines (0: none), got ${JSON.stringify(flags.logLines)}`,
             '--log-lines',
           );
         const { ok } = await runFitnesse({

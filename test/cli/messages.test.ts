@@ -121,6 +121,13 @@ describe('the CLIs tell what they are', () => {
     assert.equal((await run(agentBin, ['--version'])).stdout, `${VERSION}\n`);
   });
 
+  test('roc fitnesse --log-lines takes a whole number, and says so before anything runs', async () => {
+    const r = await run(rocBin, ['fitnesse', 'ClusterSuite', '--log-lines', 'many']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'roc fitnesse: --log-lines takes a whole number of lines (0: none), got "many"\n');
+  });
+
   test('roc-agent --help shows the serve options, which work without the word serve', async () => {
     const { stdout } = await run(agentBin, ['--help']);
     assert.match(stdout, /With no command, roc-agent serves \(roc-agent -m <module> -p <port> \.\.\.\):/);
