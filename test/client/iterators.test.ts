@@ -153,7 +153,7 @@ describe('remote async iterators', () => {
   });
 
   test("a killed host's iterator is freed when its lease lapses, and the source's finally runs", async () => {
-    await using agent = await Agent.start({ modules: [fixture('streams.js')], port: 0, leaseTtlMs: 600 });
+    await using agent = await Agent.start({ modules: [fixture('streams.js')], port: 0, leaseTtlMs: 2_000 });
     await using watcher = serverProxy('127.0.0.1', agent.port, { lease: false });
     const numbers = String(await watcher.create('Numbers', []));
     // Another host process starts a loop over a generator, then dies in the middle of it without a word.
