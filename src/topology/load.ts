@@ -63,19 +63,8 @@ const GUEST_KEYS = [
   'faults',
   'logs',
 ];
-const DEFAULT_KEYS = [
-  'port',
-  'roles',
-  'modules',
-  'token_file',
-  'timeout',
-  'tls',
-  'box',
-  'memory',
-  'cpus',
-  'faults',
-  'logs',
-];
+// defaults: may set every guest key but the guest's own address.
+const DEFAULT_KEYS = GUEST_KEYS.filter((k) => k !== 'host');
 const TLS_KEYS = ['ca', 'cert', 'key'];
 const GUEST_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 const HOST_NAME =
