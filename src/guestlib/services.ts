@@ -1,7 +1,7 @@
 import { loadExeca } from './execa.js';
-import { spawn } from 'node:child_process';
 import { GuestCommandError } from './errors.js';
-import { StreamQueue } from './line-stream.js';
+import { followJournal } from './journal-follower.js';
+import { systemctl } from './systemctl.js';
 import type { ServiceStatus } from './types.js';
 
 const UNIT = /^[A-Za-z0-9@._:\\-]+$/;
@@ -9,24 +9,6 @@ const UNIT = /^[A-Za-z0-9@._:\\-]+$/;
 function needUnit(unit: unknown, fn: string): asserts unit is string {
   if (typeof unit !== 'string' || !UNIT.test(unit))
     throw new TypeError(`services.${fn} needs a unit name such as nginx or nginx.service`);
-}
-
-async function systemctl(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const { execa } = await loadExeca();
-  const r = await execa('systemctl', args, { reject: false, timeout: 60_000 });
-  if (r.exitCode === undefined) {
-    throw new GuestCommandError(
-      `cannot run systemctl on this guest: ${(r.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? 'it is not installed (services need systemd)' : r.shortMessage}`,
-      { command: r.command, cause: r.cause },
-    );
-  }
-  if (/System has not been booted with systemd|Failed to connect to bus/.test(r.stderr)) {
-    throw new GuestCommandError(
-      `systemd is not running on this guest (${r.stderr.trim().split('\n')[0]}); services need a systemd guest`,
-      { command: r.command, exitCode: r.exitCode, stderr: r.stderr },
-    );
-  }
-  return { exitCode: r.exitCode, stdout: String(r.stdout).trim(), stderr: String(r.stderr).trim() };
 }
 
 /** systemctl's own exit code answers the question; 0 means yes. */
@@ -113,18 +95,5 @@ export async function follow(unit: string, options: { lines?: number } = {}): Pr
   if (!Number.isInteger(lines) || lines < 0) throw new TypeError('services.follow takes a whole number of lines');
   // --since now, not -n 0: journalctl starts after this resolves, and a line written in between must not be lost.
   const start = lines > 0 ? ['-n', String(lines)] : [`--since=@${(Date.now() / 1000).toFixed(6)}`];
-  const args = ['-u', unit, '-f', ...start, '--no-pager', '-o', 'cat'];
-  const child = spawn('journalctl', args, { stdio: ['ignore', 'pipe', 'ignore'] });
-  const queue = new StreamQueue<string>(() => child.kill('SIGTERM'));
-  queue.add(child.stdout, (line) => line, true);
-  child.once('error', (err: NodeJS.ErrnoException) =>
-    queue.fail(
-      new GuestCommandError(
-        `cannot run journalctl on this guest: ${err.code === 'ENOENT' ? 'it is not installed (services need systemd)' : err.message}`,
-        { command: `journalctl ${args.join(' ')}`, cause: err },
-      ),
-    ),
-  );
-  child.once('close', () => queue.finish(() => undefined));
-  return queue;
+  return followJournal(unit, start);
 }

@@ -1,11 +1,10 @@
 import { FileFollower } from './file-follower.js';
-import { StreamQueue } from './line-stream.js';
+import { followJournal } from './journal-follower.js';
 import { canConnect, httpGet, isListening } from './network.js';
 import { find } from './processes.js';
 import { exists } from './files.js';
 import { shell } from './command.js';
-import { loadExeca } from './execa.js';
-import { spawn } from 'node:child_process';
+import { systemctl } from './systemctl.js';
 import type { WaitCondition, WirePattern } from './types.js';
 
 /** One condition being watched: whether it holds, and what was seen last. */
@@ -31,9 +30,7 @@ async function processState(name: string | undefined): Promise<string> {
 
 async function unitState(unit: string): Promise<string> {
   try {
-    const { execa } = await loadExeca();
-    const r = await execa('systemctl', ['is-active', unit], { reject: false, encoding: 'utf8' });
-    return String(r.stdout ?? '').trim() || 'unknown';
+    return (await systemctl(['is-active', unit])).stdout || 'unknown';
   } catch {
     return 'unknown';
   }
@@ -61,14 +58,7 @@ function logLineProbe(c: Extract<WaitCondition, { kind: 'logLine' }>): Probe {
       lines = await FileFollower.open(c.path, { from: c.from });
     } else {
       const since = c.from === 'end' ? [`--since=@${(Date.now() / 1000).toFixed(6)}`] : await sinceLastStart(c.unit!);
-      const child = spawn('journalctl', ['-u', c.unit!, '-f', ...since, '--no-pager', '-o', 'cat'], {
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
-      const queue = new StreamQueue<string>(() => child.kill('SIGTERM'));
-      queue.add(child.stdout, (l) => l, true);
-      child.once('error', (err) => queue.fail(err));
-      child.once('close', () => queue.finish(() => undefined));
-      lines = queue;
+      lines = followJournal(c.unit!, since);
     }
     stop = async () => void (await lines.return());
     void consume(lines).catch((err: Error) => (failed = err.message));
@@ -95,12 +85,7 @@ function logLineProbe(c: Extract<WaitCondition, { kind: 'logLine' }>): Probe {
 /** journalctl arguments for the lines since the unit last started: its invocation, when systemd names one. */
 async function sinceLastStart(unit: string): Promise<string[]> {
   try {
-    const { execa } = await loadExeca();
-    const r = await execa('systemctl', ['show', unit, '--property=InvocationID', '--value'], {
-      reject: false,
-      encoding: 'utf8',
-    });
-    const id = String(r.stdout ?? '').trim();
+    const id = (await systemctl(['show', unit, '--property=InvocationID', '--value'])).stdout;
     return id ? [`_SYSTEMD_INVOCATION_ID=${id}`] : ['-n', 'all'];
   } catch {
     return ['-n', 'all'];
