@@ -1,5 +1,5 @@
 import { after } from 'node:test';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Agent, type AgentOptions } from '../src/agent/index.js';
@@ -68,4 +68,22 @@ export async function callsUnderWay(port: number, calls = 1, timeout = 10_000): 
   } finally {
     probe.close();
   }
+}
+
+export const hasCommand = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+/**
+ * Why a tier that needs root and some commands cannot run here (printed as a
+ * skip), or false when it can.
+ */
+export function rootTierSkip(tier: string, rootFor: string, commands: readonly string[]): string | false {
+  const missing = commands.filter((c) => !hasCommand(c));
+  const why =
+    process.getuid?.() !== 0
+      ? `needs root (${rootFor})`
+      : missing.length
+        ? `needs ${missing.join(', ')} (.ci/run installs them)`
+        : false;
+  if (why) console.log(`# SKIP ${tier}: ${why}`);
+  return why;
 }

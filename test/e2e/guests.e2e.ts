@@ -16,19 +16,15 @@ import {
   type Topology,
 } from '../../src/index.js';
 import { writeTokenFile } from '../../src/protocol/index.js';
-import { rejection, repoRoot } from '../helpers.js';
+import { rejection, repoRoot, rootTierSkip } from '../helpers.js';
 import { NspawnGuest } from './nspawn.js';
 
-const missing = ['systemd-nspawn', 'debootstrap', 'nsenter', 'ip'].filter(
-  (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0,
-);
-const why =
-  process.getuid?.() !== 0
-    ? 'needs root (systemd-nspawn, network namespaces, mounts)'
-    : missing.length
-      ? `needs ${missing.join(', ')} (.ci/run installs them)`
-      : false;
-if (why) console.log(`# SKIP end-to-end guests: ${why}`);
+const why = rootTierSkip('end-to-end guests', 'systemd-nspawn, network namespaces, mounts', [
+  'systemd-nspawn',
+  'debootstrap',
+  'nsenter',
+  'ip',
+]);
 
 const PORT = 7007;
 // install-agent.sh's arguments for g1, the same each time it is provisioned.
@@ -41,6 +37,19 @@ const INSTALL_ARGS = [
   '/roc-token/token',
   '--module',
   '/vagrant/examples/remote_class.js',
+];
+// roc-agent install's arguments for g2: the bundle's own installer, with the unprivileged service user.
+const G2_INSTALL = [
+  '/vagrant/dist/agent/roc-agent.js',
+  'install',
+  '--port',
+  String(PORT),
+  '--token-file',
+  '/roc-token/token',
+  '-m',
+  '/vagrant/examples/remote_class.js',
+  '--user',
+  'roc',
 ];
 /** A guest outside the topology, with no network at all, for install-node.sh's fallbacks. */
 let bare: NspawnGuest;
@@ -115,18 +124,7 @@ before(async () => {
     ...INSTALL_ARGS,
   ]);
   assert.equal(g1.status, 0, g1.stdout + g1.stderr);
-  const g2 = guests[1]!.exec('node', [
-    '/vagrant/dist/agent/roc-agent.js',
-    'install',
-    '--port',
-    String(PORT),
-    '--token-file',
-    '/roc-token/token',
-    '-m',
-    '/vagrant/examples/remote_class.js',
-    '--user',
-    'roc',
-  ]);
+  const g2 = guests[1]!.exec('node', G2_INSTALL);
   assert.equal(g2.status, 0, g2.stdout + g2.stderr);
   assert.match(g2.stdout, /install-agent: roc-agent enabled and \(re\)started: .* \(as roc\)/);
   const ready = await topology.guests().waitUntilReady({ timeout: 30_000, interval: 100 });
@@ -255,19 +253,7 @@ test(
     assert.notEqual(guests[0]!.exec('nft', ['list', 'table', 'inet', 'roc_nemesis']).status, 0, 'no rule left on g1');
 
     // Installed again with --faults, it may.
-    const again = guests[1]!.exec('node', [
-      '/vagrant/dist/agent/roc-agent.js',
-      'install',
-      '--port',
-      String(PORT),
-      '--token-file',
-      '/roc-token/token',
-      '-m',
-      '/vagrant/examples/remote_class.js',
-      '--user',
-      'roc',
-      '--faults',
-    ]);
+    const again = guests[1]!.exec('node', [...G2_INSTALL, '--faults']);
     assert.equal(again.status, 0, again.stdout + again.stderr);
     await topology.guest('g2').waitUntilReady({ timeout: 30_000, interval: 100 });
     {

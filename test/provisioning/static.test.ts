@@ -4,11 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../helpers.js';
+import { hasCommand, repoRoot } from '../helpers.js';
 
-const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const skipUnless = (cmd: string, pkg: string): string | false => {
-  if (has(cmd)) return false;
+  if (hasCommand(cmd)) return false;
   const why = `${cmd} is not installed (Debian package ${pkg}; .ci/run installs it)`;
   console.log(`# SKIP: ${why}`);
   return why;

@@ -5,7 +5,7 @@
  * Each guest is a booted Debian 12 with sshd, provisioned over ssh by
  * Vagrant's shell provisioner exactly as on VirtualBox.
  */
-import { test, before, after } from 'node:test';
+import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,17 +13,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTopology, StaleHandleError, type Topology } from '../../src/index.js';
 import { writeTokenFile } from '../../src/protocol/index.js';
-import { rejection, repoRoot } from '../helpers.js';
+import { rejection, repoRoot, rootTierSkip } from '../helpers.js';
 
-const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const missing = ['vagrant', 'systemd-nspawn', 'debootstrap', 'java', 'rsync', 'ssh'].filter((c) => !has(c));
-const why =
-  process.getuid?.() !== 0
-    ? 'needs root (systemd-nspawn, network namespaces, mounts)'
-    : missing.length
-      ? `needs ${missing.join(', ')} (.ci/run installs them)`
-      : false;
-if (why) console.log(`# SKIP the Vagrant tier: ${why}`);
+const why = rootTierSkip('the Vagrant tier', 'systemd-nspawn, network namespaces, mounts', [
+  'vagrant',
+  'systemd-nspawn',
+  'debootstrap',
+  'java',
+  'rsync',
+  'ssh',
+]);
 
 const topologyFile = join(repoRoot, 'examples', 'cluster', 'roc.vagrant.yml');
 const roc = join(repoRoot, 'dist', 'src', 'cli', 'roc.js');
@@ -185,20 +184,35 @@ test(
   },
 );
 
+/** Runs a suite of the cluster example with roc fitnesse against the guests, times it, checks it all green, and gives its JUnit report's path. */
+async function fitnesseSuite(
+  t: TestContext,
+  page: string,
+  reportName: string,
+  timing: string,
+  pages: number,
+): Promise<string> {
+  const report = join(dotfile, reportName);
+  const suite = await run(
+    process.execPath,
+    [roc, 'fitnesse', page, '-d', 'examples/cluster', '-t', topologyFile, '--report', report],
+    600_000,
+  );
+  timings[timing] = suite.ms;
+  for (const line of suite.out.split('\n').filter((l) => /summary|▶/.test(l))) t.diagnostic(line);
+  assert.equal(suite.code, 0, suite.out);
+  assert.match(
+    suite.out,
+    new RegExp(`summary: ${pages} pages, \\d+ tables: \\d+ right, 0 wrong, 0 exceptions — all green`),
+  );
+  return report;
+}
+
 test(
   'the cluster FitNesse suite runs green against the guests (roc fitnesse)',
   { skip: why, timeout: 600_000 },
   async (t) => {
-    const report = join(dotfile, 'junit.xml');
-    const suite = await run(
-      process.execPath,
-      [roc, 'fitnesse', 'ClusterSuite.Checks', '-d', 'examples/cluster', '-t', topologyFile, '--report', report],
-      600_000,
-    );
-    timings['the cluster suite (roc fitnesse)'] = suite.ms;
-    for (const line of suite.out.split('\n').filter((l) => /summary|▶/.test(l))) t.diagnostic(line);
-    assert.equal(suite.code, 0, suite.out);
-    assert.match(suite.out, /summary: 3 pages, \d+ tables: \d+ right, 0 wrong, 0 exceptions — all green/);
+    const report = await fitnesseSuite(t, 'ClusterSuite.Checks', 'junit.xml', 'the cluster suite (roc fitnesse)', 3);
     assert.match(readFileSync(report, 'utf8'), /<testsuites name="ClusterSuite\.Checks" tests="\d+" failures="0"/);
   },
 );
@@ -207,16 +221,7 @@ test(
   'the cluster suite with real faults runs green: the nemesis cuts the private network between Vagrant guests',
   { skip: why, timeout: 600_000 },
   async (t) => {
-    const report = join(dotfile, 'junit-faults.xml');
-    const suite = await run(
-      process.execPath,
-      [roc, 'fitnesse', 'ClusterSuite.RealFaults', '-d', 'examples/cluster', '-t', topologyFile, '--report', report],
-      600_000,
-    );
-    timings['the real-faults suite (roc fitnesse)'] = suite.ms;
-    for (const line of suite.out.split('\n').filter((l) => /summary|▶/.test(l))) t.diagnostic(line);
-    assert.equal(suite.code, 0, suite.out);
-    assert.match(suite.out, /summary: 2 pages, \d+ tables: \d+ right, 0 wrong, 0 exceptions — all green/);
+    await fitnesseSuite(t, 'ClusterSuite.RealFaults', 'junit-faults.xml', 'the real-faults suite (roc fitnesse)', 2);
     // Nothing outlives the suite: its TearDown healed every fault.
     const status = await topology.nemesis.status();
     assert.deepEqual(status, { kv1: [], kv2: [], kv3: [] });
