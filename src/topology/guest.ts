@@ -14,12 +14,12 @@ import type * as Areas from '../guestlib/areas.js';
 import type { WaitCondition, WaitResult } from '../guestlib/types.js';
 import { durationMs } from './duration.js';
 import { WaitTimeoutError } from './errors.js';
+import type { GuestSpec } from './load.js';
 
 /** How long waitFor waits when not told. */
 const DEFAULT_WAIT_MS = 30_000;
 /** How much longer than its wait a waitFor call may take: the round trip and the guest's last look. */
 const WAIT_MARGIN_MS = 10_000;
-import type { GuestSpec } from './load.js';
 
 /**
  * The built-in guest library as the host sees it, derived from the guest's
