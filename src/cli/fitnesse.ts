@@ -1,26 +1,19 @@
-import { execFile, spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { freePort } from '../lab/index.js';
-import { findTopologyFile, formatLogs, guestLogs } from '../topology/index.js';
-import { junit, pageCounts, pageText, plural, tableName, tablesOf, type TableResult } from './report.js';
-import { named, RocError } from '../wire/errors.js';
+import { findTopologyFile, formatLogs, guestLogs, loadTopology } from '../topology/index.js';
+import { addCounts, failed, readPageRun, zero, type Counts } from './fitnesse-result.js';
+import { junit, pageFailed, plural, tableName, type PageResult } from './fitnesse-junit.js';
+import { FitnesseSetupError, inPartition, keepOnly, testPages, Wiki, type Partition } from './fitnesse-wiki.js';
 
-const execFileAsync = promisify(execFile);
+export { FitnesseSetupError } from './fitnesse-wiki.js';
+export type { PageResult } from './fitnesse-junit.js';
+
 const rocBin = fileURLToPath(new URL('./roc.js', import.meta.url));
 const ownRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -29,6 +22,18 @@ export interface FitnesseOptions {
   page: string;
   /** Run these test pages (dotted, full names) instead of the test pages under `page`. */
   pages?: readonly string[];
+  /** FitNesse's suiteFilter: only test pages (or pages of suites) with one of these tags. */
+  tags?: readonly string[];
+  /** FitNesse's excludeSuiteFilter: no page (and nothing under a suite) with one of these tags. */
+  excludeTags?: readonly string[];
+  /** Run the i-th of n disjoint shares of the test pages. */
+  partition?: Partition;
+  /** Stop a page that runs longer than this, report it as an error and go on with the next page. */
+  pageTimeoutMs?: number;
+  /** Keep FitNesse's HTML of each failed page in this folder. */
+  html?: string;
+  /** Ping every guest of the topology before the first page (default: when there is a topology). */
+  preflight?: boolean;
   /** The folder that holds FitNesseRoot (FitNesse's -d); default the working directory. */
   dir?: string;
   /** The wiki's root folder name (FitNesse's -r); default FitNesseRoot. */
@@ -48,28 +53,12 @@ export interface FitnesseOptions {
   out?: (line: string) => void;
 }
 
-/** One page as FitNesse scored it: its counts (undefined when FitNesse gave no result) and its tables. */
-export interface PageResult {
-  page: string;
-  counts: { right: number; wrong: number; ignores: number; exceptions: number } | undefined;
-  tables: TableResult[];
-}
-
 export interface FitnesseResult {
+  /** Every page FitNesse ran (SuiteSetUp and SuiteTearDown included, as FitNesse counts them), in its order. */
   pages: PageResult[];
-  tables: TableResult[];
+  /** The sum of FitNesse's counts over the pages. */
+  totals: Counts;
   ok: boolean;
-}
-
-export class FitnesseSetupError extends RocError {
-  static {
-    named(this, 'FitnesseSetupError');
-  }
-}
-
-/** A result that belongs to the page rather than to one of its tables: it counts as failed exceptions. */
-function pageProblem(page: string, exceptions: number, failure: string): TableResult {
-  return { page, index: 0, kind: 'page', fixture: '', right: 0, wrong: 0, exceptions, ignored: 0, failures: [failure] };
 }
 
 /** fitnesse-standalone.jar: --jar, else the `fitnesse` package seen from the working directory, else roc-toolkit's own. */
@@ -89,28 +78,6 @@ export function findJar(cwd: string, given?: string): string {
   throw new FitnesseSetupError(
     'no FitNesse jar: install it with npm install --save-dev fitnesse, or pass --jar <fitnesse-standalone.jar>',
   );
-}
-
-const props = (dir: string): string =>
-  existsSync(join(dir, 'properties.xml')) ? readFileSync(join(dir, 'properties.xml'), 'utf8') : '';
-const SPECIAL_PAGES = new Set(['SetUp', 'TearDown', 'SuiteSetUp', 'SuiteTearDown', 'ScenarioLibrary']);
-
-/** Test pages of a suite, in FitNesse's order (by name), skipping pruned pages; a test page alone is itself. */
-export function pagesOf(fitnesseRoot: string, suite: string): string[] {
-  const dir = join(fitnesseRoot, ...suite.split('.'));
-  if (!existsSync(join(dir, 'content.txt')))
-    throw new FitnesseSetupError(`no page ${suite}: ${dir} has no content.txt`);
-  if (/<Test\/>/.test(props(dir))) return [suite];
-  const pages: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const sub = join(dir, name);
-    if (SPECIAL_PAGES.has(name) || !statSync(sub).isDirectory() || !existsSync(join(sub, 'content.txt'))) continue;
-    const p = props(sub);
-    if (/<Prune\/>/.test(p)) continue;
-    if (/<Test\/>/.test(p)) pages.push(`${suite}.${name}`);
-    else if (/<Suite\/>/.test(p)) pages.push(...pagesOf(fitnesseRoot, `${suite}.${name}`));
-  }
-  return pages;
 }
 
 function javaVersion(): string | undefined {
@@ -139,13 +106,85 @@ async function logsAfterFailure(topology: string, lines: number): Promise<string
   }
 }
 
+/** Every guest answers a ping, or the run stops before its first page with one line per guest that does not. */
+async function preflight(file: string): Promise<void> {
+  const topology = loadTopology(file);
+  try {
+    const result = await topology.guests().map('ping()', (g) => g.ping({ timeout: 3000 }));
+    const down = result.outcomes.filter((o) => !o.ok);
+    if (!down.length) return;
+    const lines = down.map((o) => `  ${o.guest} (${o.endpoint}): ${o.ok ? '' : o.error.message.split('\n')[0]}`);
+    const where = relative(process.cwd(), file) || file;
+    throw new FitnesseSetupError(
+      `${plural(down.length, 'guest')} of ${where} did not answer, so no page ran:\n${lines.join('\n')}\n` +
+        `start them first: roc lab up -t ${where} (a local lab), or vagrant up (Vagrant guests); roc ping -t ${where} shows them`,
+    );
+  } finally {
+    topology.close();
+  }
+}
+
+/** FitNesse's own suite run of the page, with its tag filters; text format: a line per page as it completes. */
+function suiteCommand(options: FitnesseOptions): string {
+  const q = new URLSearchParams({ suite: '', format: 'text' });
+  if (options.tags?.length) q.set('suiteFilter', options.tags.join(','));
+  if (options.excludeTags?.length) q.set('excludeSuiteFilter', options.excludeTags.join(','));
+  return `${options.page}?${q.toString().replace('suite=&', 'suite&')}`;
+}
+
+/** FitNesse's text format: one line per page as it completes. */
+const PAGE_LINE = /^([.FX]) \d\d:\d\d:\d\d R:(\d+)\s+W:(\d+)\s+I:(\d+)\s+E:(\d+)\s+(.*?)\t\((.*)\)\t([\d.,]+) seconds$/;
+
+/** FitNesse writes a page's history file just after it prints the page's line: wait for the whole file. */
+async function historyOf(work: string, rootName: string, page: string): Promise<string | undefined> {
+  const dir = join(work, rootName, 'files', 'testResults', page);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const files = existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith('.xml'))
+          .sort()
+      : [];
+    const last = files.at(-1);
+    if (last) {
+      const xml = readFileSync(join(dir, last), 'utf8');
+      if (xml.trimEnd().endsWith('</testResults>')) return xml;
+    }
+    if (Date.now() > deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+function stopGroup(child: ChildProcess): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** A page's rendered result as a file a person opens from CI's artifacts. */
+function htmlPage(page: string, html: string): string {
+  const css =
+    'body{font-family:sans-serif}table{border-collapse:collapse;margin:.5em 0}td{border:1px solid #999;padding:2px 6px}' +
+    '.pass{background:#cfffcf}.fail{background:#ffcfcf}.error{background:#ffffaa}.ignore{background:#efefef}' +
+    '.closed-detail{display:table-row}pre{white-space:pre-wrap}';
+  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${page}</title><style>${css}</style></head><body><h1>${page}</h1>\n${html}\n</body></html>\n`;
+}
+
 /**
- * Runs a FitNesse suite (or page) with roc slim, page by page, printing each
- * table's counts and every failed cell as it goes, and writes a JUnit report.
- * The wiki is copied first, so FitNesse's test history never lands in the
- * user's FitNesseRoot. Pages that do not say how to start their SLIM server
- * get roc slim (TEST_SYSTEM, COMMAND_PATTERN and SLIM_PORT as environment
- * variables, which FitNesse reads after a page's own !defines).
+ * Runs a FitNesse suite (or page) with roc slim as FitNesse itself runs a
+ * suite: one FitNesse process and one SLIM server for all its pages, with
+ * SuiteSetUp and SuiteTearDown once. Each page is reported as it finishes,
+ * with FitNesse's own counts and each table's share of them, and a JUnit
+ * report is written at the end. The wiki is copied first, so FitNesse's test
+ * history never lands in the user's FitNesseRoot; in the copy, the test pages
+ * not chosen (tags, partition, an explicit list) are made ordinary pages.
+ * Pages that do not say how to start their SLIM server get roc slim
+ * (TEST_SYSTEM, COMMAND_PATTERN and SLIM_PORT as environment variables,
+ * which FitNesse reads after a page's own !defines).
  */
 export async function runFitnesse(options: FitnesseOptions): Promise<FitnesseResult> {
   const out = options.out ?? ((line: string) => void process.stdout.write(`${line}\n`));
@@ -159,99 +198,208 @@ export async function runFitnesse(options: FitnesseOptions): Promise<FitnesseRes
       'FitNesse needs Java: no java on the PATH (Debian: apt-get install default-jre-headless)',
     );
   const jar = findJar(cwd, options.jar);
-  const pages = options.pages ? [...options.pages] : pagesOf(join(dir, rootName), options.page);
-  if (pages.length === 0) throw new FitnesseSetupError(`${options.page} holds no test pages`);
+  const wiki = new Wiki(join(dir, rootName));
+  const found = options.pages
+    ? [...options.pages]
+    : testPages(wiki, options.page, { tags: options.tags, excludeTags: options.excludeTags });
+  const filtered = [
+    options.tags?.length && `tags ${options.tags.join(',')}`,
+    options.excludeTags?.length && `not tags ${options.excludeTags.join(',')}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+  if (found.length === 0)
+    throw new FitnesseSetupError(`${options.page} holds no test pages${filtered ? ` with ${filtered}` : ''}`);
+  const chosen = options.partition ? found.filter((p) => inPartition(p, options.partition!)) : found;
+  const reportFile = resolve(cwd, options.report);
+  const topology = topologyOf(options, cwd);
+  if (chosen.length && topology && (options.preflight ?? true)) await preflight(topology);
+  const logsFrom = options.logLines === 0 ? undefined : topology;
+  const started = Date.now();
+  if (options.partition)
+    out(
+      `partition ${options.partition.index}/${options.partition.count}: ${plural(chosen.length, 'page')} of ${found.length}`,
+    );
 
-  const logsFrom = options.logLines === 0 ? undefined : topologyOf(options, cwd);
   const work = mkdtempSync(join(tmpdir(), 'roc-fitnesse-'));
   cpSync(join(dir, rootName), join(work, rootName), { recursive: true });
-  const started = Date.now();
-  const tables: TableResult[] = [];
-  const pageResults: PageResult[] = [];
+  const workWiki = new Wiki(join(work, rootName));
+  const results: PageResult[] = [];
+  const remaining = [...chosen];
+  const report = async (p: PageResult): Promise<void> => {
+    results.push(p);
+    const c = p.counts;
+    out(
+      `${pageFailed(p) ? '✖' : '✔'} ${p.page}  ${c ? `${c.right} right, ${c.wrong} wrong, ${c.ignores} ignored, ${c.exceptions} exceptions` : 'no result'} (${p.seconds.toFixed(2)} s)`,
+    );
+    if (!pageFailed(p)) return;
+    if (p.error) out(`    ${p.error}`);
+    for (const t of [...p.tables, ...(p.rest ? [p.rest] : [])]) {
+      if (!failed(t)) continue;
+      out(`    ✖ ${tableName(t).padEnd(44)} ${t.right} right, ${t.wrong} wrong, ${t.exceptions} exceptions`);
+      for (const f of t.failures)
+        for (const [i, line] of f.split('\n').entries()) out(`${i ? '          ' : '        '}${line}`);
+    }
+    if (logsFrom) {
+      p.logs = await logsAfterFailure(logsFrom, options.logLines ?? DEFAULT_LOG_LINES);
+      out(`    the guests' logs after the failure (in the JUnit report too):`);
+      for (const line of p.logs.split('\n')) out(`      ${line}`);
+    }
+  };
   try {
-    for (const page of pages) {
-      out(`▶ ${page}`);
-      const [slimPort, webPort] = [await freePort(), await freePort()];
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        TEST_SYSTEM: 'slim',
-        COMMAND_PATTERN: `${process.execPath} ${rocBin} slim`,
-        SLIM_PORT: String(slimPort),
-        // FitNesse reads slim.port before SLIM_PORT: a page's own fixed SLIM_PORT then cannot collide with a port in use.
-        'slim.port': String(slimPort),
-        ROC_SLIM_PORT: String(slimPort),
-        ...(options.topology ? { ROC_TOPOLOGY: resolve(cwd, options.topology) } : {}),
-        ...options.env,
-      };
-      let xml: string;
-      let stderr = '';
-      try {
-        ({ stdout: xml, stderr } = await execFileAsync(
-          'java',
-          ['-jar', jar, '-d', work, '-r', rootName, '-p', String(webPort), '-o', '-c', `${page}?test&format=xml`],
-          { cwd, env, maxBuffer: 256 * 1024 * 1024, timeout: 30 * 60_000 },
-        ));
-      } catch (err) {
-        // FitNesse exits non-zero when a page fails; its output is still the report.
-        const e = err as { stdout?: string; stderr?: string };
-        xml = e.stdout ?? '';
-        stderr = e.stderr ?? '';
+    // FitNesse picks the pages itself unless a share, a list or an earlier timeout leaves fewer to run.
+    while (remaining.length) {
+      if (remaining.length < found.length || options.pages) keepOnly(workWiki, options.page, new Set(remaining));
+      const stopped = await runOnce({ options, cwd, jar, work, rootName, remaining, report, out });
+      if (stopped) continue;
+      for (const page of remaining.splice(0))
+        await report({
+          page,
+          counts: undefined,
+          tables: [],
+          seconds: 0,
+          error: 'FitNesse ended the run before this page (a stop-suite exception, or FitNesse failed: see above)',
+        });
+    }
+    if (options.html) {
+      const folder = resolve(cwd, options.html);
+      mkdirSync(folder, { recursive: true });
+      for (const p of results) {
+        if (!pageFailed(p) || !htmlOf.has(p)) continue;
+        writeFileSync(join(folder, `${p.page}.html`), htmlPage(p.page, htmlOf.get(p)!));
       }
-      const found = tablesOf(page, xml);
-      const counts = pageCounts(xml);
-      const shown = found.reduce((n, t) => n + t.wrong + t.exceptions, 0);
-      if (!counts) {
-        found.push(
-          pageProblem(
-            page,
-            1,
-            `FitNesse gave no result for the page: ${(stderr || xml).trim().split('\n').slice(-3).join(' | ').slice(0, 400)}`,
-          ),
-        );
-      } else if (counts.wrong + counts.exceptions > shown) {
-        // Counted by FitNesse but in no instruction's result: a SLIM server that died, an exception outside any table.
-        found.push(
-          pageProblem(
-            page,
-            counts.wrong + counts.exceptions - shown,
-            found.length
-              ? `FitNesse counted ${counts.wrong} wrong and ${counts.exceptions} exceptions on the page, more than its tables show; open the page in FitNesse to see them`
-              : `the page did not run: ${pageText(xml) || '(no text)'}`,
-          ),
-        );
-      } else if (counts.right + counts.wrong + counts.exceptions === 0 && found.length === 0) {
-        found.push(pageProblem(page, 1, 'nothing on the page ran: no table was checked'));
-      }
-      for (const t of found) {
-        const ok = t.wrong + t.exceptions === 0;
-        out(
-          `    ${ok ? '✔' : '✖'} ${tableName(t).padEnd(44)} ${t.right} right, ${t.wrong} wrong, ${t.exceptions} exceptions${t.ignored ? `, ${t.ignored} ignored` : ''}`,
-        );
-        for (const f of t.failures) out(`        ${f}`);
-      }
-      const failedHere = found.filter((t) => t.wrong + t.exceptions > 0);
-      if (failedHere.length && logsFrom) {
-        const text = await logsAfterFailure(logsFrom, options.logLines ?? DEFAULT_LOG_LINES);
-        for (const t of failedHere) t.logs = text;
-        out(`    the guests' logs after the failure (in the JUnit report too):`);
-        for (const line of text.split('\n')) out(`      ${line}`);
-      }
-      tables.push(...found);
-      pageResults.push({ page, counts, tables: found });
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  const sum = (k: 'right' | 'wrong' | 'exceptions'): number => tables.reduce((n, t) => n + t[k], 0);
-  const failed = tables.filter((t) => t.wrong + t.exceptions > 0);
-  const ok = failed.length === 0;
-  mkdirSync(dirname(resolve(cwd, options.report)), { recursive: true });
-  writeFileSync(resolve(cwd, options.report), junit(options.page, tables, (Date.now() - started) / 1000));
+  const totals = zero();
+  for (const p of results) if (p.counts) addCounts(totals, p.counts);
+  const failedPages = results.filter(pageFailed);
+  const ok = failedPages.length === 0;
+  mkdirSync(dirname(reportFile), { recursive: true });
+  writeFileSync(reportFile, junit(options.page, results, (Date.now() - started) / 1000));
   out('');
   out(
-    `summary: ${plural(pages.length, 'page')}, ${plural(tables.length, 'table')}: ${sum('right')} right, ${sum('wrong')} wrong, ${sum('exceptions')} exceptions — ${ok ? 'all green' : `${plural(failed.length, 'table')} failed`}`,
+    `summary: ${plural(results.length, 'page')}: ${totals.right} right, ${totals.wrong} wrong, ${totals.ignores} ignored, ${totals.exceptions} exceptions — ${ok ? 'all green' : `${plural(failedPages.length, 'page')} failed`} (${seconds(Date.now() - started)})`,
   );
-  const where = relative(cwd, resolve(cwd, options.report));
-  out(`JUnit report: ${where.startsWith('..') ? resolve(cwd, options.report) : where}`);
-  return { pages: pageResults, tables, ok };
+  const where = relative(cwd, reportFile);
+  out(`JUnit report: ${where.startsWith('..') ? reportFile : where}`);
+  if (options.html && failedPages.length) out(`failed pages' HTML: ${resolve(cwd, options.html)}`);
+  return { pages: results, totals, ok };
+}
+
+/** The HTML FitNesse rendered for each page, kept only as long as the run needs it. */
+const htmlOf = new WeakMap<PageResult, string>();
+
+interface RunOnce {
+  options: FitnesseOptions;
+  cwd: string;
+  jar: string;
+  work: string;
+  rootName: string;
+  /** The pages still to run, in FitNesse's order; pages are taken off as they finish. */
+  remaining: string[];
+  report: (p: PageResult) => Promise<void>;
+  out: (line: string) => void;
+}
+
+/**
+ * One FitNesse process running the suite over the pages still to run. It
+ * resolves true when it stopped a page that ran past the page timeout (the
+ * caller starts FitNesse again for the pages after it), false when FitNesse
+ * ended by itself.
+ */
+async function runOnce(run: RunOnce): Promise<boolean> {
+  const { options, cwd, jar, work, rootName, remaining } = run;
+  const [slimPort, webPort] = [await freePort(), await freePort()];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEST_SYSTEM: 'slim',
+    COMMAND_PATTERN: `${process.execPath} ${rocBin} slim`,
+    SLIM_PORT: String(slimPort),
+    // FitNesse reads slim.port before SLIM_PORT: a page's own fixed SLIM_PORT then cannot collide with a port in use.
+    'slim.port': String(slimPort),
+    ROC_SLIM_PORT: String(slimPort),
+    ...(options.topology ? { ROC_TOPOLOGY: resolve(cwd, options.topology) } : {}),
+    ...options.env,
+  };
+  const child = spawn(
+    'java',
+    ['-jar', jar, '-d', work, '-r', rootName, '-p', String(webPort), '-o', '-c', suiteCommand(options)],
+    // Its own process group: a page timeout stops FitNesse and the SLIM server it started, and nothing else.
+    { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const tail: string[] = [];
+  const keep = (line: string): void => {
+    tail.push(line);
+    if (tail.length > 20) tail.shift();
+  };
+  child.stderr.setEncoding('utf8').on('data', (d: string) => d.split('\n').forEach((l) => l.trim() && keep(l)));
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
+  let pageStarted = Date.now();
+  const arm = (): void => {
+    pageStarted = Date.now();
+    if (!options.pageTimeoutMs) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      stopGroup(child);
+    }, options.pageTimeoutMs);
+  };
+  arm();
+  try {
+    for await (const line of createInterface({ input: child.stdout })) {
+      const m = PAGE_LINE.exec(line);
+      if (!m) {
+        if (line.trim()) keep(line);
+        continue;
+      }
+      const page = m[7]!;
+      const secs = Number(m[8]!.replace(',', '.'));
+      const xml = await historyOf(work, rootName, page);
+      const at = remaining.indexOf(page);
+      if (at >= 0) remaining.splice(at, 1);
+      const counts: Counts = {
+        right: Number(m[2]),
+        wrong: Number(m[3]),
+        ignores: Number(m[4]),
+        exceptions: Number(m[5]),
+      };
+      if (!xml) {
+        await run.report({
+          page,
+          counts,
+          tables: [],
+          seconds: secs,
+          error: failed(counts) ? `FitNesse wrote no result file for the page` : undefined,
+        });
+      } else {
+        const r = readPageRun(page, xml);
+        const p: PageResult = { page, counts: r.counts, tables: r.tables, rest: r.rest, seconds: secs };
+        htmlOf.set(p, r.html);
+        await run.report(p);
+      }
+      arm();
+    }
+    const code = await closed;
+    if (timedOut && remaining.length) {
+      const page = remaining.shift()!;
+      const ran = Date.now() - pageStarted;
+      await run.report({
+        page,
+        counts: undefined,
+        tables: [],
+        seconds: ran / 1000,
+        error: `timed out: stopped after ${seconds(ran)} (--page-timeout ${seconds(options.pageTimeoutMs!)}); FitNesse and its SLIM server were stopped and the run went on with the next page`,
+      });
+      return true;
+    }
+    if (remaining.length) for (const line of tail.slice(-5)) run.out(`  FitNesse (exit ${code}): ${line}`);
+    return false;
+  } finally {
+    clearTimeout(timer);
+    stopGroup(child);
+  }
 }

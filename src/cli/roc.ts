@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { runDemo, type DemoFlags } from './demo.js';
 import { runFitnesse } from './fitnesse.js';
+import { parsePartition } from './fitnesse-wiki.js';
+import { parseDuration } from '../topology/index.js';
 import { runQuickstart } from './quickstart.js';
 import { reported, UsageError } from './exit.js';
 import { labCommand } from './lab.js';
@@ -36,13 +38,19 @@ program
 program
   .command('fitnesse')
   .description(
-    'run a FitNesse suite or page with roc slim: per-table progress, a summary, a JUnit report; exits 1 when anything fails',
+    "run a FitNesse suite or page with roc slim, in one FitNesse process: each page's counts as it finishes (FitNesse's own), its failed tables and cells, a summary and a JUnit report; exits 1 when anything fails",
   )
   .argument('<page>', 'the suite or test page, e.g. ClusterSuite.Checks')
   .option('-d, --dir <folder>', "the folder that holds FitNesseRoot (FitNesse's -d)", '.')
   .option('-r, --root <name>', "the wiki folder's name (FitNesse's -r)", 'FitNesseRoot')
   .option('-t, --topology <file>', 'the topology remote fixtures use (default: ROC_TOPOLOGY or roc.yml)')
   .option('--report <file>', 'where to write the JUnit XML', 'reports/fitnesse-junit.xml')
+  .option('--tags <a,b>', "only test pages (or suites) tagged with one of these (FitNesse's suiteFilter)")
+  .option('--exclude-tags <c,d>', "no page or suite tagged with one of these (FitNesse's excludeSuiteFilter)")
+  .option('--partition <i/n>', 'run the i-th of n disjoint shares of the test pages (one CI machine each)')
+  .option('--page-timeout <duration>', 'stop a page that runs longer (e.g. 90s, 5m), report it as an error, go on')
+  .option('--html <folder>', "keep FitNesse's HTML of each failed page there")
+  .option('--no-preflight', "don't ping the topology's guests before the first page")
   .option('--jar <file>', "fitnesse-standalone.jar (default: the fitnesse npm package's)")
   .option('--log-lines <n>', "after a page fails, this many of each guest log's last lines (0: none)", '20')
   .action(
@@ -50,7 +58,20 @@ program
       'roc fitnesse',
       async (
         page: string,
-        flags: { dir: string; root: string; topology?: string; report: string; jar?: string; logLines: string },
+        flags: {
+          dir: string;
+          root: string;
+          topology?: string;
+          report: string;
+          jar?: string;
+          logLines: string;
+          tags?: string;
+          excludeTags?: string;
+          partition?: string;
+          pageTimeout?: string;
+          html?: string;
+          preflight: boolean;
+        },
       ) => {
         const logLines = Number(flags.logLines);
         if (!Number.isInteger(logLines) || logLines < 0)
@@ -58,6 +79,17 @@ program
             `--log-lines takes a whole number of lines (0: none), got ${JSON.stringify(flags.logLines)}`,
             '--log-lines',
           );
+        const pageTimeoutMs = flags.pageTimeout === undefined ? undefined : parseDuration(flags.pageTimeout);
+        if (flags.pageTimeout !== undefined && !pageTimeoutMs)
+          throw new UsageError(
+            `--page-timeout takes a duration of more than 0 such as 90s, 5m or 1500ms, got ${JSON.stringify(flags.pageTimeout)}`,
+            '--page-timeout',
+          );
+        const list = (s?: string): string[] | undefined =>
+          s
+            ?.split(',')
+            .map((t) => t.trim())
+            .filter(Boolean);
         const { ok } = await runFitnesse({
           page,
           dir: flags.dir,
@@ -66,6 +98,12 @@ program
           report: flags.report,
           jar: flags.jar,
           logLines,
+          tags: list(flags.tags),
+          excludeTags: list(flags.excludeTags),
+          partition: flags.partition === undefined ? undefined : parsePartition(flags.partition),
+          pageTimeoutMs,
+          html: flags.html,
+          preflight: flags.preflight,
         });
         process.exitCode = ok ? 0 : 1;
       },

@@ -43,19 +43,22 @@ async function demo(args: string[]): Promise<{ code: number; out: string }> {
 
 describe('the main job: npm start (roc demo)', () => {
   test(
-    'runs the cluster suite green through FitNesse, prints a per-table summary, writes JUnit, leaves nothing running',
+    'runs the cluster suite green through FitNesse, prints each page as it finishes, writes JUnit, leaves nothing running',
     { skip: java },
     async (t) => {
       const report = join(mkdtempSync(join(tmpdir(), 'roc-demo-')), 'junit.xml');
       const { code, out } = await demo(['--report', report]);
-      for (const line of out.split('\n').filter((l) => /summary|▶/.test(l))) t.diagnostic(line);
+      for (const line of out.split('\n').filter((l) => /summary|✔|✖/.test(l))) t.diagnostic(line);
       assert.equal(code, 0, out);
-      assert.match(out, /▶ ClusterSuite\.Checks\.Failover\n\s+✔ table 1 \(import\)/);
-      assert.match(out, /✔ table \d \(decision: replication\)\s+\d+ right, 0 wrong, 0 exceptions/);
-      assert.match(out, /summary: 3 pages, \d+ tables: \d+ right, 0 wrong, 0 exceptions — all green/);
+      for (const page of ['Failover', 'Recovery', 'Replication'])
+        assert.match(
+          out,
+          new RegExp(`^✔ ClusterSuite\\.Checks\\.${page}  \\d+ right, 0 wrong, 0 ignored, 0 exceptions`, 'm'),
+        );
+      assert.match(out, /summary: 3 pages: \d+ right, 0 wrong, 0 ignored, 0 exceptions — all green/);
       assert.match(out, /lab: down; nothing left running/);
       const xml = readFileSync(report, 'utf8');
-      assert.match(xml, /<testsuites name="ClusterSuite\.Checks" tests="\d+" failures="0"/);
+      assert.match(xml, /<testsuites name="ClusterSuite\.Checks" tests="3" failures="0" errors="0"/);
       assert.deepEqual(leftovers(), []);
     },
   );
@@ -74,18 +77,19 @@ describe('the main job: npm start (roc demo)', () => {
       const junitXml = readFileSync(report, 'utf8');
       assert.match(
         junitXml,
-        /<failure message="ClusterSuite\.FailingOnPurpose\.PartitionedReplicaIsStale, table 3 \(script: KvCluster\): converge\(color, orange, kv3, 1\): expected \[orange\] but was \[missing\]">/,
+        /<failure message="ClusterSuite\.FailingOnPurpose\.PartitionedReplicaIsStale: \d+ right, 1 wrong, 0 ignored, 0 exceptions; converge\(color, orange, kv3, 1\): expected \[orange\] but was \[missing\]" type="wrong">table 3 \(script: KvCluster\)/,
       );
-      // The guests' logs after the failure: each agent's, and each node's (the topology's logs:), in the failed table's case.
+      // The guests' logs after the failure: each agent's, and each node's (the topology's logs:), once in the failed page's case.
       assert.match(
         out,
         /the guests' logs after the failure \(in the JUnit report too\):\n\s+--- kv1: agent \(last \d+ lines?\)/,
       );
       const systemOut =
-        /<testcase [^>]*name="table 3 \(script: KvCluster\)">\s*<failure [^]*?<\/failure>\s*<system-out>([^]*?)<\/system-out>/.exec(
+        /<testcase [^>]*name="PartitionedReplicaIsStale"[^>]*>\s*<failure [^]*?<\/failure>\s*<system-out>([^]*?)<\/system-out>/.exec(
           junitXml,
         )?.[1];
-      assert.ok(systemOut, `the failed table's test case has the logs: ${junitXml}`);
+      assert.ok(systemOut, `the failed page's test case has the logs: ${junitXml}`);
+      assert.equal(junitXml.match(/<system-out>/g)?.length, 1, 'the logs once per failed page');
       assert.match(
         systemOut,
         /--- kv1: agent \(last \d+ lines?\)\n(?:.*\n)*?\s+Listening on http:\/\/127\.0\.1\.31:7107\//,
@@ -108,15 +112,12 @@ describe('the main job: npm start (roc demo)', () => {
     async (t) => {
       const report = join(mkdtempSync(join(tmpdir(), 'roc-demo-')), 'junit.xml');
       const { code, out } = await demo(['--netns', '--report', report]);
-      for (const line of out.split('\n').filter((l) => /summary|▶/.test(l))) t.diagnostic(line);
+      for (const line of out.split('\n').filter((l) => /summary|✔|✖/.test(l))) t.diagnostic(line);
       assert.equal(code, 0, out);
       assert.match(out, /lab: made bridge rb-\w+ \(198\.18\.60\.1\)/);
-      assert.match(out, /▶ ClusterSuite\.RealFaults\.Failover\n/);
-      assert.match(
-        out,
-        /▶ ClusterSuite\.RealFaults\.Recovery\n(?:.*\n)*?\s+✔ table 3 \(script: nemesis\)\s+2 right, 0 wrong, 0 exceptions/,
-      );
-      assert.match(out, /summary: 2 pages, \d+ tables: \d+ right, 0 wrong, 0 exceptions — all green/);
+      assert.match(out, /^✔ ClusterSuite\.RealFaults\.Failover  \d+ right, 0 wrong, 0 ignored, 0 exceptions/m);
+      assert.match(out, /^✔ ClusterSuite\.RealFaults\.Recovery  \d+ right, 0 wrong, 0 ignored, 0 exceptions/m);
+      assert.match(out, /summary: 2 pages: \d+ right, 0 wrong, 0 ignored, 0 exceptions — all green/);
       assert.match(out, /lab: down; nothing left running/);
       const bridge = /lab: made bridge (rb-\w+)/.exec(out)![1]!;
       assert.ok(
