@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFitnesse } from '../../src/cli/fitnesse.js';
+import { testPages, Wiki } from '../../src/cli/fitnesse-wiki.js';
 import { freePort, repoRoot } from '../helpers.js';
 
 const why = spawnSync('java', ['-version']).status !== 0 ? 'java is not on this machine (CI installs a JRE)' : false;
@@ -111,5 +112,54 @@ test(
         .sort(),
       Object.keys(expected.excluded).sort(),
     );
+  },
+);
+
+test(
+  "roc fitnesse runs the whole suite in one FitNesse process and finds, page by page, FitNesse's own counts and pages; every page's tables add up to them",
+  { skip: why, timeout: 900_000 },
+  async () => {
+    // The oracle: FitNesse's own XML result of the same suite, with the same roc slim.
+    const own = spawnSync(
+      'java',
+      ['-jar', jar, '-d', wiki, '-p', String(await freePort()), '-o', '-c', `${expected.suite}?suite&format=xml`],
+      {
+        cwd: fixtures,
+        encoding: 'utf8',
+        timeout: 600_000,
+        maxBuffer: 256 * 1024 * 1024,
+        env: { ...process.env, COMMAND_PATTERN: `${process.execPath} ${roc} slim`, 'slim.port': '0' },
+      },
+    );
+    const fitnesse = new Map<string, Counts>();
+    for (const m of own.stdout.matchAll(/<result>([\s\S]*?)<\/result>/g)) {
+      const n = (k: string): number => Number(new RegExp(`<${k}>(\\d+)</${k}>`).exec(m[1]!)![1]);
+      const page = /<pageHistoryLink>([^?<]+)\?/.exec(m[1]!)![1]!;
+      fitnesse.set(page, { right: n('right'), wrong: n('wrong'), ignores: n('ignores'), exceptions: n('exceptions') });
+    }
+    assert.ok(fitnesse.size > 40, own.stdout.slice(-2000));
+    const lines: string[] = [];
+    const result = await runFitnesse({
+      page: expected.suite,
+      dir: wiki,
+      cwd: fixtures,
+      report: join(wiki, 'junit-all.xml'),
+      out: (l) => lines.push(l),
+    });
+    assert.deepEqual(
+      result.pages.map((p) => p.page),
+      [...fitnesse.keys()],
+      'the same pages, in the same order',
+    );
+    assert.deepEqual(testPages(new Wiki(join(wiki, 'FitNesseRoot')), expected.suite), [...fitnesse.keys()]);
+    const differ: string[] = [];
+    for (const p of result.pages) {
+      if (JSON.stringify(p.counts) !== JSON.stringify(fitnesse.get(p.page)))
+        differ.push(
+          `${p.page}: roc fitnesse ${JSON.stringify(p.counts)}, FitNesse ${JSON.stringify(fitnesse.get(p.page))}`,
+        );
+      if (p.rest) differ.push(`${p.page}: its tables do not add up to FitNesse's counts: ${JSON.stringify(p.rest)}`);
+    }
+    assert.deepEqual(differ, [], `${differ.join('\n')}\n${lines.join('\n')}`);
   },
 );
