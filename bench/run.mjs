@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [--quick] [--only pairs,batching,fanout,memory,startup,slim,nemesis,streams]: every case of the benchmark issue in
+// npm run bench [-- --json] [--quick] [--only pairs,batching,fanout,memory,startup,slim,nemesis,streams,fitnesse]: every case of the benchmark issue in
 // one process tree on loopback, side by side, with medians, p99s and the
 // ratios the targets are stated in. Absolute times on a shared machine are
 // noise; the ratios within one run are the result.
@@ -702,6 +702,88 @@ async function streams() {
   }
 }
 
+/** A generated suite of `pages` test pages (a decision and a script table each) for the runner's speed. */
+function generatedSuite(pages) {
+  const dir = mkdtempSync(join(os.tmpdir(), 'roc-bench-fitnesse-'));
+  const suite = join(dir, 'FitNesseRoot', 'GeneratedSuite');
+  mkdirSync(suite, { recursive: true });
+  writeFileSync(join(suite, 'content.txt'), '!contents\n');
+  writeFileSync(join(suite, 'properties.xml'), '<?xml version="1.0"?>\n<properties>\n\t<Suite/>\n</properties>\n');
+  for (let i = 1; i <= pages; i++) {
+    const page = join(suite, `Page${String(i).padStart(3, '0')}Test`);
+    mkdirSync(page);
+    const rows = Array.from({ length: 10 }, (_, j) => `|${j}|no|${j % 2}|${j > 2 && j % 2 === 0 ? 'yes' : 'no'}|`).join(
+      '\n',
+    );
+    writeFileSync(
+      join(page, 'content.txt'),
+      `|import|\n|fixtures|\n\n|should I buy milk|\n|cash in wallet|credit card|pints of milk remaining|go to store?|\n${rows}\n\n|script|echo script|\n|check|echo|page ${i}|page ${i}|\n|check|echo|more|more|\n`,
+    );
+  }
+  return dir;
+}
+
+/**
+ * roc fitnesse against FitNesse's own ?suite run of the same pages with roc
+ * slim as its SLIM server, in turns: the runner's whole cost (the wiki copy,
+ * the page finder, reading each page's result) over FitNesse's own.
+ */
+async function fitnesseRunner() {
+  const pages = QUICK ? 24 : 48;
+  console.log(
+    `\nFitNesse's speed: roc fitnesse vs FitNesse's own ?suite run, ${pages} generated pages, roc slim for both`,
+  );
+  if (!/version/.test(results.machine.java)) return console.log('  (skipped: no java on this machine)');
+  const dir = generatedSuite(pages);
+  const jar = join(root, 'node_modules/fitnesse/fitnesse-standalone.jar');
+  const cwd = join(root, 'test', 'fitnesse');
+  const roc = join(root, 'dist/src/cli/roc.js');
+  const run = (command, cmdArgs, env = {}) =>
+    new Promise((resolve, reject) => {
+      const t = process.hrtime.bigint();
+      execFile(command, cmdArgs, { cwd, env: { ...process.env, ...env }, maxBuffer: 64 << 20 }, (err, stdout) => {
+        // FitNesse and roc fitnesse both exit non-zero only when a page fails; here none may.
+        if (err) return reject(new Error(`${command} ${cmdArgs.join(' ')}: ${err.message}\n${stdout}`));
+        resolve(Number(process.hrtime.bigint() - t) / 1000);
+      });
+    });
+  const own = async () =>
+    run(
+      'java',
+      ['-jar', jar, '-d', dir, '-p', String(await freePort()), '-o', '-c', 'GeneratedSuite?suite&format=text'],
+      {
+        TEST_SYSTEM: 'slim',
+        COMMAND_PATTERN: `${process.execPath} ${roc} slim`,
+        'slim.port': String(await freePort()),
+      },
+    );
+  const ours = async () =>
+    run(process.execPath, [
+      roc,
+      'fitnesse',
+      'GeneratedSuite',
+      '-d',
+      dir,
+      '--report',
+      join(dir, 'junit.xml'),
+      '--log-lines',
+      '0',
+    ]);
+  const a = [];
+  const b = [];
+  await own();
+  await ours();
+  for (let i = 0; i < (QUICK ? 3 : 5); i++) {
+    a.push(await own());
+    b.push(await ours());
+  }
+  const sa = stats(a);
+  const sb = stats(b);
+  record(`FitNesse ?suite, ${pages} pages, roc slim`, sa);
+  record(`roc fitnesse, the same ${pages} pages`, sb);
+  results.ratios['roc fitnesse vs FitNesse ?suite (time)'] = sb.medianUs / sa.medianUs;
+}
+
 function svg() {
   const rows = results.targets.filter((t) => t.unit === 'x');
   const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;');
@@ -750,6 +832,7 @@ const SECTIONS = {
   slim,
   nemesis,
   streams,
+  fitnesse: fitnesseRunner,
 };
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : Object.keys(SECTIONS);
 for (const name of only) {
@@ -785,6 +868,7 @@ if (r['SLIM 1,000-call batch: roc vs Java'] !== undefined) {
     1,
   );
 }
+target("roc fitnesse / FitNesse's own ?suite run (time)", r['roc fitnesse vs FitNesse ?suite (time)'], '<=', 1.2);
 const outDir = join(root, 'bench-results');
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'ratios.svg'), svg());

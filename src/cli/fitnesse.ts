@@ -1,8 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../lab/index.js';
@@ -80,9 +80,10 @@ export function findJar(cwd: string, given?: string): string {
   );
 }
 
-function javaVersion(): string | undefined {
-  const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
-  return r.status === 0 ? (r.stderr.split('\n')[0] ?? 'java') : undefined;
+/** Java on the PATH, found without starting a JVM (a start costs more than a small page). */
+function hasJava(): boolean {
+  if (process.env.JAVA_HOME && existsSync(join(process.env.JAVA_HOME, 'bin', 'java'))) return true;
+  return (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, 'java')));
 }
 
 const DEFAULT_LOG_LINES = 20;
@@ -151,7 +152,7 @@ async function historyOf(work: string, rootName: string, page: string): Promise<
       if (xml.trimEnd().endsWith('</testResults>')) return xml;
     }
     if (Date.now() > deadline) return undefined;
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 2));
   }
 }
 
@@ -193,7 +194,7 @@ export async function runFitnesse(options: FitnesseOptions): Promise<FitnesseRes
   const rootName = options.rootName ?? 'FitNesseRoot';
   if (!existsSync(join(dir, rootName)))
     throw new FitnesseSetupError(`no ${rootName} in ${dir}; pass -d <the folder that holds ${rootName}>`);
-  if (!javaVersion())
+  if (!hasJava())
     throw new FitnesseSetupError(
       'FitNesse needs Java: no java on the PATH (Debian: apt-get install default-jre-headless)',
     );
