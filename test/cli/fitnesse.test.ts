@@ -5,7 +5,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { repoRoot } from '../helpers.js';
+import { freePort, repoRoot } from '../helpers.js';
 import { inPartition, parsePartition, shareOf, testPages, Wiki } from '../../src/cli/fitnesse-wiki.js';
 
 const execFileAsync = promisify(execFile);
@@ -79,6 +79,35 @@ describe('roc fitnesse: any suite, with roc slim', { skip: why }, () => {
     assert.match(out, /^✔ BareTest {2}1 right, 0 wrong, 0 ignored, 0 exceptions/m);
     assert.ok(existsSync(join(dir, 'junit.xml')));
     assert.ok(!existsSync(join(dir, 'FitNesseRoot', 'files')), 'FitNesse ran on a copy of the wiki');
+  });
+
+  test('pre-flight: a guest of the topology that does not answer stops the run before any page, saying how to start it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roc-fitnesse-preflight-'));
+    cpSync(join(repoRoot, 'test', 'fitnesse', 'runner', 'FitNesseRoot'), join(dir, 'FitNesseRoot'), {
+      recursive: true,
+    });
+    cpSync(join(repoRoot, 'test', 'fitnesse', 'fixtures'), join(dir, 'fixtures'), { recursive: true });
+    const [p1, p2] = [await freePort(), await freePort()];
+    writeFileSync(
+      join(dir, 'roc.yml'),
+      `guests:\n  web1: { host: 127.0.0.1, port: ${p1} }\n  web2: { host: 127.0.0.1, port: ${p2} }\n`,
+    );
+    const { code, out, err } = await rocFitnesse(['Runner.Green', '--report', 'junit.xml'], dir);
+    assert.equal(code, 1);
+    assert.equal(out, '', 'no page ran');
+    assert.match(
+      err,
+      new RegExp(
+        `^roc fitnesse: 2 guests of roc\\.yml did not answer, so no page ran:\\n  web1 \\(127\\.0\\.0\\.1:${p1}\\): .+\\n  web2 \\(127\\.0\\.0\\.1:${p2}\\): .+\\nstart them first: roc lab up -t roc\\.yml \\(a local lab\\), or vagrant up \\(Vagrant guests\\); roc ping -t roc\\.yml shows them\\n$`,
+      ),
+    );
+    assert.ok(!existsSync(join(dir, 'junit.xml')));
+    // Pages that drive no guests can skip it.
+    const skipped = await rocFitnesse(
+      ['Runner.Green', '--report', 'junit.xml', '--no-preflight', '--log-lines', '0'],
+      dir,
+    );
+    assert.equal(skipped.code, 0, skipped.out + skipped.err);
   });
 
   test('setup errors name what is missing and what to do', async () => {
