@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../lab/index.js';
-import { findTopologyFile, formatLogs, guestLogs, loadTopology } from '../topology/index.js';
+import { freePort } from '../lab/free-port.js';
+import { findTopologyFile } from '../topology/find.js';
 import { addCounts, failed, readPageRun, zero, type Counts } from './fitnesse-result.js';
 import { junit, pageFailed, plural, tableName, type PageResult } from './fitnesse-junit.js';
 import { FitnesseSetupError, inPartition, keepOnly, testPages, Wiki, type Partition } from './fitnesse-wiki.js';
@@ -88,6 +88,9 @@ function hasJava(): boolean {
 
 const DEFAULT_LOG_LINES = 20;
 
+// The topology's modules load only for runs that have one: most of a small suite's time is start-up.
+const topologyModule = () => import('../topology/index.js');
+
 /** The topology whose guests' logs explain a failure, if there is one: the run's own, else the one roc.yml lookup finds. */
 function topologyOf(options: FitnesseOptions, cwd: string): string | undefined {
   if (options.topology) return resolve(cwd, options.topology);
@@ -100,6 +103,7 @@ function topologyOf(options: FitnesseOptions, cwd: string): string | undefined {
 }
 
 async function logsAfterFailure(topology: string, lines: number): Promise<string> {
+  const { formatLogs, guestLogs } = await topologyModule();
   try {
     return formatLogs(await guestLogs({ topology, lines }));
   } catch (err) {
@@ -109,7 +113,7 @@ async function logsAfterFailure(topology: string, lines: number): Promise<string
 
 /** Every guest answers a ping, or the run stops before its first page with one line per guest that does not. */
 async function preflight(file: string): Promise<void> {
-  const topology = loadTopology(file);
+  const topology = (await topologyModule()).loadTopology(file);
   try {
     const result = await topology.guests().map('ping()', (g) => g.ping({ timeout: 3000 }));
     const down = result.outcomes.filter((o) => !o.ok);
@@ -223,7 +227,9 @@ export async function runFitnesse(options: FitnesseOptions): Promise<FitnesseRes
     );
 
   const work = mkdtempSync(join(tmpdir(), 'roc-fitnesse-'));
-  cpSync(join(dir, rootName), join(work, rootName), { recursive: true });
+  // FitNesse's test history (files/testResults, often the bulk of a wiki) is not needed to run a page.
+  const history = join(dir, rootName, 'files', 'testResults');
+  cpSync(join(dir, rootName), join(work, rootName), { recursive: true, filter: (from) => from !== history });
   const workWiki = new Wiki(join(work, rootName));
   const results: PageResult[] = [];
   const remaining = [...chosen];

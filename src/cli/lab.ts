@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { labDown, labStatus, labUp } from '../lab/index.js';
 import { reported } from './exit.js';
 import { table } from './table.js';
 
@@ -18,6 +17,7 @@ export function labCommand(): Command {
     .option('--netns', 'each guest in its own network namespace with its topology address (root)')
     .action(
       reported('roc lab up', async (flags: { topology?: string; netns?: boolean }) => {
+        const { labUp } = await import('../lab/index.js');
         await labUp({ topology: flags.topology, netns: flags.netns, log: out });
       }),
     );
@@ -28,6 +28,7 @@ export function labCommand(): Command {
     .option('--json', 'print the rows as JSON, for scripts')
     .action(
       reported('roc lab status', async (flags: { topology?: string; json?: boolean }) => {
+        const { labStatus } = await import('../lab/index.js');
         const rows = await labStatus({ topology: flags.topology });
         if (flags.json) out(JSON.stringify(rows, null, 2));
         else {
@@ -49,6 +50,7 @@ export function labCommand(): Command {
     .option('-t, --topology <file>', 'topology file')
     .action(
       reported('roc lab down', async (flags: { topology?: string }) => {
+        const { labDown } = await import('../lab/index.js');
         await labDown({ topology: flags.topology, log: out });
       }),
     );

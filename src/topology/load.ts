@@ -5,7 +5,7 @@ import yaml from 'js-yaml';
 import { DEFAULT_AGENT_PORT, DEFAULT_GUEST_TIMEOUT_MS } from '../protocol/index.js';
 import { parseDuration } from './duration.js';
 import { named, RocError } from '../wire/errors.js';
-import { TopologyNotFoundError } from './errors.js';
+
 
 /** One guest, with defaults applied and paths made absolute. */
 export interface GuestSpec {
@@ -288,17 +288,4 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
   return { file: abs, guests };
 }
 
-/** `ROC_TOPOLOGY`, else `roc.yml` in the working directory or the nearest parent. */
-export function findTopologyFile(cwd = process.cwd()): string {
-  const fromEnv = process.env.ROC_TOPOLOGY;
-  if (fromEnv) return resolve(cwd, fromEnv);
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    const candidate = join(dir, 'roc.yml');
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) break;
-  }
-  throw new TopologyNotFoundError(
-    `no topology: set ROC_TOPOLOGY, or put a roc.yml in ${resolve(cwd)} or a parent folder (see the README's topology section)`,
-    resolve(cwd),
-  );
-}
+export { findTopologyFile } from './find.js';
