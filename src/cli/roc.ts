@@ -122,7 +122,11 @@ program
   .description('write a new random token file (mode 0600) for agents and hosts to share')
   .argument('[file]', 'where to write it', '.roc/token')
   .option('-f, --force', 'replace an existing token file')
-  .action(reported('roc token', async (...a: Parameters<typeof import('./token.js').runToken>) => (await import('./token.js')).runToken(...a)));
+  .action(
+    reported('roc token', async (...a: Parameters<typeof import('./token.js').runToken>) =>
+      (await import('./token.js')).runToken(...a),
+    ),
+  );
 
 program.addCommand(labCommand());
 

@@ -6,7 +6,6 @@ import { DEFAULT_AGENT_PORT, DEFAULT_GUEST_TIMEOUT_MS } from '../protocol/index.
 import { parseDuration } from './duration.js';
 import { named, RocError } from '../wire/errors.js';
 
-
 /** One guest, with defaults applied and paths made absolute. */
 export interface GuestSpec {
   readonly name: string;
