@@ -1,4 +1,5 @@
 import { ITERATOR_LIMITS, type IteratorBatch } from '../protocol/index.js';
+import { callSignal } from '../guestlib/call-context.js';
 
 const IMMEDIATE = Symbol('immediate');
 /** Resolves after the items a source has ready now: what is ready goes in this batch, nothing more. */
@@ -62,16 +63,24 @@ export class Cursor {
     let first: IteratorResult<unknown> | typeof IMMEDIATE;
     const pending = (this.#pending ??= this.#source.next());
     let timer: NodeJS.Timeout | undefined;
+    // The long poll ends early when its caller hangs up: it holds a call slot while it waits.
+    const caller = callSignal();
+    let hungUp: (() => void) | undefined;
     try {
       first = await Promise.race([
         pending,
-        new Promise<typeof IMMEDIATE>((resolve) => (timer = setTimeout(() => resolve(IMMEDIATE), waitMs))),
+        new Promise<typeof IMMEDIATE>((resolve) => {
+          timer = setTimeout(() => resolve(IMMEDIATE), waitMs);
+          hungUp = () => resolve(IMMEDIATE);
+          caller?.addEventListener('abort', hungUp, { once: true });
+        }),
       ]);
     } catch (err) {
       this.#end();
       throw err;
     } finally {
       clearTimeout(timer);
+      if (hungUp) caller?.removeEventListener('abort', hungUp);
     }
     if (first === IMMEDIATE) return { items, done: false }; // the pending pull stays for the next call
     this.#pending = undefined;

@@ -224,7 +224,7 @@ export class Dispatcher {
       const builtin = BUILTINS.get(name);
       if (builtin) return Promise.resolve(builtin.run(this.context, params, scope));
       const lib = this.options.library?.get(name);
-      if (lib) return this.run(() => libraryCall.run({ caller: scope.caller ?? '' }, () => lib(...params)), name);
+      if (lib) return this.run(() => lib(...params), name);
       const dotted = this.resolveDotted(name);
       if (dotted) return this.run(() => dotted.fn.apply(dotted.receiver, params), name);
       const fn = this.served.functions.get(name);
@@ -290,7 +290,10 @@ export class Dispatcher {
     this.running++;
     this.answered++;
     try {
-      const outcome = await this.dispatchNow(name, params, { lease, caller: context?.remoteAddress });
+      const scope = { lease, caller: context?.remoteAddress, signal: context?.signal };
+      const outcome = await libraryCall.run({ caller: scope.caller ?? '', signal: scope.signal }, () =>
+        this.dispatchNow(name, params, scope),
+      );
       // The client learns how often to renew from its first answer here (again after a restart, which
       // empties the table): no extra round trip, and no extra header on every answer.
       if (untold) {

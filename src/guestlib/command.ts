@@ -1,6 +1,6 @@
-import { loadExeca } from './execa.js';
 import { GuestCommandError } from './errors.js';
-import { spawn } from 'node:child_process';
+import { callSignal } from './call-context.js';
+import { childEnv, GroupChild } from './child.js';
 import { StreamQueue } from './line-stream.js';
 import type { CommandOptions, CommandResult, StreamChunk } from './types.js';
 
@@ -14,36 +14,60 @@ function check(file: unknown, args: unknown): asserts args is string[] {
     throw new TypeError('command.run takes its arguments as a list of strings');
 }
 
-/** Runs a program without a shell (unless options.shell) and reports how it ended; a failing command is a result, not an error. */
+const cannotRun = (file: string, options: CommandOptions, err: NodeJS.ErrnoException): string =>
+  `cannot run ${file}: ${err.code === 'ENOENT' ? (options.cwd && err.path === options.cwd ? `no such directory ${options.cwd}` : "no such program on the guest's PATH") : err.message}`;
+
+function start(file: string, args: string[], options: CommandOptions, stdin: 'ignore' | 'pipe'): GroupChild {
+  return new GroupChild(file, args, {
+    cwd: options.cwd,
+    env: childEnv(options.env),
+    shell: options.shell === true,
+    stdio: [options.input === undefined ? stdin : 'pipe', 'pipe', 'pipe'],
+  });
+}
+
+/**
+ * Runs a program without a shell (unless options.shell) and reports how it
+ * ended; a failing command is a result, not an error. At its timeout the
+ * program and everything it started (its process group) get SIGTERM, then
+ * SIGKILL after a grace, and the call answers then: a child that outlives it
+ * holding its output open does not hold the call.
+ */
 export async function run(file: string, args: string[] = [], options: CommandOptions = {}): Promise<CommandResult> {
   check(file, args);
   const started = Date.now();
-  const { execa } = await loadExeca();
-  const result = await execa(file, args, {
-    reject: false,
-    cwd: options.cwd,
-    env: options.env,
-    timeout: options.timeout ?? COMMAND_TIMEOUT_MS,
-    input: options.input,
-    shell: options.shell === true,
-    stripFinalNewline: false,
-    encoding: 'utf8',
+  const g = start(file, args, options, 'ignore');
+  const command = [file, ...args].join(' ');
+  let stdout = '';
+  let stderr = '';
+  g.child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  g.child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  if (options.input !== undefined) g.child.stdin!.end(options.input);
+  let failed: NodeJS.ErrnoException | undefined;
+  g.child.once('error', (err) => (failed = err));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    g.stop();
+  }, options.timeout ?? COMMAND_TIMEOUT_MS);
+  // A caller that hangs up does not leave its command running.
+  const caller = callSignal();
+  const hungUp = (): void => g.stop();
+  caller?.addEventListener('abort', hungUp, { once: true });
+  const { code, signal } = await g.ended.finally(() => {
+    clearTimeout(timer);
+    caller?.removeEventListener('abort', hungUp);
   });
-  if (result.failed && result.exitCode === undefined && !result.timedOut && !result.signal) {
+  if (failed && code === null && signal === null)
     // The program never ran (not found, not executable, bad cwd): say so rather than report an exit code.
-    const cause = result.cause as NodeJS.ErrnoException | undefined;
-    throw new GuestCommandError(
-      `cannot run ${file}: ${cause?.code === 'ENOENT' ? (options.cwd && cause.path === options.cwd ? `no such directory ${options.cwd}` : "no such program on the guest's PATH") : result.shortMessage}`,
-      { command: result.command, cause },
-    );
-  }
+    throw new GuestCommandError(cannotRun(file, options, failed), { command, cause: failed });
   return {
-    command: result.command,
-    exitCode: result.exitCode ?? null,
-    signal: result.signal ?? null,
-    stdout: String(result.stdout ?? ''),
-    stderr: String(result.stderr ?? ''),
-    timedOut: result.timedOut,
+    command,
+    exitCode: code,
+    signal,
+    stdout,
+    stderr,
+    timedOut,
     durationMs: Date.now() - started,
   };
 }
@@ -64,29 +88,25 @@ export async function stream(
   options: CommandOptions = {},
 ): Promise<AsyncIterable<StreamChunk>> {
   check(file, args);
-  const child = spawn(file, args, {
-    cwd: options.cwd,
-    env: options.env ? { ...process.env, ...options.env } : process.env,
-    shell: options.shell === true,
-    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    timeout: options.timeout ?? COMMAND_TIMEOUT_MS,
-  });
+  const g = start(file, args, options, 'ignore');
+  const child = g.child;
   if (options.input !== undefined) child.stdin!.end(options.input);
+  const timer = setTimeout(() => g.stop(), options.timeout ?? COMMAND_TIMEOUT_MS);
+  timer.unref();
+  void g.ended.finally(() => clearTimeout(timer));
   const chunk = (stream: StreamChunk['stream'], data: string): StreamChunk => ({
     stream,
     data,
     exitCode: null,
     signal: null,
   });
-  const queue = new StreamQueue<StreamChunk>(() => child.kill('SIGTERM'));
+  // Leaving the loop stops the program and what it started, with SIGKILL for one that ignores SIGTERM.
+  const queue = new StreamQueue<StreamChunk>(() => g.stop());
   queue.add(child.stdout!, (text) => chunk('stdout', text));
   queue.add(child.stderr!, (text) => chunk('stderr', text));
   child.once('error', (err: NodeJS.ErrnoException) =>
     queue.fail(
-      new GuestCommandError(
-        `cannot run ${file}: ${err.code === 'ENOENT' ? (options.cwd && err.path === options.cwd ? `no such directory ${options.cwd}` : "no such program on the guest's PATH") : err.message}`,
-        { command: [file, ...args].join(' '), cause: err },
-      ),
+      new GuestCommandError(cannotRun(file, options, err), { command: [file, ...args].join(' '), cause: err }),
     ),
   );
   child.once('close', (code, signal) => queue.finish(() => ({ stream: 'exit', data: '', exitCode: code, signal })));

@@ -73,3 +73,13 @@ export class WaitTimeoutError extends RocError {
     this.observed = observed;
   }
 }
+
+/** The caller of a wait or a long poll hung up before it ended: what ran on its behalf was stopped. Nobody reads it. */
+export class CallerGoneError extends RocError {
+  static {
+    named(this, 'CallerGoneError');
+  }
+  constructor() {
+    super('the caller went away before the answer; what ran for it was stopped');
+  }
+}

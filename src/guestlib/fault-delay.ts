@@ -116,7 +116,14 @@ export async function applyDelay(dev: string, peers: readonly string[], ms: numb
   }
 }
 
-/** Puts dev's root qdisc back to the kernel's default. */
+/**
+ * Puts dev's root qdisc back to the kernel's default, only when it is the one
+ * a delay makes (prio, handle 1:, with our netem 40: under it): a qdisc ROC did
+ * not make is never removed, whatever a state file says.
+ */
 export async function removeDelay(dev: string): Promise<void> {
-  await tc(['qdisc', 'del', 'dev', dev, 'root']);
+  if (typeof dev !== 'string' || !/^[\w.@:-]{1,15}$/.test(dev)) return;
+  const shown = (await tc(['qdisc', 'show', 'dev', dev])).stdout;
+  const ours = /^qdisc prio 1: root /m.test(shown) && /^qdisc netem 40: parent 1:4 /m.test(shown);
+  if (ours) await tc(['qdisc', 'del', 'dev', dev, 'root']);
 }

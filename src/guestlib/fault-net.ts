@@ -12,15 +12,21 @@ export interface NetRule {
   readonly peers: readonly string[];
   /** For loss: the share of packets dropped, 1-100. */
   readonly percent: number;
-  /** Epoch ms: nftables expires the rule's addresses by itself then, even if the agent is gone. */
-  readonly expiresAt: number;
+  /** When the fault lapses, on the monotonic clock (performance.now()): a clock fault does not move it. nftables expires the rule's addresses by itself then, even if the agent is gone. */
+  readonly deadline: number;
 }
 
 export type Firewall = 'nftables' | 'iptables';
 
-/** The only table (nftables) and chains (iptables) the nemesis touches: heal removes these and nothing else. */
-export const NFT_TABLE = 'roc_nemesis';
-const IPT_CHAIN = { in: 'ROC_NEMESIS_IN', out: 'ROC_NEMESIS_OUT' } as const;
+/**
+ * The only table (nftables) and chains (iptables) an agent touches: its own,
+ * named after the port it listens on, so agents that share a network
+ * namespace never rewrite or remove each other's rules. Heal removes these
+ * and nothing else.
+ */
+export const nftTable = (agentPort: number): string => `roc_nemesis_${agentPort}`;
+const iptChain = (hook: 'in' | 'out', agentPort: number): string =>
+  `ROC_NEMESIS_${hook === 'in' ? 'IN' : 'OUT'}_${agentPort}`;
 const IPT_HOOK = { in: 'INPUT', out: 'OUTPUT' } as const;
 
 interface Run {
@@ -84,14 +90,15 @@ const family = (peers: readonly string[], v4: boolean): string[] => peers.filter
  * Traffic to and from the agent's port is accepted first: no fault cuts a
  * controller from an agent.
  */
-export function nftScript(rules: readonly NetRule[], agentPort: number, now = Date.now()): string {
-  const lines = [`add table inet ${NFT_TABLE}`, `delete table inet ${NFT_TABLE}`];
+export function nftScript(rules: readonly NetRule[], agentPort: number, now = performance.now()): string {
+  const table = nftTable(agentPort);
+  const lines = [`add table inet ${table}`, `delete table inet ${table}`];
   if (rules.length === 0) return `${lines.join('\n')}\n`;
-  lines.push(`table inet ${NFT_TABLE} {`);
+  lines.push(`table inet ${table} {`);
   const sets: string[] = [];
   const chains: Record<'in' | 'out', string[]> = { in: [], out: [] };
   for (const rule of rules) {
-    const timeout = Math.max(1, Math.ceil((rule.expiresAt - now) / 1000));
+    const timeout = Math.max(1, Math.ceil((rule.deadline - now) / 1000));
     for (const [v4, ip, type] of [
       [true, 'ip', 'ipv4_addr'],
       [false, 'ip6', 'ipv6_addr'],
@@ -128,7 +135,7 @@ export function nftScript(rules: readonly NetRule[], agentPort: number, now = Da
 
 /** iptables rules (as argument lists) for one hook and one address family. */
 function iptRules(rules: readonly NetRule[], hook: 'in' | 'out', v4: boolean, agentPort: number): string[][] {
-  const chain = IPT_CHAIN[hook];
+  const chain = iptChain(hook, agentPort);
   const out: string[][] = [
     ['-A', chain, '-p', 'tcp', '--dport', String(agentPort), '-j', 'RETURN'],
     ['-A', chain, '-p', 'tcp', '--sport', String(agentPort), '-j', 'RETURN'],
@@ -163,7 +170,7 @@ async function applyIptables(rules: readonly NetRule[], agentPort: number): Prom
       continue;
     }
     for (const hook of ['in', 'out'] as const) {
-      const chain = IPT_CHAIN[hook];
+      const chain = iptChain(hook, agentPort);
       const jumped = (await ipt(['-C', IPT_HOOK[hook], '-j', chain])).exitCode === 0;
       if (mine.length === 0) {
         // Nothing of ours left: unhook and remove only our own chain.
@@ -199,12 +206,12 @@ export async function applyNetRules(rules: readonly NetRule[], agentPort: number
   return fw;
 }
 
-/** Removes whatever a crashed run of the agent left: our nftables table, our iptables chains. Never fails. */
-export async function removeAllNetRules(): Promise<void> {
+/** Removes whatever a crashed run of this agent left: its nftables table, its iptables chains. Never fails. */
+export async function removeAllNetRules(agentPort: number): Promise<void> {
   try {
     const fw = await firewall();
-    if (fw === 'nftables') await run('nft', ['-f', '-'], nftScript([], 0));
-    else await applyIptables([], 0);
+    if (fw === 'nftables') await run('nft', ['-f', '-'], nftScript([], agentPort));
+    else await applyIptables([], agentPort);
   } catch {
     // no firewall tool: there can be no rules of ours either
   }

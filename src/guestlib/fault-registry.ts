@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,16 +162,26 @@ export async function startFaults(options: { port: number; log?: (line: string) 
   } catch {
     // no /proc: one agent per machine
   }
-  stateFile = join(process.env.STATE_DIRECTORY ?? tmpdir(), `roc-faults-${options.port}-${ns}.json`);
+  const dir = privateStateDir(options.log);
+  stateFile = dir ? join(dir, `roc-faults-${options.port}-${ns}.json`) : undefined;
+  if (!stateFile) return;
   let left: Undo[];
   try {
-    left = JSON.parse(readFileSync(stateFile, 'utf8')) as Undo[];
+    const st = lstatSync(stateFile);
+    // Only a file this agent's user wrote, in its own folder, is believed.
+    if (!st.isFile() || st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) {
+      options.log?.(
+        `ignoring ${stateFile}: not a file of this agent's own (owner ${st.uid}, mode ${(st.mode & 0o777).toString(8)})`,
+      );
+      return;
+    }
+    left = (JSON.parse(readFileSync(stateFile, 'utf8')) as unknown[]).filter(isUndo);
   } catch {
     return; // nothing left behind
   }
   for (const u of left) {
     try {
-      if (u.kind === 'block' || u.kind === 'loss') await removeAllNetRules();
+      if (u.kind === 'block' || u.kind === 'loss') await removeAllNetRules(agentPort);
       else await undo(u);
     } catch (err) {
       options.log?.(`could not undo a ${u.kind} fault left by an earlier run: ${(err as Error).message}`);
@@ -179,6 +189,46 @@ export async function startFaults(options: { port: number; log?: (line: string) 
   }
   rmSync(stateFile, { force: true });
   options.log?.(`undid ${left.length} fault(s) left by an earlier run of this agent`);
+}
+
+/** What a state file may hold: anything else in it is not the agent's and is passed over. */
+function isUndo(u: unknown): u is Undo {
+  const x = u as Partial<Record<string, unknown>> | null;
+  if (!x || typeof x !== 'object') return false;
+  if (x.kind === 'block' || x.kind === 'loss') return true; // undone by removing this agent's own table
+  if (x.kind === 'delay') return typeof x.dev === 'string';
+  if (x.kind === 'pause') return Array.isArray(x.pids) && x.pids.every((p) => Number.isInteger(p) && p > 1);
+  if (x.kind === 'clock') return typeof x.offsetMs === 'number' && Number.isFinite(x.offsetMs);
+  return false;
+}
+
+/**
+ * Where the agent keeps its state: systemd's STATE_DIRECTORY, else a folder
+ * of its own under the temporary folder, made with mode 0700 and checked to
+ * be its user's and nobody else's (a folder another user planted is not used).
+ */
+function privateStateDir(log?: (line: string) => void): string | undefined {
+  const given = process.env.STATE_DIRECTORY?.split(':')[0];
+  const dir = given ?? join(tmpdir(), `roc-agent-${process.getuid?.() ?? 'user'}`);
+  if (!given) {
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch {
+      // there already: checked below
+    }
+  }
+  try {
+    const st = lstatSync(dir);
+    // systemd makes STATE_DIRECTORY 0755 and the service user's; a folder of our own under /tmp is 0700.
+    const shut = given ? 0o022 : 0o077;
+    if (st.isDirectory() && st.uid === process.getuid?.() && (st.mode & shut) === 0) return dir;
+    log?.(
+      `not keeping fault state in ${dir}: it is not a private folder of this user's (owner ${st.uid}, mode ${(st.mode & 0o777).toString(8)})`,
+    );
+  } catch (err) {
+    log?.(`not keeping fault state: ${(err as Error).message}`);
+  }
+  return undefined;
 }
 
 /** Called by the agent when it stops: no fault outlives it. */

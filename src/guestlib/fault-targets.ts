@@ -1,10 +1,13 @@
 import { lookup } from 'node:dns/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { loadExeca } from './execa.js';
 import { FaultRefusedError } from './errors.js';
-import { find } from './processes.js';
+import { helperPids } from './child.js';
+import { checkUnit } from './systemctl.js';
 import type { ProcessTarget } from './types.js';
 
 const bare = (address: string): string => address.replace(/^::ffff:/, '');
@@ -78,7 +81,48 @@ async function unitPids(unit: string): Promise<number[]> {
   return main > 0 ? [main] : [];
 }
 
-/** The processes a target names on this guest; never the agent itself. */
+/** The process (thread group) a pid or thread id belongs to: kill(2) on a thread signals its whole process. */
+function processOf(pid: number): number | undefined {
+  try {
+    const tgid = /^Tgid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return tgid ? Number(tgid) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a process is the one a name target names: its name (comm), the
+ * basename of its executable or of its first argument, or one of its
+ * arguments as a whole (or that argument's basename). Never a piece of its
+ * command line: `kvnode` is not `vi /etc/kvnode.conf` nor `tail -F kvnode.log`.
+ */
+function named(pid: number, name: string): boolean {
+  let argv: string[];
+  let comm: string;
+  try {
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return false; // gone, or a kernel thread
+  }
+  if (comm === name) return true;
+  let exe = '';
+  try {
+    exe = basename(readlinkSync(`/proc/${pid}/exe`));
+  } catch {
+    // another user's process: its executable is not readable
+  }
+  return exe === name || argv.some((a) => a === name || basename(a) === name);
+}
+
+async function namedPids(name: string): Promise<number[]> {
+  const pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n)).map(Number);
+  // Never the agent, the helpers the library runs for itself, or a process the agent runs in its own threads.
+  return pids.filter((p) => p !== process.pid && !helperPids.has(p) && named(p, name));
+}
+
+/** The processes a target names on this guest; never the agent itself, by pid or by any of its threads. */
 export async function targetPids(target: unknown): Promise<{ pids: number[]; what: string }> {
   const t = (target ?? {}) as ProcessTarget;
   // XML-RPC carries an absent member as nil: null counts as not given.
@@ -91,14 +135,28 @@ export async function targetPids(target: unknown): Promise<{ pids: number[]; wha
   let pids: number[];
   let what: string;
   if (given[0] === 'pid') {
+    if (!Number.isInteger(t.pid) || Number(t.pid) < 2)
+      throw new FaultRefusedError(`pid must be a whole number above 1, got ${JSON.stringify(t.pid)}`, 'bad-argument');
     what = `pid ${t.pid}`;
-    pids = existsSync(`/proc/${t.pid}`) ? [Number(t.pid)] : [];
+    const owner = processOf(Number(t.pid));
+    pids = owner === undefined ? [] : [owner];
   } else if (given[0] === 'process') {
+    if (typeof t.process !== 'string' || !t.process.trim() || t.process.includes('/') || t.process.includes('\0'))
+      throw new FaultRefusedError(
+        `process names a program by name (no path), got ${JSON.stringify(t.process)}`,
+        'bad-argument',
+      );
     what = `process ${t.process}`;
-    pids = (await find(String(t.process))).map((p) => p.pid).filter(ofThisGuest);
+    pids = (await namedPids(t.process)).filter(ofThisGuest);
   } else {
     what = `unit ${t.unit}`;
-    pids = await unitPids(String(t.unit));
+    let unit: string;
+    try {
+      unit = checkUnit(t.unit, 'a unit target');
+    } catch (err) {
+      throw new FaultRefusedError((err as Error).message, 'bad-argument');
+    }
+    pids = await unitPids(unit);
   }
   pids = pids.filter((p) => p !== process.pid || given[0] === 'pid');
   if (pids.includes(process.pid))
@@ -112,4 +170,32 @@ export async function targetPids(target: unknown): Promise<{ pids: number[]; wha
       'no-process',
     );
   return { pids, what };
+}
+
+/**
+ * Stops every process (SIGSTOP), all or nothing: when one cannot be stopped,
+ * those stopped before it are resumed and the pause is refused, so no process
+ * is left stopped with no fault to heal it.
+ */
+export function stopAll(pids: readonly number[], what: string, kill = process.kill.bind(process)): void {
+  const stopped: number[] = [];
+  try {
+    for (const pid of pids) {
+      kill(pid, 'SIGSTOP');
+      stopped.push(pid);
+    }
+  } catch (err) {
+    for (const pid of stopped) {
+      try {
+        kill(pid, 'SIGCONT');
+      } catch {
+        // gone since
+      }
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new FaultRefusedError(
+      `${what}: pid ${pids[stopped.length]} could not be stopped (${code ?? (err as Error).message}); the ${stopped.length} stopped before it were resumed, nothing is paused`,
+      code === 'EPERM' ? 'permission' : 'no-process',
+    );
+  }
 }

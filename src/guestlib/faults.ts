@@ -15,7 +15,7 @@ import {
   MAX_FAULT_TTL_MS,
   newFaultId,
 } from './fault-registry.js';
-import { peerAddresses, targetPids } from './fault-targets.js';
+import { peerAddresses, stopAll, targetPids } from './fault-targets.js';
 import type { FaultDirection, FaultInfo, FaultOptions, KillResult, NetFaultOptions, ProcessTarget } from './types.js';
 
 // The nemesis on this guest: faults the agent makes on its own machine and
@@ -48,7 +48,7 @@ async function netFault(
   const direction = directionOf(options);
   const addresses = await peerAddresses(peers, caller());
   const id = newFaultId();
-  const rule = { id, kind, direction, peers: addresses, percent, expiresAt: Date.now() + ttl };
+  const rule = { id, kind, direction, peers: addresses, percent, deadline: performance.now() + ttl };
   const detail =
     kind === 'block'
       ? `drops packets ${ways[direction]} ${addresses.join(', ')}`
@@ -126,9 +126,7 @@ export async function pause(target: ProcessTarget, options?: FaultOptions): Prom
     },
     ttl,
     { kind: 'pause', pids },
-    async () => {
-      for (const pid of pids) process.kill(pid, 'SIGSTOP');
-    },
+    async () => stopAll(pids, what),
   );
 }
 

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { childEnv, helperPids } from './child.js';
 import { GuestCommandError } from './errors.js';
 import { StreamQueue } from './line-stream.js';
 
@@ -9,7 +10,8 @@ import { StreamQueue } from './line-stream.js';
  */
 export function followJournal(unit: string, start: readonly string[]): StreamQueue<string> {
   const args = ['-u', unit, '-f', ...start, '--no-pager', '-o', 'cat'];
-  const child = spawn('journalctl', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn('journalctl', args, { stdio: ['ignore', 'pipe', 'ignore'], env: childEnv() });
+  if (child.pid) helperPids.add(child.pid);
   const queue = new StreamQueue<string>(() => child.kill('SIGTERM'));
   queue.add(child.stdout, (line) => line, true);
   child.once('error', (err: NodeJS.ErrnoException) =>
@@ -20,6 +22,9 @@ export function followJournal(unit: string, start: readonly string[]): StreamQue
       ),
     ),
   );
-  child.once('close', () => queue.finish(() => undefined));
+  child.once('close', () => {
+    if (child.pid) helperPids.delete(child.pid);
+    queue.finish(() => undefined);
+  });
   return queue;
 }

@@ -1,14 +1,11 @@
 import { loadExeca } from './execa.js';
 import { GuestCommandError } from './errors.js';
 import { followJournal } from './journal-follower.js';
-import { systemctl } from './systemctl.js';
+import { checkUnit, systemctl } from './systemctl.js';
 import type { ServiceStatus } from './types.js';
 
-const UNIT = /^[A-Za-z0-9@._:\\-]+$/;
-
 function needUnit(unit: unknown, fn: string): asserts unit is string {
-  if (typeof unit !== 'string' || !UNIT.test(unit))
-    throw new TypeError(`services.${fn} needs a unit name such as nginx or nginx.service`);
+  checkUnit(unit, `services.${fn}`);
 }
 
 /** systemctl's own exit code answers the question; 0 means yes. */

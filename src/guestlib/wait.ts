@@ -1,7 +1,12 @@
 import { hostname } from 'node:os';
-import { WaitTimeoutError } from './errors.js';
+import { callSignal } from './call-context.js';
+import { CallerGoneError, WaitTimeoutError } from './errors.js';
 import { probeOf } from './wait-probes.js';
+import { checkUnit } from './systemctl.js';
 import type { WaitCondition, WaitResult } from './types.js';
+
+/** A look that did not finish before the wait's timeout. */
+const LATE = Symbol('late');
 
 /** How often a wait looks again. */
 const INTERVAL_MS = 100;
@@ -16,6 +21,8 @@ function checkCondition(c: unknown, at = 'condition'): asserts c is WaitConditio
     throw new TypeError(
       `wait.until: ${at} must be a Wait condition (Wait.logLine, Wait.port, ...), got ${JSON.stringify(c)}`,
     );
+  const unit = (c as { unit?: unknown }).unit;
+  if (unit !== undefined && unit !== null) checkUnit(unit, `wait.until: ${at}.unit`);
   if (kind === 'all' || kind === 'any') {
     const of = (c as { of?: unknown }).of;
     if (!Array.isArray(of) || of.length === 0)
@@ -37,14 +44,31 @@ export async function until(condition: WaitCondition, timeoutMs: number): Promis
     throw new TypeError(`wait.until: timeoutMs is from 1 ms to 1 hour, got ${String(timeoutMs)}`);
   const started = Date.now();
   const probe = probeOf(condition);
+  const caller = callSignal();
+  // The wait ends at its timeout even in the middle of a slow look, and at once when its caller hangs up.
+  const within = <T>(work: Promise<T>, ms: number): Promise<T | typeof LATE> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => resolve(LATE), Math.max(0, ms));
+      const gone = (): void => reject(new CallerGoneError());
+      caller?.addEventListener('abort', gone, { once: true });
+      work.then(resolve, reject).finally(() => {
+        clearTimeout(timer);
+        caller?.removeEventListener('abort', gone);
+      });
+    });
   try {
     for (;;) {
-      if (await probe.check()) return { ms: Date.now() - started, observed: [await probe.observed()] };
+      if (caller?.aborted) throw new CallerGoneError();
+      const ok = await within(probe.check(), started + timeoutMs - Date.now());
+      if (ok === true) return { ms: Date.now() - started, observed: [await probe.observed()] };
       const left = started + timeoutMs - Date.now();
-      if (left <= 0) break;
-      await new Promise((r) => setTimeout(r, Math.min(INTERVAL_MS, left)));
+      if (left <= 0 || ok === LATE) break;
+      const slept = await within(new Promise<void>((r) => setTimeout(r, Math.min(INTERVAL_MS, left))), left + 1);
+      if (slept === LATE) break;
     }
-    const observed = [await probe.observed()];
+    const observed = [
+      await within(probe.observed(), 2_000).then((o) => (o === LATE ? 'still looking at the timeout' : o)),
+    ];
     const guest = process.env.ROC_GUEST ?? hostname();
     throw new WaitTimeoutError(
       `${guest}: still waiting after ${timeoutMs} ms for ${observed.join('; ')}`,

@@ -16,6 +16,8 @@ export interface CallContext {
   /** The request's headers (names in lower case). */
   readonly headers: IncomingHttpHeaders;
   readonly remoteAddress: string;
+  /** Aborted when the caller goes away before its answer is sent (its connection closed). */
+  readonly signal?: AbortSignal;
 }
 
 /** An answer to one XML-RPC request, before HTTP: the document, extra headers, and whether to close the connection. */
@@ -155,11 +157,20 @@ export function createXmlRpcListener(
   };
 
   async function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
+    // A caller that hangs up is not waited for: long waits and polls on its behalf end with it.
+    const gone = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
     const {
       xml,
       headers: extraHeaders,
       closeConnection,
-    } = await answerXmlRpc(raw, { headers: req.headers, remoteAddress: req.socket.remoteAddress ?? '' }, options);
+    } = await answerXmlRpc(
+      raw,
+      { headers: req.headers, remoteAddress: req.socket.remoteAddress ?? '', signal: gone.signal },
+      options,
+    );
     // A string answer lets Node send headers and body in one write; gzip needs bytes.
     let payload: string | Buffer = xml;
     let length = Buffer.byteLength(xml, 'utf8');

@@ -250,7 +250,11 @@ test(
     assert.equal(refused.refusals[0]!.reason, 'permission');
     assert.match(refused.message, /network faults need CAP_NET_ADMIN; .* install-agent\.sh --user roc --faults/);
     assert.deepEqual(refused.rolledBack, ['g1']);
-    assert.notEqual(guests[0]!.exec('nft', ['list', 'table', 'inet', 'roc_nemesis']).status, 0, 'no rule left on g1');
+    assert.notEqual(
+      guests[0]!.exec('nft', ['list', 'table', 'inet', `roc_nemesis_${PORT}`]).status,
+      0,
+      'no rule left on g1',
+    );
 
     // Installed again with --faults, it may.
     const again = guests[1]!.exec('node', [...G2_INSTALL, '--faults']);
@@ -275,7 +279,7 @@ test(
 
     // An agent killed with a fault live: systemd restarts it, and its start undoes the fault.
     await topology.nemesis.isolate('g1', { ttl: '10m' });
-    assert.equal(guests[0]!.exec('nft', ['list', 'table', 'inet', 'roc_nemesis']).status, 0);
+    assert.equal(guests[0]!.exec('nft', ['list', 'table', 'inet', `roc_nemesis_${PORT}`]).status, 0);
     const bootBefore = (await topology.guest('g1').ping()).bootId;
     guests[0]!.exec('sh', ['-c', 'kill -9 "$(systemctl show --property=MainPID --value roc-agent)"']);
     await eventually(async () => (await topology.guest('g1').ping({ timeout: 1_000 })).bootId !== bootBefore, {
@@ -284,7 +288,7 @@ test(
       message: 'the agent back on g1',
     });
     assert.notEqual(
-      guests[0]!.exec('nft', ['list', 'table', 'inet', 'roc_nemesis']).status,
+      guests[0]!.exec('nft', ['list', 'table', 'inet', `roc_nemesis_${PORT}`]).status,
       0,
       'its restart removed it',
     );

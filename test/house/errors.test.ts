@@ -194,6 +194,7 @@ const SAMPLES: Record<string, { error: Error; fields: string[] }> = {
     ),
     fields: ['guest', 'rolledBack'],
   },
+  CallerGoneError: { error: new guestlibErrors.CallerGoneError(), fields: [] },
   'WaitTimeoutError (guestlib)': {
     error: new guestlibErrors.WaitTimeoutError(
       'waited 2000 ms in vain for log line /ready/ in /var/log/app.log (last: "starting")',

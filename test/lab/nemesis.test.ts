@@ -44,7 +44,7 @@ function inNs(guest: Name, cmd: string[]): { status: number | null; stdout: stri
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const nemesisTable = (guest: Name): boolean =>
-  inNs(guest, ['nft', 'list', 'table', 'inet', 'roc_nemesis']).status === 0;
+  inNs(guest, ['nft', 'list', 'table', 'inet', 'roc_nemesis_7007']).status === 0;
 
 async function connects(from: Name, to: Name): Promise<boolean> {
   return (await topology.guest(from).lib.network.canConnect(HOSTS[to], PORT, 400)).ok;
@@ -271,12 +271,12 @@ describe(
       await using fault = await topology.nemesis.partition([['n1'], ['n2', 'n3']]);
       assert.deepEqual([await connects('n1', 'n2'), await connects('n2', 'n3')], [false, true]);
       assert.match(
-        inNs('n1', ['iptables', '-w', '-S', 'ROC_NEMESIS_IN']).stdout,
-        /-A ROC_NEMESIS_IN -s 198\.18\.58\.12\/32 .*-j DROP/,
+        inNs('n1', ['iptables', '-w', '-S', 'ROC_NEMESIS_IN_7007']).stdout,
+        /-A ROC_NEMESIS_IN_7007 -s 198\.18\.58\.12\/32 .*-j DROP/,
       );
       assert.equal(nemesisTable('n1'), false);
       await fault.heal();
-      assert.notEqual(inNs('n1', ['iptables', '-w', '-S', 'ROC_NEMESIS_IN']).status, 0, 'the chain is gone');
+      assert.notEqual(inNs('n1', ['iptables', '-w', '-S', 'ROC_NEMESIS_IN_7007']).status, 0, 'the chain is gone');
       assert.equal(await connects('n1', 'n2'), true);
     });
   },
