@@ -140,6 +140,8 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   let token: string | undefined;
   try {
     token = flags.tokenFile ? readTokenFile(flags.tokenFile, warn) : process.env.ROC_TOKEN?.trim() || undefined;
+    // Read once: nothing the agent runs (the system under test among them) gets it from the environment.
+    delete process.env.ROC_TOKEN;
   } catch (err) {
     fail(`roc-agent: ${(err as Error).message}`, err);
   }
@@ -159,6 +161,10 @@ export async function runServe(flags: ServeFlags): Promise<void> {
       ...(flags.tlsClientCa ? { clientCa: read(flags.tlsClientCa, 'the client CA') } : {}),
     };
   }
+  if (!token && flags.insecure && !isLoopback(flags.host) && process.getuid?.() === 0)
+    fail(
+      `roc-agent: refusing --insecure as root on ${flags.host}: anyone who could reach it would run code on this machine as root. Give --token-file <file> (make one with: roc token) or ROC_TOKEN`,
+    );
   if (!token && flags.insecure && !isLoopback(flags.host)) {
     warn(
       `listening on ${flags.host} with no token (--insecure): anyone who can reach this port can run code on this machine as ${process.env.USER ?? 'this user'}`,
@@ -196,9 +202,15 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   if (functions.length) log(`Available function(s): ${functions.join(', ')}`);
   if (flags.guestLib) log(`Guest library: ${LIBRARY_AREAS.map((a) => `roc.${a}`).join(', ')}`);
   log(`Listening on ${agent.url} (boot ${agent.bootId}, pid ${process.pid}${token ? ', token required' : ''})`);
+  // An agent whose output nobody reads any more (its parent died with the pipe) keeps serving: a write
+  // that fails is dropped, never raised again from the handler below (which would spin on it).
+  const deaf = (): void => {};
+  process.stdout.on('error', deaf);
+  process.stderr.on('error', deaf);
   // Served code may throw from a timer or leave a rejection unobserved; that
   // is its bug, not a reason for every other caller to lose the agent.
   process.on('uncaughtException', (err) => {
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return;
     process.stderr.write(
       `roc-agent: served code threw outside any call (the agent keeps running): ${err.stack ?? String(err)}\n`,
     );

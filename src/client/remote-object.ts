@@ -132,6 +132,9 @@ function pullIterator(state: State, owner: object): AsyncIterator<unknown> {
         try {
           batch = await state.server.callWith<IteratorBatch>(`${state.handle}.next`, [ITERATOR_LIMITS.batch, waitMs]);
         } catch (err) {
+          // A pull that failed (a deadline, a lost answer) may have left the source running on the agent: end it
+          // there too, without holding up the error (a source the agent already freed makes this a no-op).
+          void state.server.callWith(`${state.handle}.return`, []).catch(() => undefined);
           ended();
           throw err;
         }

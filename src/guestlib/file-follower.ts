@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { CHUNK, lastLines } from './file-tail.js';
+import { LineSplitter } from './line-splitter.js';
 
 /** Rotation on file systems whose changes inotify does not report (synced folders) is seen by polling this often. */
 const POLL_MS = 250;
@@ -24,7 +25,7 @@ export class FileFollower implements AsyncIterable<string>, AsyncIterator<string
   #fd: FileHandle | undefined;
   #ino = 0;
   #pos = 0;
-  #partial = '';
+  #lines = new LineSplitter();
   #queue: string[] = [];
   #closed = false;
   #watcher: FSWatcher | undefined;
@@ -45,6 +46,9 @@ export class FileFollower implements AsyncIterable<string>, AsyncIterator<string
       f.#pos = options.from === 'start' ? 0 : s.size;
       if (options.from !== 'start' && options.lines) f.#queue = await lastLines(f.#fd, s.size, options.lines);
     } catch (err) {
+      // A follow that fails leaves nothing open behind it.
+      await f.#fd?.close().catch(() => undefined);
+      f.#fd = undefined;
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       // Not there yet: every line of the file, once it appears, is new.
     }
@@ -66,7 +70,15 @@ export class FileFollower implements AsyncIterable<string>, AsyncIterator<string
   async next(): Promise<IteratorResult<string>> {
     while (!this.#closed) {
       if (this.#queue.length) return { value: this.#queue.shift()!, done: false };
-      if (await this.#read()) continue;
+      let read: boolean;
+      try {
+        read = await this.#read();
+      } catch (err) {
+        // A follow that ends in an error (a folder, a file gone unreadable) closes its file and watcher.
+        await this.return();
+        throw err;
+      }
+      if (read) continue;
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
         this.#timer = setTimeout(resolve, POLL_MS);
@@ -112,15 +124,15 @@ export class FileFollower implements AsyncIterable<string>, AsyncIterator<string
     if (size < this.#pos) {
       // Truncated in place: start over from its beginning.
       this.#pos = 0;
-      this.#partial = '';
+      this.#lines.reset();
     }
     if (size > this.#pos) return this.#take(size);
     if (current && current.ino !== this.#ino) {
       // Rotated, and the old file is read to its end: go on with the new one.
       await this.#fd.close().catch(() => undefined);
       this.#fd = undefined;
-      if (this.#partial) this.#queue.push(this.#partial);
-      this.#partial = '';
+      const rest = this.#lines.rest();
+      if (rest !== undefined) this.#queue.push(rest);
       return this.#queue.length > 0 || (await this.#read());
     }
     return false;
@@ -131,9 +143,7 @@ export class FileFollower implements AsyncIterable<string>, AsyncIterator<string
     const buf = Buffer.alloc(length);
     const { bytesRead } = await this.#fd!.read(buf, 0, length, this.#pos);
     this.#pos += bytesRead;
-    const text = this.#partial + buf.subarray(0, bytesRead).toString('utf8');
-    const lines = text.split('\n');
-    this.#partial = lines.pop()!;
+    const lines = this.#lines.push(buf.subarray(0, bytesRead));
     this.#queue.push(...lines);
     return lines.length > 0 || bytesRead > 0;
   }

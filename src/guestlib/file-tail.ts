@@ -1,22 +1,37 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { LineSplitter, MAX_LINE_BYTES } from './line-splitter.js';
 
 /** The most one read takes: a follower's slow consumer holds at most this much, as lines. */
 export const CHUNK = 64 * 1024;
 
-/** The last n lines of an open file between `floor` and `end`, read backwards a chunk at a time. */
+/**
+ * The last n lines of an open file between `floor` and `end`, read backwards a
+ * chunk at a time: never further back than n lines of the longest kept length
+ * can reach, each byte read once, so a file with no newline costs no more than
+ * n long lines.
+ */
 export async function lastLines(fd: FileHandle, end: number, n: number, floor = 0): Promise<string[]> {
+  const limit = Math.max(floor, end - n * (MAX_LINE_BYTES + 1) - 1);
+  const parts: Buffer[] = [];
   let start = end;
-  let text = '';
-  while (start > floor) {
-    const from = Math.max(floor, start - CHUNK);
+  let newlines = 0;
+  while (start > limit) {
+    const from = Math.max(limit, start - CHUNK);
     const buf = Buffer.alloc(start - from);
     await fd.read(buf, 0, buf.length, from);
-    text = buf.toString('utf8') + text;
+    parts.unshift(buf);
     start = from;
-    if (text.split('\n').length > n + 1) break;
+    for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) newlines++;
+    // n lines need n + 1 newlines before them (one of them may end the file).
+    if (newlines > n + 1) break;
   }
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
+  const splitter = new LineSplitter();
+  const lines = splitter.push(Buffer.concat(parts));
+  const rest = splitter.rest();
+  if (rest !== undefined) lines.push(rest);
+  // Stopped inside a line longer than any kept: its start is not here.
+  if (start > floor && lines.length > 0 && lines.length <= n && start === limit)
+    lines[0] = `[… cut: the line began more than ${MAX_LINE_BYTES} bytes earlier] ${lines[0]}`;
   return lines.slice(-n);
 }
 

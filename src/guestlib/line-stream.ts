@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { LineSplitter } from './line-splitter.js';
 
 /** How many items a stream may get ahead of its consumer before it is paused (the OS pipe then holds the writer). */
 const HIGH_WATER = 256;
@@ -26,19 +27,18 @@ export class StreamQueue<T> implements AsyncIterable<T>, AsyncIterator<T> {
   add(stream: Readable, map: (text: string) => T, lines = false): void {
     this.#open++;
     this.#streams.push(stream);
-    stream.setEncoding('utf8');
-    let partial = '';
-    stream.on('data', (text: string) => {
-      if (lines) {
-        const parts = (partial + text).split('\n');
-        partial = parts.pop()!;
-        for (const p of parts) this.#items.push(map(p));
-      } else this.#items.push(map(text));
+    // Lines are split from bytes (bounded in length, linear in time); chunks are decoded whole characters at a time.
+    const splitter = lines ? new LineSplitter() : undefined;
+    if (!splitter) stream.setEncoding('utf8');
+    stream.on('data', (data: Buffer | string) => {
+      if (splitter) for (const line of splitter.push(data as Buffer)) this.#items.push(map(line));
+      else this.#items.push(map(data as string));
       if (this.#items.length >= HIGH_WATER) stream.pause();
       this.#wake?.();
     });
     stream.once('end', () => {
-      if (lines && partial) this.#items.push(map(partial));
+      const rest = splitter?.rest();
+      if (rest !== undefined) this.#items.push(map(rest));
       this.#open--;
       this.#wake?.();
     });

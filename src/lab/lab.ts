@@ -13,7 +13,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { loadTopology, type Guest, type GuestSpec, type Topology } from '../topology/index.js';
+import { labTokenFile, loadTopology, type Guest, type GuestSpec, type Topology } from '../topology/index.js';
+import { writeTokenFile } from '../protocol/index.js';
 import { retryUntil } from '../wire/index.js';
 import { agentCommand, AGENT_CLI } from './launch.js';
 import { checkNetnsPossible, createNetns, removeNetns, type NetnsLayout } from './netns.js';
@@ -146,8 +147,6 @@ function startAgent(
     ...extra,
   ];
   if (spec.tokenFile) agentArgs.push('--token-file', spec.tokenFile);
-  // A namespace address is off loopback; without a token in the topology the agent needs leave to listen there.
-  else if (netns) agentArgs.push('--insecure');
   const { file, args } = agentCommand(agentArgs);
   const fd = openSync(logFile, 'a');
   // The agent's system.agentLog reads its own part of the log: what it writes past this size.
@@ -258,8 +257,19 @@ async function stopPid(pid: number, graceMs = 5_000): Promise<void> {
  */
 export async function labUp(options: LabOptions = {}): Promise<LabState> {
   const log = options.log ?? (() => {});
-  const topology: Topology = loadTopology(options.topology);
+  let topology: Topology = loadTopology(options.topology);
   const file = topology.file;
+  if (options.netns && [...topology.specs.values()].some((s) => !s.tokenFile)) {
+    // Agents in namespaces listen off loopback, as root: never without a token. The topology names
+    // none, so the lab makes one beside its state (0600), and the host finds it there (labTokenFile).
+    const token = labTokenFile(file);
+    if (!existsSync(token)) {
+      writeTokenFile(token);
+      log(`made a token for the lab's agents: ${token} (the topology gives no token_file)`);
+    }
+    topology.close();
+    topology = loadTopology(file);
+  }
   const dir = labDir(file);
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const labId = labIdOf(file);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { named, RocError } from '../wire/errors.js';
 
 export class TokenFileError extends RocError {
@@ -60,6 +60,15 @@ export function writeTokenFile(file: string, options: { force?: boolean } = {}):
   }
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const token = newToken();
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  // A new file (O_EXCL: never through a link someone left there), mode 0600 from its first byte, put in place
+  // by rename: the old file's mode and a link at the path are replaced, never followed.
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${newToken().slice(0, 8)}`);
+  writeFileSync(tmp, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
   return token;
 }

@@ -16,3 +16,10 @@ export function findTopologyFile(cwd = process.cwd()): string {
     resolve(cwd),
   );
 }
+
+/**
+ * The token a network-namespace lab makes for a topology that names none
+ * (beside the lab's state, mode 0600): its agents require it, and the host
+ * finds it here for the guests whose topology gives no token_file.
+ */
+export const labTokenFile = (topologyFile: string): string => join(dirname(topologyFile), '.roc', 'lab', 'token');

@@ -5,6 +5,7 @@ export { Guest, type GuestLibrary } from './guest.js';
 export { GroupError, GroupResult, GuestGroup, type FanOut, type OnEveryGuest, type GuestOutcome } from './group.js';
 export {
   findTopologyFile,
+  labTokenFile,
   lineOf,
   parseTopology,
   TopologyError,

@@ -4,6 +4,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { DEFAULT_AGENT_PORT, DEFAULT_GUEST_TIMEOUT_MS } from '../protocol/index.js';
 import { parseDuration } from './duration.js';
+import { labTokenFile } from './find.js';
 import { named, RocError } from '../wire/errors.js';
 
 /** One guest, with defaults applied and paths made absolute. */
@@ -231,7 +232,7 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
         if (options.checkTokenFiles !== false && !existsSync(tokenFile))
           problem(from('token_file'), `${tokenFile} does not exist (make one with: roc token ${tokenFile})`);
       }
-    }
+    } else if (existsSync(labTokenFile(abs))) tokenFile = labTokenFile(abs);
 
     const timeoutValue = pick('timeout');
     const timeoutMs = timeoutValue === undefined ? DEFAULT_GUEST_TIMEOUT_MS : parseDuration(timeoutValue);
@@ -287,4 +288,4 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
   return { file: abs, guests };
 }
 
-export { findTopologyFile } from './find.js';
+export { findTopologyFile, labTokenFile } from './find.js';

@@ -82,6 +82,20 @@ describe('remote async iterators', () => {
     });
   });
 
+  test('a pull that fails ends the source on the agent too, not only on the host', async () => {
+    // The agent answers the long poll with its call deadline (300 ms) before the slow source's first item.
+    await using agent = await Agent.start({ modules: [fixture('streams.js')], port: 0, callTimeoutMs: 300 });
+    await using proxy = serverProxy('127.0.0.1', agent.port, { timeout: 2_000 });
+    const n = (await remoteModule(proxy).Numbers!()) as unknown as Numbers;
+    await assert.rejects(async () => {
+      for await (const x of await n.slow(60_000)) void x;
+    }, /call deadline/);
+    await eventually(async () => (await proxy.instances()).filter((h) => h.startsWith('AsyncIterator_')).length === 0, {
+      timeout: 5_000,
+      message: "the iterator's handle to be freed on the agent",
+    });
+  });
+
   test('break frees it on the agent at once; so does a throw in the loop', async () => {
     await withNumbers(async (n, proxy) => {
       const iterators = async (): Promise<number> =>

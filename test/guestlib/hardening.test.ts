@@ -18,10 +18,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, loadTopology, serverProxy, type ServerProxy } from '../../src/index.js';
+import { eventually, loadTopology, serverProxy, type ServerProxy, type Topology } from '../../src/index.js';
+import { CUT_MARK, MAX_LINE_BYTES } from '../../src/guestlib/line-splitter.js';
 import { nftScript, type NetRule } from '../../src/guestlib/fault-net.js';
 import { stopAll } from '../../src/guestlib/fault-targets.js';
-import { rejection, startAgentProcess, type AgentProcess } from '../helpers.js';
+import { fixture, rejection, startAgentProcess, type AgentProcess } from '../helpers.js';
 
 let agent: AgentProcess;
 let proxy: ServerProxy;
@@ -258,6 +259,93 @@ describe('the nemesis touches only its own', () => {
       assert.ok(existsSync(planted), 'nothing planted was read or removed');
     } finally {
       await other.stop();
+    }
+  });
+});
+
+describe('followers and tails: bounded lines, linear time, nothing left open', () => {
+  let topology: Topology;
+  before(() => {
+    writeFileSync(
+      join(dir, 'follow.yml'),
+      `guests:\n  g: { host: 127.0.0.1, port: ${agent.port}, timeout: 20s, token_file: token2 }\n`,
+    );
+    writeFileSync(join(dir, 'token2'), 'secret-token-of-the-agent\n', { mode: 0o600 });
+    topology = loadTopology(join(dir, 'follow.yml'));
+  });
+  after(() => topology.close());
+
+  const fds = (): number => readdirSync(`/proc/${agent.child.pid}/fd`).length;
+
+  test('a follow that ends in an error leaves no file or watcher open', async () => {
+    const g = topology.guest('g');
+    // Warm up whatever the first follow opens for good (the agent's own modules).
+    await rejection(
+      (async () => {
+        for await (const l of await g.lib.files.follow(dir, { from: 'start' })) void l;
+      })(),
+    );
+    const before = fds();
+    for (let i = 0; i < 20; i++) {
+      const err = await rejection(
+        (async () => {
+          for await (const l of await g.lib.files.follow(dir, { from: 'start' })) void l;
+        })(),
+      );
+      assert.match(err.message, /EISDIR/);
+    }
+    assert.ok(fds() <= before + 2, `fds ${before} -> ${fds()}: a failed follow leaked`);
+  });
+
+  test('a line with no end is cut at the bound and costs no more than the bound, in a follow and in a tail', async () => {
+    const g = topology.guest('g');
+    const file = join(dir, 'long.log');
+    // 16 MiB with no newline, then a short line.
+    writeFileSync(file, Buffer.alloc(16 * 1024 * 1024, 0x61));
+    const { appendFileSync } = await import('node:fs');
+    appendFileSync(file, '\nshort\n');
+    const got: string[] = [];
+    for await (const l of await g.lib.files.follow(file, { from: 'start' })) {
+      got.push(l);
+      if (got.length === 2) break;
+    }
+    assert.equal(got[0]!.length, MAX_LINE_BYTES + CUT_MARK.length);
+    assert.ok(got[0]!.endsWith(CUT_MARK));
+    assert.equal(got[1], 'short');
+    const tail = await g.lib.files.tail(file, 2);
+    assert.equal(tail.length, 2);
+    assert.match(tail[0]!, /^\[… cut: the line began more than 65536 bytes earlier\] a+/);
+    assert.ok(tail[0]!.length < MAX_LINE_BYTES + 200, `the tail's line is bounded: ${tail[0]!.length}`);
+    assert.equal(tail[1], 'short');
+  });
+
+  test('a UTF-8 character split across two reads arrives whole', async () => {
+    const g = topology.guest('g');
+    const file = join(dir, 'utf8.log');
+    writeFileSync(file, '');
+    const lines = await g.lib.files.follow(file);
+    const it = lines[Symbol.asyncIterator]();
+    const { appendFileSync } = await import('node:fs');
+    const word = Buffer.from('naïve ☃ café\n', 'utf8');
+    // Each byte written on its own: the follower may read between any two of them.
+    for (const b of word) appendFileSync(file, Buffer.from([b]));
+    assert.deepEqual((await it.next()).value, 'naïve ☃ café');
+    await it.return!();
+  });
+});
+
+describe('an agent whose output nobody reads', () => {
+  test('keeps answering after its stdout and stderr lose their reader', async () => {
+    const lonely = await startAgentProcess(['-p', '0', '-m', fixture('chatty.js')]);
+    try {
+      lonely.child.stdout?.destroy();
+      lonely.child.stderr?.destroy();
+      const p = serverProxy('127.0.0.1', lonely.port, { timeout: 5_000 });
+      for (let i = 0; i < 5; i++) assert.equal(await p.callWith('say', [`line ${i}`]), `line ${i}`);
+      for (let i = 0; i < 5; i++) assert.ok((await p.ping()).version, 'still answering');
+      p.close();
+    } finally {
+      await lonely.stop();
     }
   });
 });

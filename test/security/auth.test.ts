@@ -2,7 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -185,11 +185,18 @@ describe('listening off loopback', () => {
     }
   });
 
-  test('roc-agent --insecure warns on stderr', async () => {
-    const agent = await startAgentProcess(
-      ['--insecure', '--host', '0.0.0.0', '-p', '0', '-m', example('remote_class.js')],
-      { ...process.env, ROC_TOKEN: '' },
-    );
+  test('roc-agent --insecure warns on stderr; as root it is refused', async () => {
+    const args = ['--insecure', '--host', '0.0.0.0', '-p', '0', '-m', example('remote_class.js')];
+    if (process.getuid?.() === 0) {
+      // Root off loopback with no token would let anyone who reaches it run code as root.
+      const err = await rejection(startAgentProcess(args, { ...process.env, ROC_TOKEN: '' }));
+      assert.match(
+        err.message,
+        /roc-agent: refusing --insecure as root on 0\.0\.0\.0: anyone who could reach it would run code on this machine as root\. Give --token-file <file> \(make one with: roc token\) or ROC_TOKEN/,
+      );
+      return;
+    }
+    const agent = await startAgentProcess(args, { ...process.env, ROC_TOKEN: '' });
     await agent.stop();
     const stderr = agent.stderr();
     assert.match(
@@ -219,6 +226,23 @@ describe('roc token', () => {
     );
     await execFileAsync(process.execPath, [rocBin, 'token', '--force', file]);
     assert.notEqual(readFileSync(file, 'utf8').trim(), first);
+  });
+
+  test('--force replaces a readable file with a 0600 one, and a link at the path, never its target', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roc-token-'));
+    const file = join(dir, 'token');
+    writeFileSync(file, 'old\n', { mode: 0o644 });
+    chmodSync(file, 0o644);
+    await execFileAsync(process.execPath, [rocBin, 'token', '--force', file]);
+    assert.equal(statSync(file).mode & 0o777, 0o600, 'what it prints (mode 0600) is what the file is');
+    const target = join(dir, 'elsewhere');
+    writeFileSync(target, 'not a token\n');
+    const link = join(dir, 'linked');
+    symlinkSync(target, link);
+    await execFileAsync(process.execPath, [rocBin, 'token', '--force', link]);
+    assert.equal(readFileSync(target, 'utf8'), 'not a token\n', 'the link was not followed');
+    assert.ok(!lstatSync(link).isSymbolicLink());
+    assert.equal(lstatSync(link).mode & 0o777, 0o600);
   });
 
   test('roc-agent --token-file: missing file exits 1; a file others can read gets a warning', async () => {
