@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createXmlRpcListener } from '../wire/index.js';
 import { AGENT_DEFAULTS } from './defaults.js';
-import { faultsPort, guestLibraryMethods, startFaults, stopFaults } from '../guestlib/index.js';
+import { faultsPort, guestLibraryMethods, startFaults, stopAllChildren, stopFaults } from '../guestlib/index.js';
 import { isLoopback, tokenGate } from './auth.js';
 import { Dispatcher } from './dispatch.js';
 import { HandleTable } from './handles.js';
@@ -237,10 +237,11 @@ export class Agent {
       });
       this.server.closeIdleConnections();
     }).then(async () => {
-      // No fault outlives the agent that made it.
+      // No fault outlives the agent that made it, and neither does a program it started.
       await stopFaults();
       clearInterval(this.leaseTimer);
       this.handles.clear();
+      stopAllChildren();
       this.resolveClosed();
     });
     return this.stopping;

@@ -25,3 +25,4 @@ export function guestLibraryMethods(): Map<string, (...args: unknown[]) => unkno
 
 export { parseProcAddress } from './proc-net.js';
 export { faultsPort, startFaults, stopFaults } from './fault-registry.js';
+export { stopAllChildren } from './child.js';

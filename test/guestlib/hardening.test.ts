@@ -334,6 +334,28 @@ describe('followers and tails: bounded lines, linear time, nothing left open', (
   });
 });
 
+describe('everything an agent started ends with it', () => {
+  test('a command running and a stream nobody reads are stopped when the agent stops', async () => {
+    const marker = `roc-hardening-${process.pid}-end`;
+    const short = await startAgentProcess(['-p', '0']);
+    const p = serverProxy('127.0.0.1', short.port, { timeout: 60_000 });
+    const running = p.callWith('roc.command.shell', [`sleep 120 # ${marker}-run`]).catch(() => undefined);
+    const streaming = await p.callWith('roc.command.stream', ['sh', ['-c', `sleep 120 # ${marker}-stream`]]);
+    void streaming;
+    await eventually(() => pidsWith(`${marker}-run`).length > 0 && pidsWith(`${marker}-stream`).length > 0, {
+      timeout: 5_000,
+      message: 'both programs to run',
+    });
+    p.close();
+    await short.stop();
+    await running;
+    await eventually(() => pidsWith(marker).length === 0, {
+      timeout: 5_000,
+      message: `nothing the agent started to be left (${pidsWith(marker).join(', ')})`,
+    });
+  });
+});
+
 describe('an agent whose output nobody reads', () => {
   test('keeps answering after its stdout and stderr lose their reader', async () => {
     const lonely = await startAgentProcess(['-p', '0', '-m', fixture('chatty.js')]);

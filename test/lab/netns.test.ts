@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRunning, labDown, labIdOf, labUp, readLabState } from '../../src/lab/index.js';
-import { loadTopology } from '../../src/index.js';
+import { labTokenFile, loadTopology, serverProxy } from '../../src/index.js';
 import { writeTokenFile } from '../../src/protocol/index.js';
-import { example } from '../helpers.js';
+import { example, rejection } from '../helpers.js';
 
 const why =
   process.getuid?.() !== 0
@@ -70,5 +70,40 @@ test(
     assert.doesNotMatch(namespaces, new RegExp(`roc-${labId}-`));
     const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
     assert.doesNotMatch(links, new RegExp(`rb-${labId}|rv${labId}`));
+  },
+);
+
+test(
+  'lab --netns with no token in the topology: the lab makes one (0600), its root agents require it, the host uses it',
+  { skip: why },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roc-netns-token-'));
+    const file = join(dir, 'roc.yml');
+    writeFileSync(
+      file,
+      ['defaults: { port: 7007, timeout: 10s }', 'guests:', '  t1: { host: 198.18.56.21 }', ''].join('\n'),
+    );
+    const lines: string[] = [];
+    try {
+      await labUp({ topology: file, netns: true, log: (l) => lines.push(l) });
+      const token = labTokenFile(file);
+      assert.ok(
+        lines.some((l) => l.includes(`made a token for the lab's agents: ${token}`)),
+        lines.join('\n'),
+      );
+      assert.equal(statSync(token).mode & 0o777, 0o600);
+      // Without the token: refused, though the bridge makes the address reachable from the host.
+      const bare = serverProxy('198.18.56.21', 7007, { timeout: 5_000 });
+      const refused = await rejection(bare.ping());
+      assert.match(refused.message, /HTTP 401/);
+      bare.close();
+      // Through the topology: the host finds the lab's token.
+      const topology = loadTopology(file);
+      assert.equal(topology.specs.get('t1')!.tokenFile, token);
+      assert.ok((await topology.guest('t1').ping()).version);
+      topology.close();
+    } finally {
+      await labDown({ topology: file });
+    }
   },
 );
