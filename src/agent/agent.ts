@@ -197,7 +197,6 @@ export class Agent {
   /** Frees the objects of clients whose lease lapsed, a few times per TTL, and says whose they were. */
   private sweepLeases(log: ((line: string) => void) | undefined): void {
     const ttl = this.handles.leases.ttlMs;
-    if (ttl <= 0) return;
     this.leaseTimer = setInterval(
       () => {
         for (const lapsed of this.handles.releaseLapsed()) {
@@ -210,7 +209,8 @@ export class Agent {
           );
         }
       },
-      Math.min(5_000, Math.max(50, Math.floor(ttl / 4))),
+      // With no TTL nothing lapses, but leases that hold nothing are still forgotten now and then.
+      ttl > 0 ? Math.min(5_000, Math.max(50, Math.floor(ttl / 4))) : 5_000,
     );
     // The sweep is housekeeping: it never keeps a stopped agent's process alive.
     this.leaseTimer.unref();

@@ -76,9 +76,16 @@ export class LeaseTable {
     return this.leases.get(id)?.handles.size ?? 0;
   }
 
-  /** Takes out every lease whose TTL has passed, with the handles it held. A TTL of 0 never lapses. */
+  /**
+   * Takes out every lease whose TTL has passed, with the handles it held. A
+   * TTL of 0 never lapses; its leases that hold nothing (and have been told
+   * the TTL) are forgotten here, or every lease id ever seen would be kept.
+   */
   takeLapsed(now = Date.now()): LapsedLease[] {
-    if (this.ttlMs <= 0) return [];
+    if (this.ttlMs <= 0) {
+      for (const [id, lease] of this.leases) if (lease.told && lease.handles.size === 0) this.leases.delete(id);
+      return [];
+    }
     const lapsed: LapsedLease[] = [];
     for (const [id, lease] of this.leases) {
       if (lease.expires > now) continue;

@@ -10,7 +10,25 @@ import { helperPids } from './child.js';
 import { checkUnit } from './systemctl.js';
 import type { ProcessTarget } from './types.js';
 
-const bare = (address: string): string => address.replace(/^::ffff:/, '');
+/**
+ * An address in one spelling, so that comparing two is comparing addresses:
+ * IPv6 lower-cased and compressed (2001:DB8:0::10 is 2001:db8::10), an
+ * IPv4-mapped IPv6 address as its IPv4 address.
+ */
+export function bare(address: string): string {
+  let a = address.trim().replace(/^\[|\]$/g, '');
+  if (isIP(a) === 6) {
+    try {
+      a = new URL(`http://[${a}]/`).hostname.slice(1, -1);
+    } catch {
+      a = a.toLowerCase();
+    }
+  }
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(a);
+  if (!mapped) return a;
+  const [hi, lo] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
+  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+}
 
 function ownAddresses(): Set<string> {
   const own = new Set<string>();

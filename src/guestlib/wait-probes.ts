@@ -1,3 +1,4 @@
+import { boundedRegex } from './bounded-regex.js';
 import { FileFollower } from './file-follower.js';
 import { followJournal } from './journal-follower.js';
 import { canConnect, httpGet, isListening } from './network.js';
@@ -16,7 +17,6 @@ export interface Probe {
 }
 
 const LAST_LINES = 5;
-const regex = (p: WirePattern): RegExp => new RegExp(p.source, p.flags.replace('g', ''));
 const show = (p: WirePattern): string => `/${p.source}/${p.flags}`;
 const clip = (s: string, n = 200): string => (s.length > n ? `${s.slice(0, n)}…` : s);
 
@@ -38,7 +38,7 @@ async function unitState(unit: string): Promise<string> {
 
 /** Lines of a file (from its start, or from now) or of a unit's journal (since its last start, or from now), counted as they come. */
 function logLineProbe(c: Extract<WaitCondition, { kind: 'logLine' }>): Probe {
-  const re = regex(c.pattern);
+  const re = boundedRegex(c.pattern);
   const last: string[] = [];
   let seen = 0;
   let stop: (() => Promise<void>) | undefined;
@@ -133,7 +133,7 @@ export function probeOf(c: WaitCondition): Probe {
         `HTTP ${c.status} from ${c.url}${c.bodyMatches ? ` with a body matching ${show(c.bodyMatches)}` : ''}`,
         async () => {
           const r = await httpGet(c.url, { timeout: 2_000 });
-          const bodyOk = !c.bodyMatches || regex(c.bodyMatches).test(r.body);
+          const bodyOk = !c.bodyMatches || boundedRegex(c.bodyMatches).test(r.body);
           return {
             ok: r.status === c.status && bodyOk,
             state: `got HTTP ${r.status}${bodyOk ? '' : ', body did not match'}: ${JSON.stringify(clip(r.body.trim(), 120))}`,

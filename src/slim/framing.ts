@@ -5,9 +5,19 @@ import { named, RocError } from '../wire/errors.js';
  * only complete frames are decoded, so a multi-byte character split
  * across reads is never corrupted.
  */
+/** The largest frame a SLIM server takes (FitNesse's largest tables are a few MiB); a longer one is refused when its length is read. */
+export const MAX_FRAME_BYTES = 128 * 1024 * 1024;
+
 export class FrameReader {
   private chunks: Buffer[] = [];
   private size = 0;
+  /** Where the frame being read ends (header included), once its header is read: bytes are joined only then. */
+  private end: number | undefined;
+  private readonly maxBytes: number;
+
+  constructor(maxBytes = MAX_FRAME_BYTES) {
+    this.maxBytes = maxBytes;
+  }
 
   push(chunk: Buffer): string[] {
     this.chunks.push(chunk);
@@ -28,6 +38,8 @@ export class FrameReader {
 
   private next(): string | undefined {
     if (this.size < 7) return undefined;
+    // A frame still arriving costs nothing per read: its bytes are joined once, when all are here.
+    if (this.end !== undefined && this.size < this.end) return undefined;
     const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
     this.chunks = [buf];
     let colon = -1;
@@ -51,8 +63,16 @@ export class FrameReader {
         `frame length must have at least six digits, got ${JSON.stringify(buf.subarray(0, colon).toString('latin1'))}`,
       );
     const length = Number(buf.subarray(0, colon).toString('latin1'));
+    if (length > this.maxBytes)
+      throw new FrameError(
+        `a frame of ${length} bytes is larger than this SLIM server takes (${this.maxBytes} bytes); split the table, or send less in one instruction`,
+      );
     const end = colon + 1 + length;
-    if (buf.length < end) return undefined;
+    if (buf.length < end) {
+      this.end = end;
+      return undefined;
+    }
+    this.end = undefined;
     const payload = buf.subarray(colon + 1, end).toString('utf8');
     const rest = buf.subarray(end);
     this.chunks = rest.length ? [rest] : [];

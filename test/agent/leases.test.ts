@@ -99,6 +99,22 @@ describe('LeaseTable', () => {
     assert.equal(t.size, 0);
     const never = new LeaseTable(0);
     never.renew('client-bbbbbbbb', '10.0.0.2', 0);
+    never.own('client-bbbbbbbb', 'B_0');
     assert.deepEqual(never.takeLapsed(Number.MAX_SAFE_INTEGER), []);
+    assert.equal(never.size, 1, 'a lease that holds an object is kept');
+  });
+
+  test('with a TTL of 0, leases that hold nothing are not kept forever', () => {
+    const t = new LeaseTable(0);
+    for (let i = 0; i < 20_000; i++) {
+      const id = `client-${String(i).padStart(8, '0')}`;
+      t.renew(id, '10.0.0.3');
+      t.told(id);
+    }
+    t.renew('client-holding', '10.0.0.3');
+    t.told('client-holding');
+    t.own('client-holding', 'H_0');
+    assert.deepEqual(t.takeLapsed(), []);
+    assert.equal(t.size, 1, 'only the lease that holds an object is left');
   });
 });

@@ -21,7 +21,8 @@ import { join } from 'node:path';
 import { eventually, loadTopology, serverProxy, type ServerProxy, type Topology } from '../../src/index.js';
 import { CUT_MARK, MAX_LINE_BYTES } from '../../src/guestlib/line-splitter.js';
 import { nftScript, type NetRule } from '../../src/guestlib/fault-net.js';
-import { stopAll } from '../../src/guestlib/fault-targets.js';
+import { peerAddresses, stopAll } from '../../src/guestlib/fault-targets.js';
+import { boundedRegex } from '../../src/guestlib/bounded-regex.js';
 import { fixture, rejection, startAgentProcess, type AgentProcess } from '../helpers.js';
 
 let agent: AgentProcess;
@@ -208,6 +209,20 @@ describe('faults never reach the agent, and undo what they did', () => {
 });
 
 describe('the nemesis touches only its own', () => {
+  test('the controller is recognized however its address is spelled', async () => {
+    for (const [peer, caller] of [
+      ['2001:DB8::10', '2001:db8::10'],
+      ['2001:db8:0:0::10', '2001:DB8::10'],
+      ['10.0.0.9', '::ffff:10.0.0.9'],
+    ] as const) {
+      await assert.rejects(
+        peerAddresses([peer], caller),
+        (err: Error & { reason?: string }) => err.reason === 'controller',
+      );
+    }
+    assert.deepEqual(await peerAddresses(['2001:DB8:0::20'], '2001:db8::10'), ['2001:db8::20']);
+  });
+
   test("each agent has a table of its own (named for its port): one agent's rules never replace another's", () => {
     const rule: NetRule = {
       id: 'f1',
@@ -331,6 +346,34 @@ describe('followers and tails: bounded lines, linear time, nothing left open', (
     for (const b of word) appendFileSync(file, Buffer.from([b]));
     assert.deepEqual((await it.next()).value, 'naïve ☃ café');
     await it.return!();
+  });
+});
+
+describe("a caller's pattern cannot freeze the agent", () => {
+  test('a pattern that backtracks without bound, on a line made for it: the agent keeps answering', async () => {
+    const file = join(dir, 'redos.log');
+    writeFileSync(file, `${'a'.repeat(40)}b\n`);
+    const waiting = rejection(
+      call(
+        'roc.wait.until',
+        { kind: 'logLine', path: file, pattern: { source: '(a+)+$', flags: '' }, times: 1, from: 'start' },
+        2_000,
+      ),
+    );
+    // Answered while the wait runs: nothing holds the agent's one thread.
+    const quick = serverProxy('127.0.0.1', agent.port, { timeout: 3_000, token: 'secret-token-of-the-agent' });
+    for (let i = 0; i < 3; i++) assert.ok((await quick.ping()).version);
+    quick.close();
+    assert.match((await waiting).message, /WaitTimeoutError/);
+  });
+
+  test('a pattern only the backtracking engine runs gets a time budget per line, and says so', () => {
+    const re = boundedRegex({ source: '^(a|a)*\\1$', flags: '' });
+    assert.equal(re.test('aa'), true);
+    assert.throws(
+      () => re.test(`${'a'.repeat(40)}b`),
+      /the pattern \/\^\(a\|a\)\*\\1\$\/ took more than 100 ms on one line of 41 characters \(it backtracks without bound\)/,
+    );
   });
 });
 

@@ -43,6 +43,33 @@ describe('serializer: FitNesse wire vectors', () => {
 });
 
 describe('framing: lengths in UTF-8 bytes, raw bytes buffered', () => {
+  test('a large frame arriving in small reads is joined once, not once per read; a length past the limit is refused', () => {
+    const payload = 'x'.repeat(8 * 1024 * 1024);
+    const bytes = frame(payload);
+    const r = new FrameReader();
+    const concat = Buffer.concat;
+    let joins = 0;
+    Buffer.concat = ((list: readonly Uint8Array[], total?: number) => {
+      joins++;
+      return concat(list, total);
+    }) as typeof Buffer.concat;
+    let frames: string[] = [];
+    try {
+      for (let at = 0; at < bytes.length; at += 64 * 1024)
+        frames = frames.concat(r.push(bytes.subarray(at, at + 64 * 1024)));
+    } finally {
+      Buffer.concat = concat;
+    }
+    assert.equal(frames.length, 1);
+    assert.equal(frames[0]!.length, payload.length);
+    // 128 reads: the header is read once from the first ones, the bytes joined once at the end.
+    assert.ok(joins <= 3, `joined ${joins} times`);
+    assert.throws(
+      () => new FrameReader().push(Buffer.from('999999999999:x')),
+      /a frame of 999999999999 bytes is larger than this SLIM server takes \(134217728 bytes\); split the table, or send less in one instruction/,
+    );
+  });
+
   test('a frame split anywhere, even inside a multi-byte character, decodes once complete', () => {
     const payload = serialize(['Köln 🀜']);
     const bytes = frame(payload);
