@@ -36,6 +36,7 @@ export function boundedRegex(p: WirePattern): { test(line: string): boolean } {
         if ((err as NodeJS.ErrnoException).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw err;
         throw new TypeError(
           `the pattern /${p.source}/${p.flags} took more than ${PATTERN_BUDGET_MS} ms on one line of ${line.length} characters (it backtracks without bound); write it without nested repetition or back-references`,
+          { cause: err },
         );
       }
     },
