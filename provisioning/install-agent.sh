@@ -180,6 +180,26 @@ elif [ -e /etc/systemd/system/roc-agent.service.d/with-faults.conf ]; then
   changed=yes
 fi
 
+# Provisioning ends only once the agent answers: `vagrant up` and then `roc ping` at once finds it
+# listening. A unit that fails, or no answer within 30 s, stops provisioning with the unit's journal.
+wait_for_agent() {
+  probe=$host
+  case $probe in 0.0.0.0) probe=127.0.0.1 ;; ::) probe=::1 ;; esac
+  node_bin=$(command -v node || echo /usr/local/bin/node)
+  deadline=$(($(date +%s) + 30))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    if "$node_bin" -e 'const s = require("net").connect(Number(process.argv[1]), process.argv[2]); s.on("connect", () => process.exit(0)); s.on("error", () => process.exit(1));' "$port" "$probe" 2>/dev/null; then
+      say "roc-agent answers on $probe:$port"
+      return 0
+    fi
+    if systemctl is-failed --quiet roc-agent.service; then break; fi
+    sleep 0.2
+  done
+  say "roc-agent does not answer on $probe:$port (it is $(systemctl is-active roc-agent.service || true)); its journal:" >&2
+  journalctl -u roc-agent.service -n 30 --no-pager >&2 || true
+  exit 1
+}
+
 if [ "$changed" = yes ]; then
   systemctl daemon-reload
   systemctl enable roc-agent.service >/dev/null 2>&1
@@ -190,3 +210,4 @@ else
   systemctl is-active --quiet roc-agent.service || systemctl start roc-agent.service
   say "no change; roc-agent is $(systemctl is-active roc-agent.service)"
 fi
+wait_for_agent

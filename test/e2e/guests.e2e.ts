@@ -124,9 +124,12 @@ before(async () => {
     ...INSTALL_ARGS,
   ]);
   assert.equal(g1.status, 0, g1.stdout + g1.stderr);
+  // Provisioning ends once the agent answers, not when its unit was started.
+  assert.match(g1.stdout, /install-agent: roc-agent answers on 127\.0\.0\.1:7007/);
   const g2 = guests[1]!.exec('node', G2_INSTALL);
   assert.equal(g2.status, 0, g2.stdout + g2.stderr);
   assert.match(g2.stdout, /install-agent: roc-agent enabled and \(re\)started: .* \(as roc\)/);
+  assert.match(g2.stdout, /install-agent: roc-agent answers on 127\.0\.0\.1:7007/);
   const ready = await topology.guests().waitUntilReady({ timeout: 30_000, interval: 100 });
   assert.ok(ready.ok, String(ready.failed));
 });

@@ -157,6 +157,8 @@ test(
           `${name}: install-agent: roc-agent enabled and \\(re\\)started: -p 7107 --host 0\\.0\\.0\\.0 -m /opt/roc/modules/kv_control/kv_control\\.js --token-file /etc/roc/token \\(as root\\)`,
         ),
       );
+      // Provisioning ended only once the agent answered: the ping below needs no retry.
+      assert.match(up.out, new RegExp(`${name}: install-agent: roc-agent answers on 127\\.0\\.0\\.1:7107`));
     }
     const ping = await run(process.execPath, [roc, 'ping'], 60_000);
     t.diagnostic(ping.out.trimEnd());
