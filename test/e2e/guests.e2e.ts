@@ -199,7 +199,10 @@ test('install-agent.sh run again changes nothing', { skip: why }, () => {
   const before = g.exec('systemctl', ['show', 'roc-agent', '--property=MainPID']).stdout.trim();
   const again = g.exec('sh', ['/vagrant/provisioning/install-agent.sh', ...INSTALL_ARGS]);
   assert.equal(again.status, 0, again.stderr);
-  assert.equal(again.stdout.trim(), 'install-agent: no change; roc-agent is active');
+  assert.equal(
+    again.stdout.trim(),
+    'install-agent: no change; roc-agent is active\ninstall-agent: roc-agent answers on 127.0.0.1:7007',
+  );
   assert.equal(g.exec('systemctl', ['show', 'roc-agent', '--property=MainPID']).stdout.trim(), before);
 });
 
