@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent } from '../../src/agent/index.js';
 import { eventually, loadTopology, serverProxy, type ServerProxy, type Topology } from '../../src/index.js';
 import { CUT_MARK, MAX_LINE_BYTES } from '../../src/guestlib/line-splitter.js';
 import { nftScript, type NetRule } from '../../src/guestlib/fault-net.js';
@@ -396,6 +397,21 @@ describe('everything an agent started ends with it', () => {
       timeout: 5_000,
       message: `nothing the agent started to be left (${pidsWith(marker).join(', ')})`,
     });
+  });
+});
+
+describe('an agent in the host process (Agent.start)', () => {
+  test('a program that does not read its input does not take the host process down', async () => {
+    await using embedded = await Agent.start({ modules: [], port: 0 });
+    await using p = serverProxy('127.0.0.1', embedded.port, { timeout: 10_000 });
+    const stdin = 'x'.repeat(4 * 1024 * 1024);
+    const run = await p.callWith<{ exitCode: number }>('roc.command.run', ['true', [], { input: stdin }]);
+    assert.equal(run.exitCode, 0);
+    writeFileSync(join(dir, 'stream.yml'), `guests:\n  e: { host: 127.0.0.1, port: ${embedded.port} }\n`);
+    await using topology = loadTopology(join(dir, 'stream.yml'));
+    const chunks = [];
+    for await (const c of await topology.guest('e').lib.command.stream('true', [], { input: stdin })) chunks.push(c);
+    assert.equal(chunks.at(-1)?.exitCode, 0);
   });
 });
 
