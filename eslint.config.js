@@ -37,6 +37,10 @@ const LAYERS = {
   },
   lab: { deny: ['modules', 'guestlib', 'agent', 'slim', 'cli'], why: 'the lab stands on the topology' },
   slim: { deny: ['guestlib', 'agent', 'lab', 'cli'], why: 'the SLIM server stands on the topology and module loading' },
+  history: {
+    deny: ['protocol', 'modules', 'guestlib', 'agent', 'client', 'topology', 'lab', 'slim', 'cli'],
+    why: 'histories and checkers are pure: they stand on wire (for the error root) alone',
+  },
 };
 
 const layerRules = Object.entries(LAYERS).map(([layer, { deny, typesOnly = [], why }]) => ({
