@@ -25,6 +25,141 @@ export interface CheckOptions {
   timeout?: number;
 }
 
+/** A linearization so far, shared between the configurations that extend it (a persistent list). */
+interface Trace {
+  readonly op: Operation;
+  readonly prev: Trace | undefined;
+}
+
+/** One way the history so far can have gone: a state, and which open operations already took effect. */
+interface Config {
+  state: unknown;
+  /** Open operations linearized already, by slot, sorted. */
+  done: number[];
+  trace: Trace | undefined;
+}
+
+function stringHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+const traceOps = (t: Trace | undefined): Operation[] => {
+  const out: Operation[] = [];
+  for (let x = t; x; x = x.prev) out.push(x.op);
+  return out.reverse();
+};
+
+/**
+ * Lowe's just-in-time linearization (Knossos's linear algorithm): walk the
+ * history's calls and returns in time order, keeping every configuration the
+ * history can be in (a state, and which open operations took effect). At an
+ * operation's return every configuration must have linearized it, if need be
+ * after other open operations: those that can are kept, the others dropped.
+ * When none is left, that operation is the one that cannot be placed, and
+ * the configurations just before it say what it could have seen. The work
+ * is bounded by the operations open at once, not by the history's length,
+ * so a violation is found as soon as its operation returns.
+ */
+function* jit(model: Model, ops: readonly Operation[]): Search {
+  const n = ops.length;
+  if (n === 0) return { valid: true, ops: 0 };
+  const hashState = (st: unknown): string => {
+    if (model.hash) return String(model.hash(st));
+    if (typeof st === 'number' || typeof st === 'string') return `${typeof st}:${st}`;
+    if (st === null || st === undefined) return 'null';
+    return canonical(st);
+  };
+  interface Event {
+    op: Operation;
+    call: boolean;
+    time: number;
+  }
+  const events: Event[] = [];
+  for (const op of ops) {
+    events.push({ op, call: true, time: op.call });
+    // An operation whose outcome is unknown never returns: it may take effect any time, or never.
+    if (op.type === 'ok') events.push({ op, call: false, time: op.ret });
+  }
+  // Time order; at the same time calls first, so operations that touch are taken as concurrent.
+  events.sort((a, b) => a.time - b.time || (a.call === b.call ? 0 : a.call ? -1 : 1));
+
+  const slotOf = new Map<Operation, number>();
+  const bySlot: (Operation | undefined)[] = [];
+  const free: number[] = [];
+  const keyOf = (c: Config): string => `${hashState(c.state)}|${c.done.join(',')}`;
+  let frontier: Config[] = [{ state: model.init(), done: [], trace: undefined }];
+  let steps = 0;
+  for (const e of events) {
+    yield;
+    if (e.call) {
+      const slot = free.length ? free.pop()! : bySlot.length;
+      bySlot[slot] = e.op;
+      slotOf.set(e.op, slot);
+      continue;
+    }
+    const target = slotOf.get(e.op)!;
+    // Every configuration that can linearize the returning operation, after any open operations before it.
+    const next = new Map<string, Config>();
+    const seen = new Set<string>();
+    const queue: Config[] = [];
+    for (const c of frontier) {
+      const k = keyOf(c);
+      if (!seen.has(k)) {
+        seen.add(k);
+        queue.push(c);
+      }
+    }
+    for (let qi = 0; qi < queue.length; qi++) {
+      if ((++steps & 1023) === 0) yield;
+      const c = queue[qi]!;
+      if (c.done.includes(target)) {
+        // Linearized already, before an earlier return: it leaves the open operations as it is.
+        const out: Config = { state: c.state, done: c.done.filter((d) => d !== target), trace: c.trace };
+        const k = keyOf(out);
+        if (!next.has(k)) next.set(k, out);
+        continue;
+      }
+      for (let slot = 0; slot < bySlot.length; slot++) {
+        const op = bySlot[slot];
+        if (!op || c.done.includes(slot)) continue;
+        const r = model.step(c.state, op.f, op.input, op.output);
+        if (!r.ok) continue;
+        const trace: Trace = { op, prev: c.trace };
+        if (slot === target) {
+          // It took effect: it leaves the open operations.
+          const done = c.done.filter((d) => d !== slot);
+          const out: Config = { state: r.state, done, trace };
+          const k = keyOf(out);
+          if (!next.has(k)) next.set(k, out);
+          continue;
+        }
+        let i = 0;
+        while (i < c.done.length && c.done[i]! < slot) i++;
+        const done = [...c.done.slice(0, i), slot, ...c.done.slice(i)];
+        const grown: Config = { state: r.state, done, trace };
+        const k = keyOf(grown);
+        if (!seen.has(k)) {
+          seen.add(k);
+          queue.push(grown);
+        }
+      }
+    }
+    if (next.size === 0) {
+      const states: unknown[] = [];
+      for (const c of frontier)
+        if (states.length < 5 && !states.some((x) => hashState(x) === hashState(c.state))) states.push(c.state);
+      return { valid: false, ops: n, op: e.op, prefix: traceOps(frontier[0]!.trace), states };
+    }
+    bySlot[target] = undefined;
+    slotOf.delete(e.op);
+    free.push(target);
+    frontier = [...next.values()];
+  }
+  return { valid: true, ops: n };
+}
+
 interface Node {
   op: Operation;
   call: boolean;
@@ -49,12 +184,6 @@ function zobrist(n: number): Uint32Array {
   return z;
 }
 
-function stringHash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
 /**
  * Wing and Gong's search as Lowe made it practical, with the memo of
  * (linearized set, state) pairs seen that Porcupine uses: walk the history's
@@ -62,7 +191,7 @@ function stringHash(s: string): number {
  * model accepts (taking it and its return out of the list), and back up when
  * a return is reached before its call could be placed.
  */
-function checkPart(model: Model, ops: readonly Operation[], deadline: number): Omit<CheckResult, 'model' | 'ms'> {
+function* wgl(model: Model, ops: readonly Operation[]): Search {
   const n = ops.length;
   if (n === 0) return { valid: true, ops: 0 };
   const local = ops.map((op, i) => ({ op, i }));
@@ -115,7 +244,8 @@ function checkPart(model: Model, ops: readonly Operation[], deadline: number): O
   const equal =
     model.equal ??
     ((a: unknown, b: unknown) =>
-      a === b || (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && canonical(a) === canonical(b)));
+      a === b ||
+      (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && canonical(a) === canonical(b)));
   const memo = new Map<number, { bits: Uint32Array; state: unknown }[]>();
   const seen = (b: Uint32Array, state: unknown, key: number): boolean => {
     const bucket = memo.get(key);
@@ -133,7 +263,7 @@ function checkPart(model: Model, ops: readonly Operation[], deadline: number): O
   let best: { prefix: Operation[]; op: Operation; states: unknown[] } | undefined;
   let steps = 0;
   while (head.next) {
-    if ((++steps & 1023) === 0 && Date.now() > deadline) return { valid: 'unknown', ops: n, reason: 'timeout' };
+    if ((++steps & 1023) === 0) yield;
     if (!entry) break;
     if (entry.call) {
       const r = model.step(state, entry.op.f, entry.op.input, entry.op.output);
@@ -174,6 +304,34 @@ function checkPart(model: Model, ops: readonly Operation[], deadline: number): O
   return { valid: true, ops: n };
 }
 
+/** A search that yields now and then, so that two can take turns. */
+type Search = Generator<void, Omit<CheckResult, 'model' | 'ms'>, void>;
+
+/**
+ * Both searches in turns, as Knossos's competition checker runs its two:
+ * the first to answer decides. Wing-Gong-Lowe's depth-first search finds a
+ * valid history's linearization at once, even with many operations of
+ * unknown outcome; the just-in-time search finds a violation as soon as its
+ * operation returns, however long the history before it.
+ */
+function compete(model: Model, ops: readonly Operation[], deadline: number): Omit<CheckResult, 'model' | 'ms'> {
+  const searches = [wgl(model, ops), jit(model, ops)];
+  // The depth-first search alone first: most histories are valid, and it answers those soonest.
+  let headStart = Math.min(Date.now() + 500, deadline);
+  for (;;) {
+    for (const search of searches) {
+      const slice = Math.max(Date.now() + 20, headStart);
+      headStart = 0;
+      for (;;) {
+        const r = search.next();
+        if (r.done) return r.value;
+        if (Date.now() > slice) break;
+      }
+    }
+    if (Date.now() > deadline) return { valid: 'unknown', ops: ops.length, reason: 'timeout' };
+  }
+}
+
 /**
  * Whether a history is linearizable with respect to a model: its
  * operations can be put in one order, each at an instant between its invoke
@@ -196,7 +354,7 @@ export async function check(
   const parts = model.partition ? model.partition(ops) : new Map([['', ops]]);
   let unknown: CheckResult | undefined;
   for (const [part, partOps] of parts) {
-    const r = checkPart(model, partOps, deadline);
+    const r = compete(model, partOps, deadline);
     const result: CheckResult = { ...r, model: model.name, ms: Date.now() - started };
     if (model.partition) result.part = part;
     if (r.valid === false) return { ...result, ops: ops.length };
