@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [--quick] [--only pairs,batching,fanout,memory,startup,slim,nemesis,streams,fitnesse]: every case of the benchmark issue in
+// npm run bench [-- --json] [--quick] [--only pairs,batching,fanout,memory,startup,slim,nemesis,streams,fitnesse,history]: every case of the benchmark issue in
 // one process tree on loopback, side by side, with medians, p99s and the
 // ratios the targets are stated in. Absolute times on a shared machine are
 // noise; the ratios within one run are the result.
@@ -784,6 +784,56 @@ async function fitnesseRunner() {
   results.ratios['roc fitnesse vs FitNesse ?suite (time)'] = sb.medianUs / sa.medianUs;
 }
 
+/** The linearizability checker on generated histories (linearizable by construction), and on broken ones. */
+async function historyChecker() {
+  const { check, models } = await import('../dist/src/history/index.js');
+  const { generate } = await import('../dist/test/history/generate.js');
+  console.log('\nHistories: the linearizability checker on generated histories (10 processes, up to 10 concurrent)');
+  const cases = [
+    [
+      'cas register, 10,000 ops, 10% indeterminate',
+      { ops: 10_000, processes: 10, infoRate: 0.1, seed: 42 },
+      'casRegister',
+      'cas 10k',
+    ],
+    [
+      'kv, 100,000 ops over 100 keys, 10% indeterminate',
+      { ops: 100_000, processes: 10, infoRate: 0.1, keys: 100, seed: 42 },
+      'kv',
+      'kv 100k',
+    ],
+    [
+      'cas register, 10,000 ops, its last read stale',
+      { ops: 10_000, processes: 10, infoRate: 0, seed: 42, tail: true },
+      'casRegister',
+      'illegal 10k',
+    ],
+  ];
+  let peakRss = 0;
+  for (const [label, options, model, key] of cases) {
+    const events = generate(options);
+    if (options.tail) {
+      let time = events.at(-1).time + 10;
+      for (const [f, value, out] of [
+        ['write', 100, 100],
+        ['write', 101, 101],
+        ['read', null, 100],
+      ]) {
+        events.push({ process: 'tail', type: 'invoke', f, value, time: time++ });
+        events.push({ process: 'tail', type: 'ok', f, value: out, time: time++ });
+      }
+    }
+    const t = process.hrtime.bigint();
+    const r = await check(events, models[model](), { timeout: 60_000 });
+    const us = Number(process.hrtime.bigint() - t) / 1000;
+    peakRss = Math.max(peakRss, process.memoryUsage().rss / 2 ** 20);
+    record(label, { n: 1, medianUs: us, p99Us: us, meanUs: us }, `valid: ${r.valid}`);
+    results.ratios[`history ${key} (ms)`] = us / 1000;
+    results.ratios[`history ${key} valid`] = r.valid;
+  }
+  results.ratios['history peak RSS (MB)'] = peakRss;
+}
+
 function svg() {
   const rows = results.targets.filter((t) => t.unit === 'x');
   const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;');
@@ -833,6 +883,7 @@ const SECTIONS = {
   nemesis,
   streams,
   fitnesse: fitnesseRunner,
+  history: historyChecker,
 };
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : Object.keys(SECTIONS);
 for (const name of only) {
@@ -869,6 +920,10 @@ if (r['SLIM 1,000-call batch: roc vs Java'] !== undefined) {
   );
 }
 target("roc fitnesse / FitNesse's own ?suite run (time)", r['roc fitnesse vs FitNesse ?suite (time)'], '<=', 1.2);
+target('history: cas register, 10,000 ops, decided', r['history cas 10k (ms)'], '<=', 1000, ' ms');
+target('history: kv, 100,000 ops over 100 keys, decided', r['history kv 100k (ms)'], '<=', 2000, ' ms');
+target('history: a 10,000-op history made illegal, counterexample', r['history illegal 10k (ms)'], '<=', 1000, ' ms');
+target('history: peak RSS over the checker cases', r['history peak RSS (MB)'], '<=', 500, ' MB');
 const outDir = join(root, 'bench-results');
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'ratios.svg'), svg());

@@ -34,8 +34,8 @@ interface Trace {
 /** One way the history so far can have gone: a state, and which open operations already took effect. */
 interface Config {
   state: unknown;
-  /** Open operations linearized already, by slot, sorted. */
-  done: number[];
+  /** Open operations linearized already: a bit per slot. */
+  done: number;
   trace: Trace | undefined;
 }
 
@@ -88,13 +88,15 @@ function* jit(model: Model, ops: readonly Operation[]): Search {
   const slotOf = new Map<Operation, number>();
   const bySlot: (Operation | undefined)[] = [];
   const free: number[] = [];
-  const keyOf = (c: Config): string => `${hashState(c.state)}|${c.done.join(',')}`;
-  let frontier: Config[] = [{ state: model.init(), done: [], trace: undefined }];
+  const keyOf = (c: Config): string => `${hashState(c.state)}|${c.done}`;
+  let frontier: Config[] = [{ state: model.init(), done: 0, trace: undefined }];
   let steps = 0;
   for (const e of events) {
     yield;
     if (e.call) {
       const slot = free.length ? free.pop()! : bySlot.length;
+      // Open operations are a bit each: past 31 open at once (many of unknown outcome) this search gives way.
+      if (slot > 30) return { valid: 'unknown', ops: n, reason: 'too many operations open at once' };
       bySlot[slot] = e.op;
       slotOf.set(e.op, slot);
       continue;
@@ -114,31 +116,27 @@ function* jit(model: Model, ops: readonly Operation[]): Search {
     for (let qi = 0; qi < queue.length; qi++) {
       if ((++steps & 1023) === 0) yield;
       const c = queue[qi]!;
-      if (c.done.includes(target)) {
+      if (c.done & (1 << target)) {
         // Linearized already, before an earlier return: it leaves the open operations as it is.
-        const out: Config = { state: c.state, done: c.done.filter((d) => d !== target), trace: c.trace };
+        const out: Config = { state: c.state, done: c.done & ~(1 << target), trace: c.trace };
         const k = keyOf(out);
         if (!next.has(k)) next.set(k, out);
         continue;
       }
       for (let slot = 0; slot < bySlot.length; slot++) {
         const op = bySlot[slot];
-        if (!op || c.done.includes(slot)) continue;
+        if (!op || c.done & (1 << slot)) continue;
         const r = model.step(c.state, op.f, op.input, op.output);
         if (!r.ok) continue;
         const trace: Trace = { op, prev: c.trace };
         if (slot === target) {
           // It took effect: it leaves the open operations.
-          const done = c.done.filter((d) => d !== slot);
-          const out: Config = { state: r.state, done, trace };
+          const out: Config = { state: r.state, done: c.done, trace };
           const k = keyOf(out);
           if (!next.has(k)) next.set(k, out);
           continue;
         }
-        let i = 0;
-        while (i < c.done.length && c.done[i]! < slot) i++;
-        const done = [...c.done.slice(0, i), slot, ...c.done.slice(i)];
-        const grown: Config = { state: r.state, done, trace };
+        const grown: Config = { state: r.state, done: c.done | (1 << slot), trace };
         const k = keyOf(grown);
         if (!seen.has(k)) {
           seen.add(k);
@@ -257,6 +255,7 @@ function* wgl(model: Model, ops: readonly Operation[]): Search {
     return false;
   };
 
+  let remembered = 0;
   const calls: { node: Node; state: unknown }[] = [];
   let state = model.init();
   let entry = head.next;
@@ -275,6 +274,9 @@ function* wgl(model: Model, ops: readonly Operation[]): Search {
           let bucket = memo.get(key);
           if (!bucket) memo.set(key, (bucket = []));
           bucket.push({ bits: bits.slice(), state: r.state });
+          // Past this many remembered configurations the history is most likely not linearizable and this
+          // search would only fill memory proving it: it gives way to the just-in-time search.
+          if (++remembered > MEMO_LIMIT) return { valid: 'unknown', ops: n, reason: 'memo' };
           calls.push({ node: entry, state });
           setHash = (setHash ^ z[i]!) >>> 0;
           state = r.state;
@@ -304,6 +306,9 @@ function* wgl(model: Model, ops: readonly Operation[]): Search {
   return { valid: true, ops: n };
 }
 
+/** The depth-first search's memo holds at most this many configurations (a few hundred MB at 10,000 operations). */
+const MEMO_LIMIT = 100_000;
+
 /** A search that yields now and then, so that two can take turns. */
 type Search = Generator<void, Omit<CheckResult, 'model' | 'ms'>, void>;
 
@@ -315,7 +320,7 @@ type Search = Generator<void, Omit<CheckResult, 'model' | 'ms'>, void>;
  * operation returns, however long the history before it.
  */
 function compete(model: Model, ops: readonly Operation[], deadline: number): Omit<CheckResult, 'model' | 'ms'> {
-  const searches = [wgl(model, ops), jit(model, ops)];
+  let searches = [wgl(model, ops), jit(model, ops)];
   // The depth-first search alone first: most histories are valid, and it answers those soonest.
   let headStart = Math.min(Date.now() + 500, deadline);
   for (;;) {
@@ -324,6 +329,12 @@ function compete(model: Model, ops: readonly Operation[], deadline: number): Omi
       headStart = 0;
       for (;;) {
         const r = search.next();
+        if (r.done && r.value.valid === 'unknown') {
+          // This one gave way: the other goes on alone.
+          searches = searches.filter((s) => s !== search);
+          if (searches.length === 0) return r.value;
+          break;
+        }
         if (r.done) return r.value;
         if (Date.now() > slice) break;
       }
