@@ -87,14 +87,20 @@ async function undo(u: Undo): Promise<void> {
 
 /** Records a fault that `apply` makes (inside the queue); it lapses after ttlMs. */
 export function addFault(
-  info: Omit<FaultInfo, 'createdAt' | 'expiresAt'>,
+  info: Omit<FaultInfo, 'createdAt' | 'expiresAt' | 'createdAtMs' | 'expiresAtMs'>,
   ttlMs: number,
   undoWith: Undo,
   apply: () => Promise<void>,
 ): Promise<FaultInfo> {
   return serialized(async () => {
     const now = Date.now();
-    const full: FaultInfo = { ...info, createdAt: new Date(now), expiresAt: new Date(now + ttlMs) };
+    const full: FaultInfo = {
+      ...info,
+      createdAt: new Date(now),
+      expiresAt: new Date(now + ttlMs),
+      createdAtMs: now,
+      expiresAtMs: now + ttlMs,
+    };
     const timer = setTimeout(() => void healFaults([info.id]).catch(() => undefined), ttlMs);
     // A lapse is housekeeping: it never keeps a stopping agent alive.
     timer.unref();

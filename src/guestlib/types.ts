@@ -117,6 +117,9 @@ export interface FaultInfo {
   pids: number[];
   createdAt: Date;
   expiresAt: Date;
+  /** The same instants in epoch milliseconds (a dateTime on the wire has whole seconds only). */
+  createdAtMs: number;
+  expiresAtMs: number;
 }
 
 /** What kill() did. */

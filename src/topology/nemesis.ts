@@ -27,6 +27,10 @@ export class Fault implements AsyncDisposable {
   /** What it does, for logs and reports. */
   readonly description: string;
   readonly parts: readonly FaultPart[];
+  /** When it was in place on every guest, in epoch milliseconds (for a run report's timeline). */
+  readonly startedAt: number;
+  /** When its heal finished, in epoch milliseconds; undefined while it is live. */
+  healedAt: number | undefined;
   #healed: Promise<void> | undefined;
   readonly #nemesis: Nemesis;
 
@@ -35,6 +39,7 @@ export class Fault implements AsyncDisposable {
     this.kind = kind;
     this.description = description;
     this.parts = parts;
+    this.startedAt = Date.now();
   }
 
   get healed(): boolean {
@@ -43,8 +48,15 @@ export class Fault implements AsyncDisposable {
 
   /** Undoes the fault on every guest it is on (a guest where it lapsed already is fine). */
   heal(): Promise<void> {
-    this.#healed ??= this.#nemesis.healParts(this);
+    this.#healed ??= this.#nemesis.healParts(this).then(() => {
+      this.healedAt = Date.now();
+    });
     return this.#healed;
+  }
+
+  /** What a report needs: what it was, and when, in epoch milliseconds. */
+  toJSON(): { kind: string; description: string; startedAt: number; healedAt: number | undefined } {
+    return { kind: this.kind, description: this.description, startedAt: this.startedAt, healedAt: this.healedAt };
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -114,12 +114,24 @@ describe('the nemesis on a --netns lab', { skip: why }, () => {
     // The controller's calls go on: the agents' port is never cut.
     assert.equal((await topology.guests().ping()).ok, true);
     const status = await topology.nemesis.status();
-    const n1 = status.n1 as { kind: string; detail: string; expiresAt: Date }[];
+    const n1 = status.n1 as {
+      kind: string;
+      detail: string;
+      expiresAt: Date;
+      createdAtMs: number;
+      expiresAtMs: number;
+    }[];
     assert.equal(n1.length, 1);
     assert.equal(n1[0]!.kind, 'block');
     assert.equal(n1[0]!.detail, `drops packets from ${HOSTS.n2}, ${HOSTS.n3}`);
     assert.ok(n1[0]!.expiresAt.getTime() > Date.now() + 30_000);
+    // To the millisecond, for a report's timeline (the dateTime has whole seconds).
+    assert.equal(n1[0]!.expiresAtMs - n1[0]!.createdAtMs, 60_000);
+    assert.equal(Math.floor(n1[0]!.createdAtMs / 1000), Math.floor(n1[0]!.expiresAt.getTime() / 1000) - 60);
+    assert.ok(fault.startedAt >= n1[0]!.createdAtMs && fault.healedAt === undefined);
     await fault.heal();
+    assert.ok(fault.healedAt! >= fault.startedAt);
+    assert.deepEqual(Object.keys(fault.toJSON()), ['kind', 'description', 'startedAt', 'healedAt']);
     assert.deepEqual([await connects('n1', 'n2'), await connects('n2', 'n1')], [true, true]);
     for (const n of ['n1', 'n2', 'n3'] as const) assert.equal(nemesisTable(n), false, `${n} keeps no table`);
   });
