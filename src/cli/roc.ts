@@ -109,6 +109,24 @@ program
   );
 
 program
+  .command('report')
+  .description(
+    'the run report of a recorded history (JSON Lines): one HTML page with a timeline per process, fault windows, latencies; with --model, the verdict (exit 1 when not linearizable, 2 when unknown)',
+  )
+  .argument('<history>', 'the history, as History.toJSONL() wrote it (Jepsen-shaped events, one a line)')
+  .option('--faults <file>', "faults as JSON Lines (a Fault's toJSON(): description, startedAt, healedAt)")
+  .option('--model <name>', 'check the history first: register, cas-register, kv, set or counter')
+  .option('-o, --output <file>', 'where the HTML goes', 'report.html')
+  .option('--title <text>', "the page's title")
+  .action(
+    reported(
+      'roc report',
+      async (file: string, flags: { faults?: string; model?: string; output: string; title?: string }) =>
+        (await import('./report.js')).runReport(file, flags),
+    ),
+  );
+
+program
   .command('quickstart')
   .description('start an agent serving examples/remote_class.js, drive it through the client, and shut it down')
   .action(

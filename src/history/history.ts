@@ -112,6 +112,8 @@ export class PendingOp {
  */
 export class History {
   readonly events: HistoryEvent[] = [];
+  /** One instant on both clocks: events' monotonic ns and faults' epoch ms meet on a report's timeline. */
+  origin: { wallMs: number; ns: number } = { wallMs: Date.now(), ns: nowNs() };
   readonly #pending = new Map<number | string, string>();
 
   /** Records an invoke now; complete it with the returned op's ok, fail or info. */
@@ -160,13 +162,20 @@ export class History {
     this.events.push(event);
   }
 
-  /** JSON Lines, one event a line, as Jepsen's history.jsonl. */
+  /** JSON Lines, one event a line, as Jepsen's history.jsonl, after a first line with the clocks' origin. */
   toJSONL(): string {
-    return toJSONL(this.events);
+    return `${JSON.stringify({ origin: this.origin })}\n${toJSONL(this.events)}`;
   }
 
   static fromJSONL(text: string): History {
     const h = new History();
+    const first = text.slice(0, text.indexOf('\n') + 1 || undefined).trim();
+    try {
+      const meta = JSON.parse(first) as { origin?: { wallMs: number; ns: number } };
+      if (meta && meta.origin && typeof meta.origin.wallMs === 'number') h.origin = meta.origin;
+    } catch {
+      // no origin line: events only
+    }
     for (const e of fromJSONL(text)) h.events.push(e);
     return h;
   }
@@ -180,6 +189,8 @@ export function fromJSONL(text: string): HistoryEvent[] {
   const out: HistoryEvent[] = [];
   text.split('\n').forEach((line, i) => {
     if (!line.trim()) return;
+    // The line History.toJSONL puts first: where the clocks meet, not an event.
+    if (i === 0 && line.startsWith('{"origin":')) return;
     let e: HistoryEvent;
     try {
       e = JSON.parse(line) as HistoryEvent;

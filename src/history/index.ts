@@ -18,3 +18,4 @@ export {
 export { canonical, casRegister, counter, kv, models, register, set, type Model } from './models.js';
 export { check, type CheckOptions, type CheckResult } from './linearizability.js';
 export { checkSet, type SetOp, type SetProblem, type SetResult } from './set-checker.js';
+export { renderReport, writeReport, type ReportFault, type ReportInput } from './report.js';

@@ -264,3 +264,50 @@ describe('the set checker (set-full)', () => {
     );
   });
 });
+
+describe('roc report', () => {
+  test('a history and its faults as JSON Lines become one HTML page; --model adds the verdict and its exit code', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { repoRoot } = await import('../helpers.js');
+    const dir = mkdtempSync(join(tmpdir(), 'roc-report-cli-'));
+    const history = new History();
+    await history.run(1, 'write', 1, async () => undefined);
+    await history.run(2, 'read', null, async () => 1);
+    writeFileSync(join(dir, 'h.jsonl'), history.toJSONL());
+    writeFileSync(
+      join(dir, 'faults.jsonl'),
+      `${JSON.stringify({ kind: 'partition', description: 'partition n1 | n2', startedAt: history.origin.wallMs, healedAt: history.origin.wallMs + 5 })}\n`,
+    );
+    const roc = join(repoRoot, 'dist', 'src', 'cli', 'roc.js');
+    const run = promisify(execFile);
+    const ok = await run(
+      process.execPath,
+      [roc, 'report', 'h.jsonl', '--faults', 'faults.jsonl', '--model', 'cas-register', '-o', 'out/report.html'],
+      { cwd: dir },
+    );
+    assert.equal(ok.stdout, '4 events, valid as cas-register; report: out/report.html\n');
+    const html = readFileSync(join(dir, 'out', 'report.html'), 'utf8');
+    assert.match(html, /^<!DOCTYPE html>/);
+    assert.doesNotMatch(html, /<script src=|<link [^>]*href="http/, 'self-contained: nothing from the network');
+    assert.match(html, /partition n1 \| n2/);
+    // A stale read: exit 1, and the same page says so.
+    const stale = history.events.map((e, i) => (i === 3 ? { ...e, value: 7 } : e));
+    writeFileSync(join(dir, 'bad.jsonl'), toJSONL(stale));
+    const bad = await run(process.execPath, [roc, 'report', 'bad.jsonl', '--model', 'cas-register'], {
+      cwd: dir,
+    }).catch((e: { code: number; stdout: string }) => e);
+    assert.equal((bad as { code: number }).code, 1);
+    assert.match((bad as { stdout: string }).stdout, /NOT linearizable as cas-register/);
+    const wrong = await run(process.execPath, [roc, 'report', 'h.jsonl', '--model', 'queue'], { cwd: dir }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.match(
+      (wrong as { stderr: string }).stderr,
+      /^roc report: --model is one of register, cas-register, kv, set, counter, got "queue"\n$/,
+    );
+  });
+});
