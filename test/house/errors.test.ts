@@ -20,6 +20,7 @@ import * as slimSerializer from '../../src/slim/serializer.js';
 import * as fitnesse from '../../src/cli/fitnesse.js';
 import * as exit from '../../src/cli/exit.js';
 import * as http1 from '../../src/wire/http1-client.js';
+import * as history from '../../src/history/index.js';
 
 const site = { endpoint: '10.0.0.5:7007', method: 'Account_1a2b3c4d_0.deposit', guest: 'web1' };
 const fault = new wire.XmlRpcFault(
@@ -214,6 +215,7 @@ const SAMPLES: Record<string, { error: Error; fields: string[] }> = {
     fields: ['guest', 'endpoint', 'timeoutMs', 'observed'],
   },
   UsageError: { error: new exit.UsageError('--runner fitnesse needs Java', '--runner'), fields: ['option'] },
+  HistoryError: { error: new history.HistoryError('line 3: not JSON (Unexpected token)', 3), fields: ['at'] },
 };
 
 /**
