@@ -823,11 +823,18 @@ async function historyChecker() {
         events.push({ process: 'tail', type: 'ok', f, value: out, time: time++ });
       }
     }
-    const t = process.hrtime.bigint();
-    const r = await check(events, models[model](), { timeout: 60_000 });
-    const us = Number(process.hrtime.bigint() - t) / 1000;
-    peakRss = Math.max(peakRss, process.memoryUsage().rss / 2 ** 20);
-    record(label, { n: 1, medianUs: us, p99Us: us, meanUs: us }, `valid: ${r.valid}`);
+    // Three runs, as the Porcupine harness does: the first also pays for the JIT compiling the search.
+    const times = [];
+    let r;
+    for (let run = 0; run < 3; run++) {
+      const t = process.hrtime.bigint();
+      r = await check(events, models[model](), { timeout: 60_000 });
+      times.push(Number(process.hrtime.bigint() - t) / 1000);
+      peakRss = Math.max(peakRss, process.memoryUsage().rss / 2 ** 20);
+    }
+    const s = stats(times);
+    const us = s.medianUs;
+    record(label, s, `valid: ${r.valid}; runs ${times.map((x) => (x / 1000).toFixed(0)).join(', ')} ms`);
     results.ratios[`history ${key} (ms)`] = us / 1000;
     results.ratios[`history ${key} valid`] = r.valid;
   }
