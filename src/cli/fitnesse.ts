@@ -1,5 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
@@ -217,6 +227,9 @@ export async function runFitnesse(options: FitnesseOptions): Promise<FitnesseRes
     throw new FitnesseSetupError(`${options.page} holds no test pages${filtered ? ` with ${filtered}` : ''}`);
   const chosen = options.partition ? found.filter((p) => inPartition(p, options.partition!)) : found;
   const reportFile = resolve(cwd, options.report);
+  // Run reports that fixtures write (check history) go beside the JUnit report, and are listed at the end.
+  const reportDir =
+    options.env?.ROC_REPORT_DIR ?? process.env.ROC_REPORT_DIR ?? join(dirname(reportFile), 'history-reports');
   const topology = topologyOf(options, cwd);
   if (chosen.length && topology && (options.preflight ?? true)) await preflight(topology);
   const logsFrom = options.logLines === 0 ? undefined : topology;
@@ -257,7 +270,7 @@ export async function runFitnesse(options: FitnesseOptions): Promise<FitnesseRes
     // FitNesse picks the pages itself unless a share, a list or an earlier timeout leaves fewer to run.
     while (remaining.length) {
       if (remaining.length < found.length || options.pages) keepOnly(workWiki, options.page, new Set(remaining));
-      const stopped = await runOnce({ options, cwd, jar, work, rootName, remaining, report, out });
+      const stopped = await runOnce({ options, cwd, jar, work, rootName, remaining, report, out, reportDir });
       if (stopped) continue;
       for (const page of remaining.splice(0))
         await report({
@@ -289,8 +302,17 @@ export async function runFitnesse(options: FitnesseOptions): Promise<FitnesseRes
   out(
     `summary: ${plural(results.length, 'page')}: ${totals.right} right, ${totals.wrong} wrong, ${totals.ignores} ignored, ${totals.exceptions} exceptions — ${ok ? 'all green' : `${plural(failedPages.length, 'page')} failed`} (${seconds(Date.now() - started)})`,
   );
-  const where = relative(cwd, reportFile);
-  out(`JUnit report: ${where.startsWith('..') ? reportFile : where}`);
+  const shown = (file: string): string => {
+    const where = relative(cwd, file);
+    return where.startsWith('..') ? file : where;
+  };
+  out(`JUnit report: ${shown(reportFile)}`);
+  const written = existsSync(reportDir)
+    ? readdirSync(reportDir)
+        .filter((f) => f.endsWith('.html') && statSync(join(reportDir, f)).mtimeMs >= started)
+        .map((f) => join(reportDir, f))
+    : [];
+  for (const f of written) out(`run report: ${shown(f)}`);
   if (options.html && failedPages.length) out(`failed pages' HTML: ${resolve(cwd, options.html)}`);
   return { pages: results, totals, ok };
 }
@@ -308,6 +330,7 @@ interface RunOnce {
   remaining: string[];
   report: (p: PageResult) => Promise<void>;
   out: (line: string) => void;
+  reportDir: string;
 }
 
 /**
@@ -327,6 +350,7 @@ async function runOnce(run: RunOnce): Promise<boolean> {
     // FitNesse reads slim.port before SLIM_PORT: a page's own fixed SLIM_PORT then cannot collide with a port in use.
     'slim.port': String(slimPort),
     ROC_SLIM_PORT: String(slimPort),
+    ROC_REPORT_DIR: run.reportDir,
     ...(options.topology ? { ROC_TOPOLOGY: resolve(cwd, options.topology) } : {}),
     ...options.env,
   };
