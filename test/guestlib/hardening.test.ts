@@ -224,15 +224,18 @@ describe('the nemesis touches only its own', () => {
     assert.deepEqual(await peerAddresses(['2001:DB8:0::20'], '2001:db8::10'), ['2001:db8::20']);
   });
 
+  /** A block of one peer that lapses at `deadline` on the monotonic clock. */
+  const blockUntil = (deadline: number): NetRule => ({
+    id: 'f1',
+    kind: 'block',
+    direction: 'in',
+    peers: ['198.18.0.2'],
+    percent: 100,
+    deadline,
+  });
+
   test("each agent has a table of its own (named for its port): one agent's rules never replace another's", () => {
-    const rule: NetRule = {
-      id: 'f1',
-      kind: 'block',
-      direction: 'in',
-      peers: ['198.18.0.2'],
-      percent: 100,
-      deadline: 10_000,
-    };
+    const rule = blockUntil(10_000);
     const a = nftScript([rule], 7007, 0);
     const b = nftScript([], 7008, 0);
     assert.match(
@@ -244,14 +247,7 @@ describe('the nemesis touches only its own', () => {
   });
 
   test('TTLs run on the monotonic clock: moving the wall clock does not shorten other faults', () => {
-    const rule: NetRule = {
-      id: 'f1',
-      kind: 'block',
-      direction: 'in',
-      peers: ['198.18.0.2'],
-      percent: 100,
-      deadline: 60_000,
-    };
+    const rule = blockUntil(60_000);
     // The same monotonic instant gives the same timeout whatever Date.now() says.
     assert.match(nftScript([rule], 7007, 30_000), /timeout 30s/);
   });
