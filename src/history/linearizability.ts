@@ -160,6 +160,8 @@ function* jit(model: Model, ops: readonly Operation[]): Search {
 
 interface Node {
   op: Operation;
+  /** The operation's position in the part being checked: its bit in the linearized set. */
+  i: number;
   call: boolean;
   time: number;
   /** For a call: its return's node. */
@@ -192,17 +194,23 @@ function zobrist(n: number): Uint32Array {
 function* wgl(model: Model, ops: readonly Operation[]): Search {
   const n = ops.length;
   if (n === 0) return { valid: true, ops: 0 };
-  const local = ops.map((op, i) => ({ op, i }));
-  const index = new Map<Operation, number>(local.map(({ op, i }) => [op, i]));
   const events: Node[] = [];
-  for (const op of ops) {
-    const ret: Node = { op, call: false, time: op.ret, match: undefined, prev: undefined, next: undefined };
-    const call: Node = { op, call: true, time: op.call, match: ret, prev: undefined, next: undefined };
+  ops.forEach((op, i) => {
+    const ret: Node = { op, i, call: false, time: op.ret, match: undefined, prev: undefined, next: undefined };
+    const call: Node = { op, i, call: true, time: op.call, match: ret, prev: undefined, next: undefined };
     events.push(call, ret);
-  }
+  });
   // Time order; at the same time calls first, so operations that touch are taken as concurrent.
   events.sort((a, b) => a.time - b.time || (a.call === b.call ? 0 : a.call ? -1 : 1));
-  const head: Node = { op: ops[0]!, call: false, time: -Infinity, match: undefined, prev: undefined, next: undefined };
+  const head: Node = {
+    op: ops[0]!,
+    i: -1,
+    call: false,
+    time: -Infinity,
+    match: undefined,
+    prev: undefined,
+    next: undefined,
+  };
   let prev = head;
   for (const e of events) {
     prev.next = e;
@@ -267,7 +275,7 @@ function* wgl(model: Model, ops: readonly Operation[]): Search {
     if (entry.call) {
       const r = model.step(state, entry.op.f, entry.op.input, entry.op.output);
       if (r.ok) {
-        const i = index.get(entry.op)!;
+        const i = entry.i;
         bits[i >>> 5]! |= 1 << (i & 31);
         const key = (setHash ^ z[i]! ^ hashState(r.state)) >>> 0;
         if (!seen(bits, r.state, key)) {
@@ -296,7 +304,7 @@ function* wgl(model: Model, ops: readonly Operation[]): Search {
       best.states.push(state);
     const top = calls.pop();
     if (!top) return { valid: false, ops: n, op: best.op, prefix: best.prefix, states: best.states };
-    const i = index.get(top.node.op)!;
+    const i = top.node.i;
     bits[i >>> 5]! &= ~(1 << (i & 31));
     setHash = (setHash ^ z[i]!) >>> 0;
     state = top.state;
