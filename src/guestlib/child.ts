@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { callSignal } from './call-context.js';
 
 /** How long a program stopped with SIGTERM has before its whole process group gets SIGKILL. */
 export const KILL_GRACE_MS = 2_000;
@@ -22,24 +23,38 @@ const running = new Set<GroupChild>();
 /**
  * A program in a process group of its own, so that stopping it stops what it
  * started too (a shell's children, a pipeline): SIGTERM to the group, then
- * SIGKILL to the group after a grace. `ended` resolves when the program has
- * exited and its output has been read to the end, or, when something it
- * started outlives it holding the output open, a grace after its exit.
+ * SIGKILL to the group after a grace; so it is stopped at its timeout, and
+ * when the caller of the call that started it hangs up before the answer.
+ * `ended` resolves when the program has exited and its output has been read
+ * to the end, or, when something it started outlives it holding the output
+ * open, a grace after its exit.
  */
 export class GroupChild {
   readonly child: ChildProcess;
   readonly ended: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** It was stopped because its timeout passed. */
+  timedOut = false;
   #killTimer: NodeJS.Timeout | undefined;
   #exited = false;
 
-  constructor(file: string, args: readonly string[], options: SpawnOptions) {
+  constructor(file: string, args: readonly string[], options: SpawnOptions, timeoutMs: number) {
     this.child = spawn(file, args, { ...options, detached: true });
     running.add(this);
+    const timer = setTimeout(() => {
+      this.timedOut = true;
+      this.stop();
+    }, timeoutMs);
+    timer.unref();
+    const caller = callSignal();
+    const hungUp = (): void => this.stop();
+    caller?.addEventListener('abort', hungUp, { once: true });
     this.ended = new Promise((resolve) => {
       let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
       const done = (): void => {
         running.delete(this);
+        clearTimeout(timer);
         clearTimeout(this.#killTimer);
+        caller?.removeEventListener('abort', hungUp);
         resolve(exit ?? { code: null, signal: null });
       };
       this.child.once('exit', (code, signal) => {

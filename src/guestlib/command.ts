@@ -1,5 +1,4 @@
 import { GuestCommandError } from './errors.js';
-import { callSignal } from './call-context.js';
 import { childEnv, GroupChild } from './child.js';
 import { StreamQueue } from './line-stream.js';
 import type { CommandOptions, CommandResult, StreamChunk } from './types.js';
@@ -17,13 +16,18 @@ function check(file: unknown, args: unknown): asserts args is string[] {
 const cannotRun = (file: string, options: CommandOptions, err: NodeJS.ErrnoException): string =>
   `cannot run ${file}: ${err.code === 'ENOENT' ? (options.cwd && err.path === options.cwd ? `no such directory ${options.cwd}` : "no such program on the guest's PATH") : err.message}`;
 
-function start(file: string, args: string[], options: CommandOptions, stdin: 'ignore' | 'pipe'): GroupChild {
-  return new GroupChild(file, args, {
-    cwd: options.cwd,
-    env: childEnv(options.env),
-    shell: options.shell === true,
-    stdio: [options.input === undefined ? stdin : 'pipe', 'pipe', 'pipe'],
-  });
+function start(file: string, args: string[], options: CommandOptions): GroupChild {
+  return new GroupChild(
+    file,
+    args,
+    {
+      cwd: options.cwd,
+      env: childEnv(options.env),
+      shell: options.shell === true,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    },
+    options.timeout ?? COMMAND_TIMEOUT_MS,
+  );
 }
 
 /**
@@ -36,7 +40,7 @@ function start(file: string, args: string[], options: CommandOptions, stdin: 'ig
 export async function run(file: string, args: string[] = [], options: CommandOptions = {}): Promise<CommandResult> {
   check(file, args);
   const started = Date.now();
-  const g = start(file, args, options, 'ignore');
+  const g = start(file, args, options);
   const command = [file, ...args].join(' ');
   let stdout = '';
   let stderr = '';
@@ -45,19 +49,7 @@ export async function run(file: string, args: string[] = [], options: CommandOpt
   if (options.input !== undefined) g.child.stdin!.end(options.input);
   let failed: NodeJS.ErrnoException | undefined;
   g.child.once('error', (err) => (failed = err));
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    g.stop();
-  }, options.timeout ?? COMMAND_TIMEOUT_MS);
-  // A caller that hangs up does not leave its command running.
-  const caller = callSignal();
-  const hungUp = (): void => g.stop();
-  caller?.addEventListener('abort', hungUp, { once: true });
-  const { code, signal } = await g.ended.finally(() => {
-    clearTimeout(timer);
-    caller?.removeEventListener('abort', hungUp);
-  });
+  const { code, signal } = await g.ended;
   if (failed && code === null && signal === null)
     // The program never ran (not found, not executable, bad cwd): say so rather than report an exit code.
     throw new GuestCommandError(cannotRun(file, options, failed), { command, cause: failed });
@@ -67,7 +59,7 @@ export async function run(file: string, args: string[] = [], options: CommandOpt
     signal,
     stdout,
     stderr,
-    timedOut,
+    timedOut: g.timedOut,
     durationMs: Date.now() - started,
   };
 }
@@ -88,12 +80,9 @@ export async function stream(
   options: CommandOptions = {},
 ): Promise<AsyncIterable<StreamChunk>> {
   check(file, args);
-  const g = start(file, args, options, 'ignore');
+  const g = start(file, args, options);
   const child = g.child;
   if (options.input !== undefined) child.stdin!.end(options.input);
-  const timer = setTimeout(() => g.stop(), options.timeout ?? COMMAND_TIMEOUT_MS);
-  timer.unref();
-  void g.ended.finally(() => clearTimeout(timer));
   const chunk = (stream: StreamChunk['stream'], data: string): StreamChunk => ({
     stream,
     data,

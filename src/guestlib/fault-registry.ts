@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,7 +175,7 @@ export async function startFaults(options: { port: number; log?: (line: string) 
   try {
     const st = lstatSync(stateFile);
     // Only a file this agent's user wrote, in its own folder, is believed.
-    if (!st.isFile() || st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) {
+    if (!st.isFile() || !mine(st, 0o022)) {
       options.log?.(
         `ignoring ${stateFile}: not a file of this agent's own (owner ${st.uid}, mode ${(st.mode & 0o777).toString(8)})`,
       );
@@ -196,6 +196,9 @@ export async function startFaults(options: { port: number; log?: (line: string) 
   rmSync(stateFile, { force: true });
   options.log?.(`undid ${left.length} fault(s) left by an earlier run of this agent`);
 }
+
+/** Owned by this agent's user, and none of the `shut` mode bits set (others may not write it). */
+const mine = (st: Stats, shut: number): boolean => st.uid === process.getuid?.() && (st.mode & shut) === 0;
 
 /** What a state file may hold: anything else in it is not the agent's and is passed over. */
 function isUndo(u: unknown): u is Undo {
@@ -227,7 +230,7 @@ function privateStateDir(log?: (line: string) => void): string | undefined {
     const st = lstatSync(dir);
     // systemd makes STATE_DIRECTORY 0755 and the service user's; a folder of our own under /tmp is 0700.
     const shut = given ? 0o022 : 0o077;
-    if (st.isDirectory() && st.uid === process.getuid?.() && (st.mode & shut) === 0) return dir;
+    if (st.isDirectory() && mine(st, shut)) return dir;
     log?.(
       `not keeping fault state in ${dir}: it is not a private folder of this user's (owner ${st.uid}, mode ${(st.mode & 0o777).toString(8)})`,
     );
