@@ -55,11 +55,8 @@ export function readProperties(dir: string, name: string): PageProperties {
   }
   const xml = readFileSync(file, 'utf8');
   const links = new Map<string, string>();
-  const block = element(xml, 'SymbolicLinks');
-  if (block !== undefined) {
-    const raw = /<SymbolicLinks>([\s\S]*?)<\/SymbolicLinks>/.exec(xml)?.[1] ?? '';
-    for (const m of raw.matchAll(/<(\w+)>([^<]*)<\/\1>/g)) links.set(m[1]!, m[2]!.trim());
-  }
+  const block = /<SymbolicLinks>([\s\S]*?)<\/SymbolicLinks>/.exec(xml)?.[1] ?? '';
+  for (const m of block.matchAll(/<(\w+)>([^<]*)<\/\1>/g)) links.set(m[1]!, m[2]!.trim());
   const tags = element(xml, 'Suites');
   return {
     test: element(xml, 'Test') !== undefined,
@@ -135,7 +132,7 @@ export class Wiki {
     const out: WikiPage[] = [];
     for (const m of readFileSync(file, 'utf8').matchAll(/^!see\s+(\S+)/gm)) {
       const to = this.resolve(page.name, m[1]!);
-      if (to) out.push({ ...to, name: to.name });
+      if (to) out.push(to);
     }
     return out;
   }

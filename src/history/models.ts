@@ -40,6 +40,19 @@ const unknownOp = (model: string, f: string): never => {
   throw new TypeError(`the ${model} model has no operation ${JSON.stringify(f)}`);
 };
 
+/** A register's read and write, for the register models; `name` says whose operation was unknown. */
+function readWrite(
+  name: string,
+  state: unknown,
+  f: string,
+  input: unknown,
+  output: unknown,
+): { ok: boolean; state: unknown } {
+  if (f === 'read') return { ok: output === undefined || same(output, state), state };
+  if (f === 'write') return { ok: true, state: input };
+  return unknownOp(name, f);
+}
+
 /** A read/write register. */
 export function register(options: { initial?: unknown } = {}): Model<unknown> {
   const initial = options.initial ?? null;
@@ -47,11 +60,7 @@ export function register(options: { initial?: unknown } = {}): Model<unknown> {
     name: 'register',
     pure: ['read'],
     init: () => initial,
-    step(state, f, input, output) {
-      if (f === 'read') return { ok: output === undefined || same(output, state), state };
-      if (f === 'write') return { ok: true, state: input };
-      return unknownOp('register', f);
-    },
+    step: (state, f, input, output) => readWrite('register', state, f, input, output),
   };
 }
 
@@ -67,8 +76,6 @@ export function casRegister(options: { initial?: unknown } = {}): Model<unknown>
     pure: ['read'],
     init: () => initial,
     step(state, f, input, output) {
-      if (f === 'read') return { ok: output === undefined || same(output, state), state };
-      if (f === 'write') return { ok: true, state: input };
       if (f === 'cas') {
         if (!Array.isArray(input) || input.length !== 2)
           throw new TypeError(`a cas takes [from, to], got ${JSON.stringify(input)}`);
@@ -76,7 +83,7 @@ export function casRegister(options: { initial?: unknown } = {}): Model<unknown>
         if (same(state, from)) return { ok: true, state: to };
         return { ok: output === undefined, state };
       }
-      return unknownOp('cas-register', f);
+      return readWrite('cas-register', state, f, input, output);
     },
   };
 }

@@ -81,21 +81,27 @@ test(
   },
 );
 
+/** FitNesse's own run of the whole suite (`?suite&format=...`), roc slim its SLIM server: what it printed. */
+async function ownSuiteRun(format: 'text' | 'xml'): Promise<string> {
+  const run = spawnSync(
+    'java',
+    ['-jar', jar, '-d', wiki, '-p', String(await freePort()), '-o', '-c', `${expected.suite}?suite&format=${format}`],
+    {
+      cwd: fixtures,
+      encoding: 'utf8',
+      timeout: 600_000,
+      maxBuffer: 256 * 1024 * 1024,
+      env: { ...process.env, COMMAND_PATTERN: `${process.execPath} ${roc} slim`, 'slim.port': '0' },
+    },
+  );
+  return run.stdout;
+}
+
 test(
   'the whole suite, as FitNesse runs it with one roc slim for every page: every page runs; only the non-portable pages fail',
   { skip: why, timeout: 900_000 },
   async () => {
-    const run = spawnSync(
-      'java',
-      ['-jar', jar, '-d', wiki, '-p', String(await freePort()), '-o', '-c', `${expected.suite}?suite&format=text`],
-      {
-        cwd: fixtures,
-        encoding: 'utf8',
-        timeout: 600_000,
-        env: { ...process.env, COMMAND_PATTERN: `${process.execPath} ${roc} slim`, 'slim.port': '0' },
-      },
-    );
-    const out = run.stdout;
+    const out = await ownSuiteRun('text');
     const pages = [...out.matchAll(/^([.FX]) \S+ R:(\d+)\s+W:(\d+)\s+I:(\d+)\s+E:(\d+)\s+(\S+)\t\(([^)]+)\)/gm)].map(
       (m) => ({ ok: m[1] === '.', name: m[7]!.slice(expected.suite.length + 1) }),
     );
@@ -120,24 +126,14 @@ test(
   { skip: why, timeout: 900_000 },
   async () => {
     // The oracle: FitNesse's own XML result of the same suite, with the same roc slim.
-    const own = spawnSync(
-      'java',
-      ['-jar', jar, '-d', wiki, '-p', String(await freePort()), '-o', '-c', `${expected.suite}?suite&format=xml`],
-      {
-        cwd: fixtures,
-        encoding: 'utf8',
-        timeout: 600_000,
-        maxBuffer: 256 * 1024 * 1024,
-        env: { ...process.env, COMMAND_PATTERN: `${process.execPath} ${roc} slim`, 'slim.port': '0' },
-      },
-    );
+    const own = await ownSuiteRun('xml');
     const fitnesse = new Map<string, Counts>();
-    for (const m of own.stdout.matchAll(/<result>([\s\S]*?)<\/result>/g)) {
+    for (const m of own.matchAll(/<result>([\s\S]*?)<\/result>/g)) {
       const n = (k: string): number => Number(new RegExp(`<${k}>(\\d+)</${k}>`).exec(m[1]!)![1]);
       const page = /<pageHistoryLink>([^?<]+)\?/.exec(m[1]!)![1]!;
       fitnesse.set(page, { right: n('right'), wrong: n('wrong'), ignores: n('ignores'), exceptions: n('exceptions') });
     }
-    assert.ok(fitnesse.size > 40, own.stdout.slice(-2000));
+    assert.ok(fitnesse.size > 40, own.slice(-2000));
     const lines: string[] = [];
     const result = await runFitnesse({
       page: expected.suite,
