@@ -44,6 +44,8 @@ export interface AgentOptions {
   requestTimeoutMs?: number;
   /** A client's objects are freed after this long without a call from it (ms; default 60 s; 0: never). */
   leaseTtlMs?: number;
+  /** How long a freed object's dispose or close() may take before the agent logs it and moves on, ms (default 5 s). */
+  disposeTimeoutMs?: number;
   /** Lines about what the agent does; nothing is printed when absent. */
   log?: (line: string) => void;
 }
@@ -107,6 +109,8 @@ export class Agent {
     const handles = new HandleTable({
       maxHandles: options.maxHandles ?? AGENT_DEFAULTS.maxHandles,
       leaseTtlMs: options.leaseTtlMs ?? AGENT_DEFAULTS.leaseTtlMs,
+      disposeTimeoutMs: options.disposeTimeoutMs,
+      log: options.log,
     });
     const host = options.host ?? AGENT_DEFAULTS.host;
     let agent: Agent | undefined;
@@ -240,8 +244,8 @@ export class Agent {
       // No fault outlives the agent that made it, and neither does a program it started.
       await stopFaults();
       clearInterval(this.leaseTimer);
-      this.handles.clear();
-      stopAllChildren();
+      await this.handles.clear();
+      await stopAllChildren();
       this.resolveClosed();
     });
     return this.stopping;

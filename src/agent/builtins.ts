@@ -89,8 +89,8 @@ const TABLE: Record<string, Builtin> = {
   instances: { help: 'instances() -> handles of the live instances', run: (ctx) => ctx.handles.names() },
   shutdown: { help: 'shutdown() -> stops the agent after answering', run: () => null },
   release: {
-    help: 'release(handle) -> true if the handle was live; frees the object',
-    run: (ctx, p) => ctx.handles.release(expectString(p[0], 'the handle', 'release')),
+    help: 'release(handle) -> true if the handle was live; frees the object (answers once its dispose or close() ran)',
+    run: (ctx, p) => ctx.handles.releaseAndDispose(expectString(p[0], 'the handle', 'release')),
   },
   getattr: {
     help: 'getattr(handle, name) -> the value of a public attribute',

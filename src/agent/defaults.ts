@@ -15,5 +15,7 @@ export const AGENT_DEFAULTS = {
   idleTimeoutMs: 60_000,
   requestTimeoutMs: 300_000,
   stopGraceMs: 10_000,
+  /** How long a freed object's dispose (or close()) may take before the agent moves on. */
+  disposeTimeoutMs: 5_000,
   leaseTtlMs: DEFAULT_LEASE_TTL_MS,
 } as const;

@@ -4,12 +4,17 @@ import { FaultCode, HANDLE_PATTERN } from '../protocol/index.js';
 import { AGENT_DEFAULTS } from './defaults.js';
 import { fault } from './faults.js';
 import { LeaseTable, type LapsedLease } from './leases.js';
+import { disposerOf, disposeWithin } from './dispose.js';
 
 export interface HandleEntry {
   readonly object: object;
   readonly className: string;
-  /** Run when the handle goes, whichever way (release, a lapsed lease, the agent closing): a cursor ends its source. */
-  readonly dispose?: () => void;
+  /**
+   * Run when the object's last handle goes, whichever way (release, a lapsed
+   * lease, the agent closing): a cursor ends its source, a served object's
+   * dispose or close() frees what it holds.
+   */
+  readonly dispose?: () => unknown;
 }
 
 /**
@@ -24,11 +29,27 @@ export class HandleTable {
   readonly leases: LeaseTable;
   private seq = 0;
   private readonly entries = new Map<string, HandleEntry>();
+  /** How many live handles name each object: it is disposed when the last goes. */
+  readonly #refs = new Map<object, number>();
+  /** Disposals under way, by the handle whose release began them. */
+  readonly #disposing = new Map<string, Promise<void>>();
+  readonly #disposeTimeoutMs: number;
+  readonly #log: ((line: string) => void) | undefined;
 
-  constructor(options: { maxHandles?: number; bootId?: string; leaseTtlMs?: number } = {}) {
+  constructor(
+    options: {
+      maxHandles?: number;
+      bootId?: string;
+      leaseTtlMs?: number;
+      disposeTimeoutMs?: number;
+      log?: (line: string) => void;
+    } = {},
+  ) {
     this.bootId = options.bootId ?? randomBytes(4).toString('hex');
     this.maxHandles = options.maxHandles ?? AGENT_DEFAULTS.maxHandles;
     this.leases = new LeaseTable(options.leaseTtlMs);
+    this.#disposeTimeoutMs = options.disposeTimeoutMs ?? AGENT_DEFAULTS.disposeTimeoutMs;
+    this.#log = options.log;
   }
 
   get size(): number {
@@ -36,7 +57,12 @@ export class HandleTable {
   }
 
   /** A new handle for object; with a lease, that client owns it (and it goes when the lease lapses). */
-  add(object: object, className: string, lease?: string, dispose?: () => void): string {
+  add(
+    object: object,
+    className: string,
+    lease?: string,
+    dispose: (() => unknown) | undefined = disposerOf(object),
+  ): string {
     if (this.entries.size >= this.maxHandles) {
       throw fault(
         FaultCode.HANDLE_LIMIT,
@@ -46,6 +72,7 @@ export class HandleTable {
     }
     const handle = `${className}_${this.bootId}_${this.seq++}`;
     this.entries.set(handle, dispose ? { object, className, dispose } : { object, className });
+    this.#refs.set(object, (this.#refs.get(object) ?? 0) + 1);
     if (lease !== undefined) this.leases.own(lease, handle);
     return handle;
   }
@@ -88,6 +115,13 @@ export class HandleTable {
     return this.#drop(handle);
   }
 
+  /** Releases a handle and waits until its object is disposed (or its dispose's deadline passed). */
+  async releaseAndDispose(handle: string): Promise<boolean> {
+    const released = this.release(handle);
+    await this.#disposing.get(handle);
+    return released;
+  }
+
   /** Frees the objects of every lease that lapsed, and says whose they were. */
   releaseLapsed(now = Date.now()): LapsedLease[] {
     const lapsed = this.leases.takeLapsed(now);
@@ -99,7 +133,17 @@ export class HandleTable {
     const entry = this.entries.get(handle);
     if (!entry) return false;
     this.entries.delete(handle);
-    entry.dispose?.();
+    const refs = (this.#refs.get(entry.object) ?? 1) - 1;
+    if (refs > 0) {
+      this.#refs.set(entry.object, refs);
+      return true;
+    }
+    this.#refs.delete(entry.object);
+    if (entry.dispose) {
+      const done = disposeWithin(`${handle} (${entry.className})`, entry.dispose, this.#disposeTimeoutMs, this.#log);
+      this.#disposing.set(handle, done);
+      void done.then(() => this.#disposing.delete(handle));
+    }
     return true;
   }
 
@@ -107,8 +151,10 @@ export class HandleTable {
     return [...this.entries.keys()];
   }
 
-  clear(): void {
+  /** Frees every object (the agent is stopping) and waits for their disposals, each within its deadline. */
+  async clear(): Promise<void> {
     for (const handle of [...this.entries.keys()]) this.#drop(handle);
     this.leases.clear();
+    await Promise.all(this.#disposing.values());
   }
 }

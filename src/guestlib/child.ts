@@ -17,8 +17,40 @@ export function childEnv(extra?: Readonly<Record<string, string>>): NodeJS.Proce
 /** Helpers the guest library runs for its own work (a journal follower): no fault ever targets them. */
 export const helperPids = new Set<number>();
 
-/** Every program the agent started in a group of its own and has not seen end: stopped when the agent stops. */
-const running = new Set<GroupChild>();
+/**
+ * Every process group the agent started (commands, daemons) that may still
+ * have a member: a program it ran may have left something in the background
+ * (`command.shell('server &')`), and that goes with the agent too.
+ */
+const groups = new Set<number>();
+
+/** Records a group the agent started; forgets it once nothing is left in it. */
+export function trackGroup(pgid: number | undefined, child: ChildProcess): void {
+  if (!pgid) return;
+  groups.add(pgid);
+  child.once('close', () => {
+    if (!groupAlive(pgid)) groups.delete(pgid);
+  });
+}
+
+/** Whether any process is left in the group. */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Signals a whole group; a group already gone is fine. */
+export function signalGroup(pgid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+    // gone
+  }
+}
 
 /**
  * A program in a process group of its own, so that stopping it stops what it
@@ -39,7 +71,7 @@ export class GroupChild {
 
   constructor(file: string, args: readonly string[], options: SpawnOptions, timeoutMs: number) {
     this.child = spawn(file, args, { ...options, detached: true });
-    running.add(this);
+    trackGroup(this.child.pid, this.child);
     const timer = setTimeout(() => {
       this.timedOut = true;
       this.stop();
@@ -51,7 +83,6 @@ export class GroupChild {
     this.ended = new Promise((resolve) => {
       let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
       const done = (): void => {
-        running.delete(this);
         clearTimeout(timer);
         clearTimeout(this.#killTimer);
         caller?.removeEventListener('abort', hungUp);
@@ -83,13 +114,7 @@ export class GroupChild {
 
   /** Signals the whole group; a group already gone is fine. */
   signal(sig: NodeJS.Signals): void {
-    const pid = this.child.pid;
-    if (!pid) return;
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      // gone
-    }
+    if (this.child.pid) signalGroup(this.child.pid, sig);
   }
 
   /** SIGTERM to the group now, SIGKILL to the group after the grace if it has not ended. */
@@ -101,8 +126,17 @@ export class GroupChild {
   }
 }
 
-/** Stops every program the agent started and is still running (the agent is stopping). */
-export function stopAllChildren(): void {
-  for (const c of running) c.signal('SIGKILL');
-  running.clear();
+/**
+ * Stops every process group the agent started that still has a member (the
+ * agent is stopping): SIGTERM, then SIGKILL to what is left after the grace.
+ * Resolves when every group is empty.
+ */
+export async function stopAllChildren(graceMs = KILL_GRACE_MS): Promise<void> {
+  const left = (): number[] => [...groups].filter(groupAlive);
+  for (const g of left()) signalGroup(g, 'SIGTERM');
+  const until = Date.now() + graceMs;
+  while (left().length && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  for (const g of left()) signalGroup(g, 'SIGKILL');
+  while (left().length && Date.now() < until + KILL_GRACE_MS) await new Promise((r) => setTimeout(r, 20));
+  groups.clear();
 }

@@ -26,6 +26,20 @@ export class GuestCommandError extends RocError {
   }
 }
 
+/** processes.start could not start its program, or stop was given a pid it did not start. */
+export class DaemonError extends RocError {
+  static {
+    named(this, 'DaemonError');
+  }
+  readonly command: string | null;
+  readonly pid: number | null;
+  constructor(message: string, context: { command?: string; pid?: number; cause?: unknown }) {
+    super(message, { cause: context.cause });
+    this.command = context.command ?? null;
+    this.pid = context.pid ?? null;
+  }
+}
+
 /** network.httpGet got no answer: refused, unreachable, reset, or none within the timeout. */
 export class HttpGetError extends RocError {
   static {

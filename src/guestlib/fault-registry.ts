@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { lstatSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeDelay } from './fault-delay.js';
 import { applyNetRules, removeAllNetRules, type NetRule } from './fault-net.js';
 import { setClockBy } from './fault-clock.js';
+import { mine, privateStateDir } from './state-dir.js';
 import type { FaultInfo } from './types.js';
 
 // The agent's live faults: what each one is, how to undo it, and when it
@@ -197,9 +197,6 @@ export async function startFaults(options: { port: number; log?: (line: string) 
   options.log?.(`undid ${left.length} fault(s) left by an earlier run of this agent`);
 }
 
-/** Owned by this agent's user, and none of the `shut` mode bits set (others may not write it). */
-const mine = (st: Stats, shut: number): boolean => st.uid === process.getuid?.() && (st.mode & shut) === 0;
-
 /** What a state file may hold: anything else in it is not the agent's and is passed over. */
 function isUndo(u: unknown): u is Undo {
   const x = u as Partial<Record<string, unknown>> | null;
@@ -209,35 +206,6 @@ function isUndo(u: unknown): u is Undo {
   if (x.kind === 'pause') return Array.isArray(x.pids) && x.pids.every((p) => Number.isInteger(p) && p > 1);
   if (x.kind === 'clock') return typeof x.offsetMs === 'number' && Number.isFinite(x.offsetMs);
   return false;
-}
-
-/**
- * Where the agent keeps its state: systemd's STATE_DIRECTORY, else a folder
- * of its own under the temporary folder, made with mode 0700 and checked to
- * be its user's and nobody else's (a folder another user planted is not used).
- */
-function privateStateDir(log?: (line: string) => void): string | undefined {
-  const given = process.env.STATE_DIRECTORY?.split(':')[0];
-  const dir = given ?? join(tmpdir(), `roc-agent-${process.getuid?.() ?? 'user'}`);
-  if (!given) {
-    try {
-      mkdirSync(dir, { mode: 0o700 });
-    } catch {
-      // there already: checked below
-    }
-  }
-  try {
-    const st = lstatSync(dir);
-    // systemd makes STATE_DIRECTORY 0755 and the service user's; a folder of our own under /tmp is 0700.
-    const shut = given ? 0o022 : 0o077;
-    if (st.isDirectory() && mine(st, shut)) return dir;
-    log?.(
-      `not keeping fault state in ${dir}: it is not a private folder of this user's (owner ${st.uid}, mode ${(st.mode & 0o777).toString(8)})`,
-    );
-  } catch (err) {
-    log?.(`not keeping fault state: ${(err as Error).message}`);
-  }
-  return undefined;
 }
 
 /** Called by the agent when it stops: no fault outlives it. */

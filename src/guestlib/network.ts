@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import http from 'node:http';
+import nodeHttp from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { HttpGetError } from './errors.js';
 import { parseProcAddress } from './proc-net.js';
-import type { ConnectResult, HttpResult, ListeningSocket } from './types.js';
+import type { ConnectResult, HttpRequest, HttpResult, ListeningSocket } from './types.js';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -56,22 +56,49 @@ export function canConnect(host: string, port: number, timeoutMs = 3_000): Promi
   });
 }
 
-/** GET a URL from the guest: status, headers and up to 1 MB of body. */
-export function httpGet(
-  url: string,
-  options: { timeout?: number; headers?: Record<string, string> } = {},
-): Promise<HttpResult> {
+const METHOD = /^[A-Z]+$/;
+
+/** The body as bytes, and the content type it implies: a string as is, anything else as JSON. */
+function encodeBody(body: unknown): { bytes: Buffer; type?: string } | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') return { bytes: Buffer.from(body) };
+  return { bytes: Buffer.from(JSON.stringify(body)), type: 'application/json' };
+}
+
+/**
+ * Sends an HTTP request from the guest (any method, headers, a body) and
+ * answers the status, headers and up to 1 MB of body. Any status is an
+ * answer; only no answer (refused, unreachable, reset, the timeout) is an
+ * HttpGetError.
+ */
+export function http(request: HttpRequest): Promise<HttpResult> {
+  if (!request || typeof request !== 'object' || typeof request.url !== 'string')
+    throw new TypeError('network.http takes { url, method?, headers?, body?, timeout? }');
+  const { url } = request;
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new TypeError(`network.httpGet: ${JSON.stringify(url)} is not a URL`);
+    throw new TypeError(`network.http: ${JSON.stringify(url)} is not a URL`);
   }
-  const get = u.protocol === 'https:' ? https.get : http.get;
-  const timeout = options.timeout ?? 10_000;
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new TypeError(`network.http: ${url} is not an http: or https: URL`);
+  const method = (request.method ?? 'GET').toUpperCase();
+  if (!METHOD.test(method))
+    throw new TypeError(`network.http: ${JSON.stringify(request.method)} is not an HTTP method`);
+  const body = encodeBody(request.body);
+  const headers: Record<string, string> = { ...request.headers };
+  const has = (name: string): boolean => Object.keys(headers).some((k) => k.toLowerCase() === name);
+  if (body) {
+    if (body.type && !has('content-type')) headers['content-type'] = body.type;
+    if (!has('content-length')) headers['content-length'] = String(body.bytes.length);
+  }
+  const send = u.protocol === 'https:' ? https.request : nodeHttp.request;
+  const timeout = request.timeout ?? 10_000;
   const started = Date.now();
+  const what = `${method} ${url}`;
   return new Promise((resolve, reject) => {
-    const req = get(u, { headers: options.headers, timeout }, (res) => {
+    const req = send(u, { method, headers, timeout }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -92,18 +119,28 @@ export function httpGet(
       res.on('error', reject);
     });
     req.on('timeout', () =>
-      req.destroy(new HttpGetError(`GET ${url} got no answer within ${timeout} ms`, { url, code: 'ETIMEDOUT' })),
+      req.destroy(new HttpGetError(`${what} got no answer within ${timeout} ms`, { url, code: 'ETIMEDOUT' })),
     );
     req.on('error', (err: NodeJS.ErrnoException) =>
       reject(
         err instanceof HttpGetError
           ? err
-          : new HttpGetError(`GET ${url} failed: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '), {
+          : new HttpGetError(`${what} failed: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '), {
               url,
               code: err.code ?? 'EIO',
               cause: err,
             }),
       ),
     );
+    req.end(body?.bytes);
   });
+}
+
+/** GET a URL from the guest: status, headers and up to 1 MB of body (network.http with GET). */
+export function httpGet(
+  url: string,
+  options: { timeout?: number; headers?: Record<string, string> } = {},
+): Promise<HttpResult> {
+  if (typeof url !== 'string') throw new TypeError('network.httpGet takes a URL');
+  return http({ url, method: 'GET', headers: options.headers, timeout: options.timeout });
 }

@@ -1,6 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import type { ProcessInfo } from './types.js';
 
+export { start, started, stop } from './daemons.js';
+
 async function one(pid: number): Promise<ProcessInfo | undefined> {
   try {
     const [stat, cmdline, status] = await Promise.all([
@@ -36,4 +38,15 @@ export async function list(): Promise<ProcessInfo[]> {
 export async function find(name: string): Promise<ProcessInfo[]> {
   if (typeof name !== 'string' || !name) throw new TypeError('processes.find needs a name');
   return (await list()).filter((p) => p.name === name || p.cmdline.includes(name));
+}
+
+/** Whether a process with this pid runs (a zombie does not). */
+export async function alive(pid: number): Promise<boolean> {
+  if (!Number.isInteger(pid) || pid < 1) throw new TypeError('processes.alive takes a pid');
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return !'ZX'.includes(stat.slice(stat.lastIndexOf(')') + 2)[0] ?? 'X');
+  } catch {
+    return false;
+  }
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { RocError } from '../wire/errors.js';
 import { tailFile } from './file-tail.js';
 import { journal } from './services.js';
-import type { SystemFacts } from './types.js';
+import type { InterfaceAddress, SystemFacts } from './types.js';
 
 async function osRelease(): Promise<Record<string, string>> {
   for (const file of ['/etc/os-release', '/usr/lib/os-release']) {
@@ -32,7 +32,21 @@ export async function facts(): Promise<SystemFacts> {
     cpus: os.cpus().length,
     memoryMb: Math.round(os.totalmem() / 1024 / 1024),
     node: process.version,
+    addresses: addresses(),
+    guest: process.env.ROC_GUEST || null,
   };
+}
+
+function addresses(): InterfaceAddress[] {
+  return Object.entries(os.networkInterfaces()).flatMap(([name, list]) =>
+    (list ?? []).map((a) => ({
+      interface: name,
+      address: a.address,
+      family: a.family,
+      prefix: Number(a.cidr?.split('/')[1] ?? 0),
+      internal: a.internal,
+    })),
+  );
 }
 
 export async function hostname(): Promise<string> {

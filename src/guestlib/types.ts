@@ -72,6 +72,59 @@ export interface ProcessInfo {
   uid: number;
 }
 
+/** What processes.start takes: a program to run in the background. */
+export interface DaemonOptions {
+  command: string;
+  args?: string[];
+  /** Added to the agent's environment (less the agent's token). */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** The file its output and errors are appended to (default: a file per daemon in the agent's state folder). */
+  log?: string;
+}
+
+/** A program processes.start started, as processes.started() lists it. */
+export interface DaemonInfo {
+  pid: number;
+  /** The program and its arguments. */
+  command: string;
+  log: string;
+  alive: boolean;
+  /** How it ended, once it has (null while alive, and for the one a signal ended). */
+  exitCode: number | null;
+  signal: string | null;
+  /** Epoch ms. */
+  startedAt: number;
+  exitedAt: number | null;
+}
+
+export interface DaemonStopOptions {
+  /** The first signal (default SIGTERM). */
+  signal?: string;
+  /** How long it has to end before SIGKILL, ms (default 10 s). */
+  graceMs?: number;
+}
+
+export interface DaemonStopResult {
+  pid: number;
+  exitCode: number | null;
+  signal: string | null;
+  /** It outlived the grace and got SIGKILL. */
+  killed: boolean;
+  /** How long stopping it took. */
+  ms: number;
+}
+
+/** One address of one of the guest's network interfaces. */
+export interface InterfaceAddress {
+  interface: string;
+  address: string;
+  family: 'IPv4' | 'IPv6';
+  /** CIDR prefix length. */
+  prefix: number;
+  internal: boolean;
+}
+
 export interface SystemFacts {
   hostname: string;
   os: Record<string, string>;
@@ -81,6 +134,22 @@ export interface SystemFacts {
   cpus: number;
   memoryMb: number;
   node: string;
+  /** Every address of every interface, loopback included (marked internal). */
+  addresses: InterfaceAddress[];
+  /** The guest's name as the host's topology gives it (ROC_GUEST), where the agent was started with it. */
+  guest: string | null;
+}
+
+/** What network.http sends. */
+export interface HttpRequest {
+  url: string;
+  /** Default GET. */
+  method?: string;
+  headers?: Record<string, string>;
+  /** A string is sent as is; anything else as JSON (with content-type application/json unless headers say). */
+  body?: unknown;
+  /** ms (default 10 s). */
+  timeout?: number;
 }
 
 /** Which way a network fault acts: on packets arriving from the peers, leaving for them, or both. */
@@ -156,7 +225,17 @@ export type WaitCondition =
       process?: string;
     }
   | { kind: 'port'; port: number; host?: string; process?: string }
-  | { kind: 'http'; url: string; status: number; bodyMatches?: WirePattern; process?: string }
+  | {
+      kind: 'http';
+      url: string;
+      status: number;
+      bodyMatches?: WirePattern;
+      method?: string;
+      body?: string;
+      headers?: Record<string, string>;
+      process?: string;
+    }
+  | { kind: 'process' | 'exited'; pid: number }
   | { kind: 'command'; line: string; exitCode: number; process?: string }
   | { kind: 'service'; unit: string; state: string }
   | { kind: 'file'; path: string; process?: string }

@@ -1,8 +1,8 @@
 import { boundedRegex } from './bounded-regex.js';
 import { FileFollower } from './file-follower.js';
 import { followJournal } from './journal-follower.js';
-import { canConnect, httpGet, isListening } from './network.js';
-import { find } from './processes.js';
+import { canConnect, http, isListening } from './network.js';
+import { alive, find } from './processes.js';
 import { exists } from './files.js';
 import { shell } from './command.js';
 import { systemctl } from './systemctl.js';
@@ -130,9 +130,15 @@ export function probeOf(c: WaitCondition): Probe {
       );
     case 'http':
       return polled(
-        `HTTP ${c.status} from ${c.url}${c.bodyMatches ? ` with a body matching ${show(c.bodyMatches)}` : ''}`,
+        `HTTP ${c.status} from ${c.method && c.method !== 'GET' ? `${c.method} ` : ''}${c.url}${c.bodyMatches ? ` with a body matching ${show(c.bodyMatches)}` : ''}`,
         async () => {
-          const r = await httpGet(c.url, { timeout: 2_000 });
+          const r = await http({
+            url: c.url,
+            method: c.method,
+            headers: c.headers,
+            body: c.body,
+            timeout: 2_000,
+          });
           const bodyOk = !c.bodyMatches || boundedRegex(c.bodyMatches).test(r.body);
           return {
             ok: r.status === c.status && bodyOk,
@@ -168,6 +174,12 @@ export function probeOf(c: WaitCondition): Probe {
         },
         c.process,
       );
+    case 'process':
+    case 'exited':
+      return polled(`pid ${c.pid} ${c.kind === 'process' ? 'running' : 'gone'}`, async () => {
+        const up = await alive(c.pid);
+        return { ok: up === (c.kind === 'process'), state: up ? 'runs' : 'is not running' };
+      });
     case 'all':
     case 'any': {
       const parts = c.of.map(probeOf);

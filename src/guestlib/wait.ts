@@ -13,7 +13,7 @@ const INTERVAL_MS = 100;
 /** The longest wait one call may ask for. */
 const MAX_WAIT_MS = 60 * 60_000;
 
-const KINDS = new Set(['logLine', 'port', 'http', 'command', 'service', 'file', 'all', 'any']);
+const KINDS = new Set(['logLine', 'port', 'http', 'command', 'service', 'file', 'process', 'exited', 'all', 'any']);
 
 function checkCondition(c: unknown, at = 'condition'): asserts c is WaitCondition {
   const kind = (c as { kind?: unknown } | null)?.kind;
@@ -23,6 +23,8 @@ function checkCondition(c: unknown, at = 'condition'): asserts c is WaitConditio
     );
   const unit = (c as { unit?: unknown }).unit;
   if (unit !== undefined && unit !== null) checkUnit(unit, `wait.until: ${at}.unit`);
+  if ((kind === 'process' || kind === 'exited') && !Number.isInteger((c as { pid?: unknown }).pid))
+    throw new TypeError(`wait.until: ${at}: ${kind} takes a pid`);
   if (kind === 'all' || kind === 'any') {
     const of = (c as { of?: unknown }).of;
     if (!Array.isArray(of) || of.length === 0)

@@ -1,5 +1,6 @@
 import { defaultTopology, loadTopology, type Topology } from './topology.js';
 import type { Guest } from './guest.js';
+import type { DaemonInfo } from '../guestlib/types.js';
 
 /** The last lines of one log of one guest, or why they could not be read. */
 export interface LogExcerpt {
@@ -34,9 +35,36 @@ async function excerpt(guest: Guest, source: string, method: string, args: unkno
   }
 }
 
+const ended = (d: DaemonInfo): string =>
+  d.alive ? 'running' : d.signal ? `ended by ${d.signal}` : `exited ${String(d.exitCode)}`;
+
+/** The logs of the programs the guest's agent started in the background (processes.start), but those `logs:` lists. */
+async function daemonLogs(g: Guest, lines: number, timeout: number): Promise<LogExcerpt[]> {
+  let daemons: DaemonInfo[];
+  try {
+    daemons = await g.proxy.callWith<DaemonInfo[]>('roc.processes.started', [], { timeout });
+  } catch {
+    return []; // the agent down (its own excerpt says so) or too old to start daemons
+  }
+  const logs = new Map<string, DaemonInfo>();
+  for (const d of daemons) if (!g.spec.logs.includes(d.log)) logs.set(d.log, d);
+  return Promise.all(
+    [...logs].map(([log, d]) =>
+      excerpt(
+        g,
+        `${log} (${d.command.split(' ')[0]}, pid ${d.pid}, ${ended(d)})`,
+        'roc.files.tail',
+        [log, lines],
+        timeout,
+      ),
+    ),
+  );
+}
+
 /**
- * The last lines of each guest's agent output and of every log its topology
- * entry lists (`logs:`), read on the guests in parallel. Never rejects: a log
+ * The last lines of each guest's agent output, of every log its topology
+ * entry lists (`logs:`) and of every program its agent started in the
+ * background (processes.start), read on the guests in parallel. Never rejects: a log
  * that cannot be read says why instead.
  */
 export async function guestLogs(options: GuestLogOptions = {}): Promise<LogExcerpt[]> {
@@ -49,8 +77,9 @@ export async function guestLogs(options: GuestLogOptions = {}): Promise<LogExcer
     .members.flatMap((g) => [
       excerpt(g, 'agent', 'roc.system.agentLog', [lines], timeout),
       ...g.spec.logs.map((path) => excerpt(g, path, 'roc.files.tail', [path, lines], timeout)),
+      daemonLogs(g, lines, timeout),
     ]);
-  const all = await Promise.all(reads);
+  const all = (await Promise.all(reads)).flat();
   if (typeof options.topology === 'string') topology.close();
   return all;
 }

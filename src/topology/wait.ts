@@ -46,15 +46,41 @@ export const Wait = {
       ...(options.process ? { process: options.process } : {}),
     };
   },
-  /** An HTTP GET from the guest answering `status` (default 200), with a body matching `bodyMatches` if given. */
-  http(url: string, options: Watching & { status?: number; bodyMatches?: RegExp | string } = {}): WaitCondition {
+  /**
+   * An HTTP request from the guest (GET unless `method` says) answering
+   * `status` (default 200), with a body matching `bodyMatches` if given. A
+   * `body` that is not a string is sent as JSON.
+   */
+  http(
+    url: string,
+    options: Watching & {
+      status?: number;
+      bodyMatches?: RegExp | string;
+      method?: string;
+      body?: unknown;
+      headers?: Record<string, string>;
+    } = {},
+  ): WaitCondition {
+    const json = options.body !== undefined && typeof options.body !== 'string';
+    const headers = json ? { 'content-type': 'application/json', ...options.headers } : options.headers;
     return {
       kind: 'http',
       url,
       status: options.status ?? 200,
+      ...(options.method ? { method: options.method.toUpperCase() } : {}),
+      ...(options.body !== undefined ? { body: json ? JSON.stringify(options.body) : (options.body as string) } : {}),
+      ...(headers ? { headers } : {}),
       ...(options.bodyMatches !== undefined ? { bodyMatches: pattern(options.bodyMatches) } : {}),
       ...(options.process ? { process: options.process } : {}),
     };
+  },
+  /** A process with this pid runs on the guest (a daemon processes.start started, say). */
+  process(pid: number): WaitCondition {
+    return { kind: 'process', pid };
+  },
+  /** No process with this pid runs on the guest any more. */
+  exited(pid: number): WaitCondition {
+    return { kind: 'exited', pid };
   },
   /** A shell command line exiting with `exitCode` (default 0). */
   command(line: string, options: Watching & { exitCode?: number } = {}): WaitCondition {
