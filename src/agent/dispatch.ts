@@ -1,4 +1,5 @@
 import {
+  isPlainStruct,
   withDeadline,
   XmlRpcFault,
   type CallContext,
@@ -115,8 +116,7 @@ export class Dispatcher {
   }
 
   private servedClassOf(obj: object): string | undefined {
-    const proto = Object.getPrototypeOf(obj);
-    if (proto === Object.prototype || proto === null) return undefined;
+    if (isPlainStruct(obj)) return undefined;
     const direct = this.servedCtors.get(obj.constructor as AnyClass);
     if (direct) return direct;
     for (const [ctor, name] of this.servedCtors) if (obj instanceof (ctor as unknown as new () => object)) return name;

@@ -4,7 +4,7 @@ import { fail } from './exit.js';
 import { table } from './table.js';
 
 export interface PingRow {
-  guest: string;
+  name: string;
   endpoint: string;
   /** up; refused: it answered but refused our token (HTTP 401); down: no answer. */
   state: 'up' | 'refused' | 'down';
@@ -33,7 +33,7 @@ export async function runPing(flags: { topology?: string; timeout?: string; json
     if (!o.ok) {
       const refused = o.error instanceof HttpStatusError && o.error.status === 401;
       return {
-        guest: o.guest,
+        name: o.guest,
         endpoint: o.endpoint,
         state: refused ? 'refused' : 'down',
         version: null,
@@ -44,7 +44,7 @@ export async function runPing(flags: { topology?: string; timeout?: string; json
     }
     const { info, ms } = o.value;
     return {
-      guest: o.guest,
+      name: o.guest,
       endpoint: o.endpoint,
       state: 'up',
       version: info.version,
@@ -57,7 +57,7 @@ export async function runPing(flags: { topology?: string; timeout?: string; json
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   } else {
     const cells = rows.map((r) => [
-      r.guest,
+      r.name,
       r.endpoint,
       r.state === 'up' ? 'up' : r.state.toUpperCase(),
       r.version ?? '-',

@@ -137,7 +137,7 @@ program
 
 program
   .command('token')
-  .description('write a new random token file (mode 0600) for agents and hosts to share')
+  .description('write a new random token file (mode 0600) for agents and hosts to share; an existing one is kept')
   .argument('[file]', 'where to write it', '.roc/token')
   .option('-f, --force', 'replace an existing token file')
   .action(

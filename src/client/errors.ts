@@ -13,15 +13,15 @@ export class RemoteError extends RocError {
   /** The remote exception's class name, e.g. `TypeError` (for Python peers, parsed from `<class 'ValueError'>`). */
   readonly remoteName: string;
   readonly remoteMessage: string;
-  readonly remoteStack: string | undefined;
+  declare readonly remoteStack: string | undefined;
   /** The remote error's `code` property, if it had one. */
   readonly remoteCode: string | number | undefined;
   readonly faultCode: number;
-  readonly faultString: string;
+  declare readonly faultString: string;
   /** The remote error's own data fields (an exit code, a file, ...), as its thrower set them. */
   readonly remoteFields: Readonly<XmlRpcStruct>;
   /** Every member of the fault struct as received. */
-  readonly fault: XmlRpcStruct;
+  declare readonly fault: XmlRpcStruct;
 
   constructor(site: CallSite, fault: XmlRpcFault, options?: { cause?: unknown }) {
     const extra = fault.extra;
@@ -34,7 +34,11 @@ export class RemoteError extends RocError {
     });
     this.remoteName = remoteName;
     this.remoteMessage = remoteMessage;
-    this.remoteStack = typeof extra.stack === 'string' ? extra.stack : undefined;
+    // In the stack already (below): not printed a second time as a field.
+    Object.defineProperty(this, 'remoteStack', {
+      value: typeof extra.stack === 'string' ? extra.stack : undefined,
+      enumerable: false,
+    });
     this.remoteCode = typeof extra.code === 'string' || typeof extra.code === 'number' ? extra.code : undefined;
     this.remoteFields =
       extra.fields &&
@@ -45,8 +49,9 @@ export class RemoteError extends RocError {
         ? (extra.fields as XmlRpcStruct)
         : Object.create(null);
     this.faultCode = fault.faultCode;
-    this.faultString = fault.faultString;
-    this.fault = fault.toStruct();
+    // Readable, but not shown when the error is printed: they repeat the message and the remote fields.
+    Object.defineProperty(this, 'faultString', { value: fault.faultString, enumerable: false });
+    Object.defineProperty(this, 'fault', { value: fault.toStruct(), enumerable: false });
     if (this.remoteStack)
       this.stack = `${this.stack}\n    --- remote stack on ${describeSite(site)} ---\n${this.remoteStack}`;
   }

@@ -4,6 +4,8 @@ export {
   labDir,
   labDown,
   labIdOf,
+  labLogFile,
+  labStateFile,
   labStatus,
   labUp,
   readLabState,
@@ -16,3 +18,5 @@ export { bridgeName, netnsName } from './netns.js';
 export { freePort } from './free-port.js';
 export { AGENT_BUNDLE, AGENT_CLI, agentCommand, AgentLaunchError, launchAgent, type LaunchedAgent } from './launch.js';
 export { LabAgentError, LabError, LabStartError, NetnsError, StopTimeoutError } from './errors.js';
+export * as lab from './api.js';
+export type { LabUpOptions, RunningLab } from './api.js';

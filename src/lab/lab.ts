@@ -12,7 +12,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { labTokenFile, loadTopology, type Guest, type GuestSpec, type Topology } from '../topology/index.js';
 import { writeTokenFile } from '../protocol/index.js';
 import { retryUntil } from '../wire/index.js';
@@ -77,17 +77,39 @@ export function labDir(topologyFile: string): string {
   return join(dirname(topologyFile), '.roc', 'lab');
 }
 
-const stateFile = (topologyFile: string): string => join(labDir(topologyFile), 'state.json');
+/** One state per topology file: two topologies in one folder are two labs. */
+export const labStateFile = (topologyFile: string): string =>
+  join(labDir(topologyFile), `${basename(topologyFile)}.state.json`);
+
+/** Where a lab guest's agent writes its output: per topology, so that two labs in a folder never share a log. */
+export const labLogFile = (topologyFile: string, guest: string): string =>
+  join(labDir(topologyFile), 'logs', basename(topologyFile).replace(/\.ya?ml$/, ''), `${guest}.log`);
+
+/** The one state file of the folder that releases before 0.2 wrote, when it is this topology's. */
+const legacyStateFile = (topologyFile: string): string => join(labDir(topologyFile), 'state.json');
 
 export function readLabState(topologyFile: string): LabState | undefined {
-  const file = stateFile(topologyFile);
-  if (!existsSync(file)) return undefined;
-  return JSON.parse(readFileSync(file, 'utf8')) as LabState;
+  for (const file of [labStateFile(topologyFile), legacyStateFile(topologyFile)]) {
+    if (!existsSync(file)) continue;
+    const state = JSON.parse(readFileSync(file, 'utf8')) as LabState;
+    if (state.topology === topologyFile) return state;
+  }
+  return undefined;
 }
 
 function writeState(state: LabState): void {
   mkdirSync(labDir(state.topology), { recursive: true });
-  writeFileSync(stateFile(state.topology), `${JSON.stringify(state, null, 2)}\n`);
+  writeFileSync(labStateFile(state.topology), `${JSON.stringify(state, null, 2)}\n`);
+  removeLegacyState(state.topology);
+}
+
+function removeLegacyState(topologyFile: string): void {
+  const legacy = legacyStateFile(topologyFile);
+  try {
+    if ((JSON.parse(readFileSync(legacy, 'utf8')) as LabState).topology === topologyFile) rmSync(legacy);
+  } catch {
+    // none, or another topology's
+  }
 }
 
 /** Alive: signalable and not a zombie (an exited agent whose parent, gone too, left it to an init that may not reap it). */
@@ -270,8 +292,6 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
     topology.close();
     topology = loadTopology(file);
   }
-  const dir = labDir(file);
-  mkdirSync(join(dir, 'logs'), { recursive: true });
   const labId = labIdOf(file);
   const previous = readLabState(file);
   if (previous && Boolean(previous.netns) !== Boolean(options.netns)) {
@@ -299,7 +319,8 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
       state.guests.push(before);
       continue;
     }
-    const logFile = join(dir, 'logs', `${spec.name}.log`);
+    const logFile = labLogFile(file, spec.name);
+    mkdirSync(dirname(logFile), { recursive: true });
     logStart.set(spec.name, sizeOf(logFile));
     const ns = netns?.namespaces[spec.name];
     const child = startAgent(spec, logFile, ns, options.agentArgs ?? [], options.env);
@@ -398,10 +419,29 @@ async function awaitOwnAgent(
   );
 }
 
-/** Each guest's agent: running, answering, and whether what answers is this lab's agent. */
+/**
+ * Each guest's agent: running, answering, and whether what answers is this
+ * lab's agent. A lab that is not up (no state) is down for every guest, and
+ * nothing is asked: its addresses may be gone, and a call to them would go
+ * wherever the default route leads.
+ */
 export async function labStatus(options: { topology?: string } = {}): Promise<LabGuestStatus[]> {
   const topology = loadTopology(options.topology, { checkTokenFiles: false });
   const state = readLabState(topology.file);
+  if (!state) {
+    topology.close();
+    return [...topology.specs.values()].map((s) => ({
+      name: s.name,
+      endpoint: `${s.host}:${s.port}`,
+      pid: null,
+      running: false,
+      reachable: false,
+      answeredBy: null,
+      state: 'down',
+      error: `the lab is not up (no state for ${topology.file}): roc lab up -t ${topology.file}`,
+      log: null,
+    }));
+  }
   const result = await topology.guests().map('ping()', (g) => g.ping({ timeout: 2_000 }));
   topology.close();
   return result.outcomes.map((o) => {
@@ -452,7 +492,8 @@ export async function labDown(options: { topology?: string; log?: (line: string)
     const removed = await removeNetns(labIdOf(file)).catch(() => []);
     done.push(...removed.map((r) => `removed ${r}`));
   }
-  rmSync(stateFile(file), { force: true });
+  rmSync(labStateFile(file), { force: true });
+  removeLegacyState(file);
   for (const line of done) log(line);
   if (!state) log(`no lab was up for ${file}`);
   return done;

@@ -26,6 +26,6 @@ export const ROC_HINTS: TransportHints = {
         : status === 404
           ? 'that path serves no XML-RPC: is this a ROC agent?'
           : 'is this a ROC or XML-RPC server?',
-  timeout: () =>
-    "the agent may be hung or stopped, or the method slow (raise the client's timeout option); the call may still be running and was not retried",
+  timeout: (source) =>
+    `the agent may be hung or stopped, or the method slow (raise ${source ?? "the client's timeout option"}); the call may still be running and was not retried`,
 };

@@ -1,3 +1,4 @@
+import { isPlainStruct } from '../wire/index.js';
 import type { SlimList, SlimValue } from './serializer.js';
 
 export const VOID = '/__VOID__/';
@@ -39,9 +40,7 @@ export function toSlim(value: unknown, top = true): SlimValue {
   if (value instanceof Date) return value.toISOString();
   if (Buffer.isBuffer(value)) return value.toString('utf8');
   if (typeof value === 'object') {
-    const proto = Object.getPrototypeOf(value);
-    if (proto === Object.prototype || proto === null)
-      return Object.entries(value).map(([k, v]) => [k, toSlim(v, false)]) as SlimList;
+    if (isPlainStruct(value)) return Object.entries(value).map(([k, v]) => [k, toSlim(v, false)]) as SlimList;
   }
   return String(value);
 }

@@ -87,6 +87,15 @@ export class Guest<M = unknown> {
     this.topologyFile = topologyFile;
   }
 
+  /**
+   * The guest's address as the host reaches it (its topology `host`): what
+   * other guests, and the guest's own servers, are reached at, e.g.
+   * `http://${guest('n1').address}:2379`.
+   */
+  get address(): string {
+    return this.spec.host;
+  }
+
   /** `host:port`. */
   get endpoint(): string {
     return this.proxy.endpoint;
@@ -101,6 +110,7 @@ export class Guest<M = unknown> {
         port: spec.port,
         guest: spec.name,
         timeout: spec.timeoutMs,
+        timeoutSource: `the guest's timeout: in ${this.topologyFile ?? 'its topology'}`,
         tokenFile: spec.tokenFile,
         ...(spec.tokenFile
           ? {

@@ -69,22 +69,33 @@ export class Fault implements AsyncDisposable {
 }
 
 /** A fault one or more guests refused; the others were rolled back, so no part of it is left anywhere. */
+/** Each reason once, with the guests that gave it: `n1, n2 refused: ...; n3 refused: ...`. */
+function refusedBy(refusals: NemesisError['refusals']): string {
+  const byReason = new Map<string, string[]>();
+  for (const r of refusals) {
+    const why = r.error instanceof RemoteError ? r.error.remoteMessage : r.error.message;
+    byReason.set(why, [...(byReason.get(why) ?? []), r.guest]);
+  }
+  return [...byReason].map(([why, guests]) => `${guests.join(', ')} refused: ${why}`).join('; ');
+}
+
 export class NemesisError extends RocError {
   static {
     named(this, 'NemesisError');
   }
   /** Each guest that refused, with why (the agent's reason, e.g. `shared-stack`, when it gave one). */
-  readonly refusals: readonly { guest: string; reason: string; error: Error }[];
+  declare readonly refusals: readonly { guest: string; reason: string; error: Error }[];
   /** Guests where the fault was made and then undone. */
   readonly rolledBack: readonly string[];
   constructor(what: string, refusals: NemesisError['refusals'], rolledBack: readonly string[]) {
     super(
-      `${what} was not made: ${refusals.map((r) => `${r.guest} refused: ${r.error instanceof RemoteError ? r.error.remoteMessage : r.error.message}`).join('; ')}` +
+      `${what} was not made: ${refusedBy(refusals)}` +
         (rolledBack.length ? `; undone on ${rolledBack.join(', ')}, so no part of it is left` : ''),
       { cause: refusals[0]?.error },
     );
     this.guest = refusals[0]?.guest;
-    this.refusals = refusals;
+    // Readable, but not printed with the error: the message names each guest and its reason already.
+    Object.defineProperty(this, 'refusals', { value: refusals, enumerable: false });
     this.rolledBack = rolledBack;
   }
   override readonly guest: string | undefined;
@@ -229,10 +240,14 @@ export class Nemesis {
   }
 
   /** Each named guest drops a share of the packets it gets from the peers (default: every other guest). */
-  loss(
+  async loss(
     names: string | readonly string[],
     options: FaultCallOptions & { percent: number; peers?: readonly string[] },
   ): Promise<Fault> {
+    if (!Number.isInteger(options?.percent) || options.percent < 1 || options.percent > 99)
+      throw new TypeError(
+        `nemesis.loss: percent is a whole number from 1 to 99 (all packets lost is a partition: nemesis.partition or nemesis.cut), got ${JSON.stringify(options?.percent)}`,
+      );
     const ttl = ttlMs(options);
     const list = typeof names === 'string' ? [names] : names;
     const description = `loss ${options.percent}% at ${list.join(', ')}${options.peers ? ` from ${options.peers.join(', ')}` : ''}`;
@@ -285,10 +300,18 @@ export class Nemesis {
   /** Sends a signal (default SIGKILL) to a process on a guest. Nothing to heal; resolves with what was signalled. */
   async kill(name: string, target: ProcessTarget & { signal?: string }): Promise<KillResult & { guest: string }> {
     const { pid, process, unit } = target;
-    return {
-      guest: name,
-      ...(await this.#guest(name).lib.faults.kill({ pid, process, unit }, target.signal ?? 'SIGKILL')),
-    };
+    const signal = target.signal ?? 'SIGKILL';
+    try {
+      return { guest: name, ...(await this.#guest(name).lib.faults.kill({ pid, process, unit }, signal)) };
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      // Refused like every other fault: a NemesisError that names the guest and why.
+      throw new NemesisError(
+        `kill (${signal}) of ${process ?? unit ?? `pid ${pid}`} on ${name}`,
+        [{ guest: name, reason: reasonOf(error), error }],
+        [],
+      );
+    }
   }
 
   /** Moves a guest's clock (`'+30s'`, `'-5m'`), and back when healed. */

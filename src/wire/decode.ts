@@ -1,7 +1,7 @@
 import { SaxesParser } from 'saxes';
 import { parseDateTime } from './datetime.js';
 import { DecodeError, FaultCode } from './fault.js';
-import type { XmlRpcStruct, XmlRpcValue } from './values.js';
+import { newStruct, type XmlRpcStruct, type XmlRpcValue } from './values.js';
 import { fastDecode } from './fast-decode.js';
 import {
   decodeBase64,
@@ -147,7 +147,7 @@ export function decodeDocumentStrict(xml: string, options: DecodeOptions = {}): 
       if (++containers > maxDepth) fail(`values nested more than ${maxDepth} arrays or structs deep`);
     } else if (name === 'struct') {
       if (++containers > maxDepth) fail(`values nested more than ${maxDepth} arrays or structs deep`);
-      frame.struct = Object.create(null) as XmlRpcStruct;
+      frame.struct = newStruct();
     } else if (name === 'data') {
       frame.items = [];
     } else if (name === 'params') {

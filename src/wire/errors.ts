@@ -33,6 +33,23 @@ export class RocError extends Error {
   static {
     named(this, 'RocError');
   }
+
+  /**
+   * What node prints for an uncaught error: its stack, then its fields that
+   * are set, with errors among them (the cause, each refusal) as one line
+   * each: their own stacks repeat what the message already says.
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](
+    _depth: number,
+    options: object,
+    inspect: (value: unknown, options: object) => string,
+  ): string {
+    const shown: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(this)) if (value !== undefined) shown[key] = brief(value, 0);
+    if (this.cause !== undefined) shown.cause = brief(this.cause, 0);
+    const head = this.stack ?? `${this.name}: ${this.message}`;
+    return Object.keys(shown).length ? `${head} ${inspect(shown, { ...options, depth: 4 })}` : head;
+  }
   /** `host:port` of the agent, for an error of a call. */
   readonly endpoint: string | undefined;
   /** The XML-RPC method, for an error of a call. */
@@ -48,13 +65,25 @@ export class RocError extends Error {
   }
 }
 
+/** A field as an uncaught error shows it: errors as `Name: first line of the message`, containers walked. */
+function brief(value: unknown, level: number): unknown {
+  if (value instanceof Error) return `${value.name}: ${value.message.split('\n')[0]}`;
+  if (level > 3 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => brief(v, level + 1));
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null && !(Symbol.for('nodejs.util.inspect.custom') in value))
+    return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, brief(v, level + 1)]));
+}
+
 export type ConnectionFailure = 'refused' | 'reset' | 'closed' | 'unreachable' | 'dns' | 'tls' | 'other';
 
 /** What to try next, for each way a call can fail before its answer; ROC's client gives its own words. */
 export interface TransportHints {
   connection(reason: ConnectionFailure, code: string | undefined): string;
   status(status: number, tokenSource: string | undefined): string;
-  timeout(): string;
+  /** `source`: where the deadline that passed is set (`timeout: in roc.yml`), when not by the call itself. */
+  timeout(source?: string): string;
 }
 
 /** Hints that know only XML-RPC over HTTP. */
@@ -81,8 +110,8 @@ export const XMLRPC_HINTS: TransportHints = {
         : status === 404
           ? 'that path serves no XML-RPC'
           : 'is this an XML-RPC server?',
-  timeout: () =>
-    'the server may be hung or stopped, or the method slow (raise the timeout); the call may still be running and was not retried',
+  timeout: (source) =>
+    `the server may be hung or stopped, or the method slow (raise ${source ?? 'the timeout'}); the call may still be running and was not retried`,
 };
 
 const WHAT: Record<ConnectionFailure, string> = {
@@ -130,8 +159,13 @@ export class CallTimeoutError extends RocError {
   }
   readonly timeoutMs: number;
 
-  constructor(site: CallSite, timeoutMs: number, hints: TransportHints = XMLRPC_HINTS) {
-    super(`${site.method} on ${describeSite(site)} got no answer within ${timeoutMs} ms; ${hints.timeout()}`, { site });
+  constructor(site: CallSite, timeoutMs: number, hints: TransportHints = XMLRPC_HINTS, timeoutSource?: string) {
+    super(
+      `${site.method} on ${describeSite(site)} got no answer within ${timeoutMs} ms; ${hints.timeout(timeoutSource)}`,
+      {
+        site,
+      },
+    );
     this.timeoutMs = timeoutMs;
   }
 }

@@ -9,7 +9,7 @@ import {
   type DecodeOptions,
   type DecodedDocument,
 } from './scalars.js';
-import type { XmlRpcStruct, XmlRpcValue } from './values.js';
+import { newStruct, type XmlRpcStruct, type XmlRpcValue } from './values.js';
 
 /**
  * A hand-written decoder for the plain documents most calls are: no
@@ -170,7 +170,7 @@ class Parser {
 
   struct(): unknown {
     if (++this.depth > this.maxDepth) throw BAIL;
-    const out: XmlRpcStruct = Object.create(null);
+    const out: XmlRpcStruct = newStruct();
     for (;;) {
       this.ws();
       if (this.eat('</struct>')) break;

@@ -34,6 +34,8 @@ export interface TransportOptions {
   path?: string;
   /** Deadline of one call in milliseconds, connecting included (default 30 s). */
   timeout?: number;
+  /** Where that deadline is set, for the message of a call that passed it (default: the timeout option). */
+  timeoutSource?: string;
   /** Sent as `Authorization: Bearer <token>`. Never printed: see tokenSource. */
   token?: string;
   /** Where the token came from (`token_file .roc/token`, `ROC_TOKEN`), for messages; the token itself is never shown. */
@@ -118,6 +120,7 @@ export class HttpTransport implements Transport {
   readonly #requestHead: string;
   readonly #maxResponseBytes: number;
   readonly #hints: TransportHints;
+  readonly #timeoutSource: string | undefined;
 
   constructor(options: TransportOptions) {
     this.host = options.host;
@@ -141,6 +144,7 @@ export class HttpTransport implements Transport {
         .join('');
     this.#maxResponseBytes = maxBytes;
     this.#hints = options.hints ?? XMLRPC_HINTS;
+    this.#timeoutSource = options.timeoutSource;
   }
 
   site(method: string): CallSite {
@@ -148,7 +152,9 @@ export class HttpTransport implements Transport {
   }
 
   /** Sends one body and resolves with the answer's text. `method` only names the call in errors. */
-  post(body: string, method: string, timeout = this.timeout): Promise<TransportAnswer> {
+  post(body: string, method: string, timeout?: number): Promise<TransportAnswer> {
+    const source = timeout === undefined ? this.#timeoutSource : undefined;
+    timeout ??= this.timeout;
     const site = this.site(method);
     return new Promise<TransportAnswer>((resolve, reject) => {
       let settled = false;
@@ -174,7 +180,7 @@ export class HttpTransport implements Transport {
         return;
       }
       const timer = setTimeout(() => {
-        finish(new CallTimeoutError(site, timeout, this.#hints));
+        finish(new CallTimeoutError(site, timeout, this.#hints, source));
         call.abort();
       }, timeout);
       call.answer.then(

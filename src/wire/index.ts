@@ -1,5 +1,5 @@
 // XML-RPC over HTTP: values, the codec, the listener and the client transport. Imports nothing of ROC's.
-export { Double, type XmlRpcStruct, type XmlRpcValue } from './values.js';
+export { Double, isPlainStruct, newStruct, STRUCT_PROTOTYPE, type XmlRpcStruct, type XmlRpcValue } from './values.js';
 export { DecodeError, EncodeError, FaultCode, XmlRpcFault } from './fault.js';
 export { encodeCall, encodeFault, encodeResponse, encodeValue, type EncodeOptions } from './encode.js';
 export {

@@ -68,14 +68,14 @@ describe('roc ping', () => {
     );
   });
 
-  test('--json gives one object per guest', async () => {
+  test('--json gives one object per guest, named as roc lab status --json names it', async () => {
     const file = join(dir, 'roc-ok.yml');
     writeFileSync(file, `guests:\n  web1: { host: 127.0.0.1, port: ${agent.port}, token_file: agent-token }\n`);
     const r = await run(rocBin, ['ping', '--json', '-t', file]);
     assert.equal(r.code, 0, r.stderr);
     const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
     assert.equal(rows.length, 1);
-    assert.deepEqual(Object.keys(rows[0]!), ['guest', 'endpoint', 'state', 'version', 'rttMs', 'modules', 'error']);
+    assert.deepEqual(Object.keys(rows[0]!), ['name', 'endpoint', 'state', 'version', 'rttMs', 'modules', 'error']);
     assert.equal(rows[0]!.state, 'up');
     assert.equal(rows[0]!.version, VERSION);
     assert.deepEqual(rows[0]!.modules, [example('remote_class.js')]);

@@ -101,6 +101,21 @@ describe('processes.start: daemons on a guest', () => {
   });
 });
 
+test("a topology guest's call timeout names the setting to raise: timeout: in its topology", async () => {
+  const file = join(dir, 'slow.yml');
+  writeFileSync(file, `guests:\n  slow: { host: 127.0.0.1, port: ${agent.port}, token_file: token, timeout: 300ms }\n`);
+  const slow = loadTopology(file);
+  try {
+    const late = await rejection(slow.guest('slow').lib.command.run('sleep', ['2']));
+    assert.equal(
+      late.message,
+      `roc.command.run on guest slow (127.0.0.1:${agent.port}) got no answer within 300 ms; the agent may be hung or stopped, or the method slow (raise the guest's timeout: in ${file}); the call may still be running and was not retried`,
+    );
+  } finally {
+    slow.close();
+  }
+});
+
 describe('what an agent started ends with it', () => {
   test('daemons and what command.shell left in the background are stopped when the agent stops', async () => {
     const own = await startAgentProcess(['-p', '0'], { ...process.env, ROC_TOKEN: TOKEN });

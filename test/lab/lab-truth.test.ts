@@ -4,7 +4,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRunning, labDown, labStatus, labUp, LabStartError, readLabState } from '../../src/lab/index.js';
+import {
+  isRunning,
+  labDown,
+  labStateFile,
+  labStatus,
+  labUp,
+  LabStartError,
+  readLabState,
+} from '../../src/lab/index.js';
 import { writeTokenFile } from '../../src/protocol/index.js';
 import { example, fixture, freePort, rejection, startAgentProcess } from '../helpers.js';
 
@@ -87,7 +95,7 @@ describe('roc lab tells the truth', () => {
   test("a pid in the state file that is dead, or now another program's, is never taken for the agent", async () => {
     const { file, port } = await labOf({ web1: '{ host: 127.0.1.84 }' });
     await labUp({ topology: file });
-    const stateFile = join(file, '..', '.roc', 'lab', 'state.json');
+    const stateFile = labStateFile(file);
     const state = JSON.parse(readFileSync(stateFile, 'utf8'));
     const real = state.guests[0].pid as number;
     try {

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { labDown, labStatus, labUp, readLabState, isRunning } from '../../src/lab/index.js';
+import { labDown, labStateFile, labStatus, labUp, readLabState, isRunning } from '../../src/lab/index.js';
 import {
   eventually,
   EventuallyError,
@@ -72,7 +72,7 @@ after(async () => {
   await labDown({ topology: file });
   for (const g of state?.guests ?? [])
     assert.equal(isRunning(g.pid), false, `${g.name}'s agent (pid ${g.pid}) still runs after down`);
-  assert.equal(existsSync(join(dir, '.roc', 'lab', 'state.json')), false);
+  assert.equal(existsSync(labStateFile(file)), false);
 });
 
 describe('guest() and guests() on a lab of three', () => {

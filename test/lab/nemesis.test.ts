@@ -246,6 +246,18 @@ describe('the nemesis on a --netns lab', { skip: why }, () => {
       none.message,
       /n3 refused: no process sleep runs on this guest \(lab guest n3: only processes its agent started count\)/,
     );
+    const gone = await rejection(topology.nemesis.kill('n3', { process: 'sleep' }));
+    assert.ok(gone instanceof NemesisError, 'kill refuses as every other fault does');
+    assert.match(
+      gone.message,
+      /^kill \(SIGKILL\) of sleep on n3 was not made: n3 refused: no process sleep runs on this guest/,
+    );
+    const all = await rejection(topology.nemesis.loss('n1', { percent: 100 }));
+    assert.ok(all instanceof TypeError);
+    assert.match(
+      all.message,
+      /nemesis\.loss: percent is a whole number from 1 to 99 \(all packets lost is a partition/,
+    );
   });
 
   test('clock faults are refused in a lab, and a delay either works or names the missing queueing discipline', async () => {

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -198,12 +199,14 @@ describe('arrays and structs', () => {
     assert.deepEqual(JSON.parse(JSON.stringify(roundTrip(v))), v);
   });
 
-  test('structs decode with no prototype; __proto__ is plain data', () => {
+  test('structs decode inheriting nothing; __proto__ is plain data; inspect shows them as plain objects', () => {
     const s = decodeOne(
       '<struct><member><name>__proto__</name><value><struct><member><name>polluted</name><value>yes</value></member></struct></value></member><member><name>constructor</name><value>c</value></member></struct>',
     ) as Record<string, unknown>;
-    assert.equal(Object.getPrototypeOf(s), null);
+    assert.equal(Object.getPrototypeOf(Object.getPrototypeOf(s)), null, 'nothing above its own prototype');
+    assert.equal('toString' in s, false);
     assert.deepEqual(Object.keys(s), ['__proto__', 'constructor']);
+    assert.equal(inspect(s), "{ ['__proto__']: { polluted: 'yes' }, constructor: 'c' }");
     assert.equal(s.constructor, 'c');
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.equal((Object.prototype as Record<string, unknown>).polluted, undefined);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  STRUCT_PROTOTYPE,
   decodeDocument,
   decodeDocumentStrict,
   DecodeError,
@@ -177,7 +178,7 @@ function normalize(v: unknown): unknown {
       if (typeof x === 'number' && !Number.isFinite(x)) return String(x);
       if (typeof x === 'number' && Object.is(x, -0)) return '-0';
       if (x instanceof XmlRpcFault) return { faultCode: x.faultCode, faultString: x.faultString, extra: x.extra };
-      if (x && typeof x === 'object' && !Array.isArray(x) && Object.getPrototypeOf(x) === null)
+      if (x && typeof x === 'object' && !Array.isArray(x) && Object.getPrototypeOf(x) === STRUCT_PROTOTYPE)
         return { __nullProto: true, ...x };
       return x;
     }),
