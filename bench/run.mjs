@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [--quick] [--only pairs,batching,fanout,memory,startup,slim,nemesis,streams,fitnesse,history]: every case of the benchmark issue in
+// npm run bench [-- --json] [--quick] [--only pairs,batching,fanout,memory,startup,slim,nemesis,streams,fitnesse,history,etcd]: every case of the benchmark issue in
 // one process tree on loopback, side by side, with medians, p99s and the
 // ratios the targets are stated in. Absolute times on a shared machine are
 // noise; the ratios within one run are the result.
@@ -623,6 +623,48 @@ async function nemesis() {
 }
 
 /**
+ * etcd failover on a --netns lab (root, Debian's etcd-server): rounds of
+ * isolating the leader, then healing, with and without etcd's --pre-vote:
+ * how long until the majority has a new leader (from the fault), and until
+ * every member follows one leader at one raft index (from the heal).
+ */
+async function etcdFailover() {
+  console.log("\netcd failover: isolate the leader, heal (examples/etcd on a --netns lab)");
+  if (process.getuid?.() !== 0 || spawnSync('etcd', ['--version']).status !== 0) {
+    console.log('  skipped: needs root (network namespaces) and etcd (apt-get install etcd-server)');
+    return;
+  }
+  const file = join(root, 'examples', 'etcd', 'roc.yml');
+  process.env.ROC_TOPOLOGY = file;
+  await labUp({ topology: file, netns: true });
+  const { EtcdCluster, timings } = await import('../examples/etcd/fixtures/etcd_fixtures.js');
+  const cluster = new EtcdCluster();
+  const rounds = QUICK ? 2 : 6;
+  try {
+    for (const preVote of [false, true]) {
+      await cluster.startClusterWithPreVote(preVote);
+      timings.length = 0;
+      for (let i = 0; i < rounds; i++) {
+        const old = await cluster.isolateLeader();
+        await cluster.newLeaderWithin(15);
+        await cluster.stepsDownWithin(old, 20);
+        await cluster.healAndCatchUpWithin(30);
+      }
+      const label = preVote ? 'with --pre-vote' : 'without --pre-vote';
+      for (const what of ['election after isolating the leader', 'catch-up after heal']) {
+        const ms = timings.filter((t) => t.what === what).map((t) => t.ms);
+        const s = stats(ms.map((m) => m * 1000));
+        record(`etcd ${what}, ${label}`, s, `${rounds} rounds: ${ms.join(', ')} ms`);
+        results.ratios[`etcd ${what}, ${label} (median ms)`] = s.medianUs / 1000;
+      }
+    }
+  } finally {
+    await cluster.stopCluster();
+    await labDown({ topology: file });
+  }
+}
+
+/**
  * Streams: 100,000 small items from a remote generator (for await, pulled
  * in batches) against one call per item, on one agent; and how long a line
  * appended to a file on a lab guest takes to reach a files.follow consumer
@@ -891,6 +933,7 @@ const SECTIONS = {
   streams,
   fitnesse: fitnesseRunner,
   history: historyChecker,
+  etcd: etcdFailover,
 };
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : Object.keys(SECTIONS);
 for (const name of only) {

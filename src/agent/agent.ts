@@ -3,7 +3,14 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createXmlRpcListener } from '../wire/index.js';
 import { AGENT_DEFAULTS } from './defaults.js';
-import { faultsPort, guestLibraryMethods, startFaults, stopAllChildren, stopFaults } from '../guestlib/index.js';
+import {
+  faultsPort,
+  guestLibraryMethods,
+  publishGuestLibrary,
+  startFaults,
+  stopAllChildren,
+  stopFaults,
+} from '../guestlib/index.js';
 import { isLoopback, tokenGate } from './auth.js';
 import { Dispatcher } from './dispatch.js';
 import { HandleTable } from './handles.js';
@@ -105,6 +112,7 @@ export class Agent {
   }
 
   static async start(options: AgentOptions): Promise<Agent> {
+    if (options.guestLibrary !== false) publishGuestLibrary();
     const served = await loadModules(options.modules);
     const handles = new HandleTable({
       maxHandles: options.maxHandles ?? AGENT_DEFAULTS.maxHandles,

@@ -7,9 +7,54 @@ import { writeTokenFile } from '../protocol/index.js';
 import { findJar, runFitnesse } from './fitnesse.js';
 import { UsageError } from './exit.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const example = join(root, 'examples', 'cluster');
+
+/** The examples roc demo runs: each a lab topology, a FitNesse suite and a node test of the same fixtures. */
+interface DemoExample {
+  dir: string;
+  /** Its topology (with --netns, or when it needs networks of its own: `netnsTopology`). */
+  topology: string;
+  netnsTopology: string;
+  suite: string;
+  netnsSuite: string;
+  nodeTest: string;
+  /** Variables its node test reads when the faults are real. */
+  realFaultsEnv: Record<string, string>;
+  /** It cannot run on the loopback lab: its faults need networks of their own. */
+  needsNetns: boolean;
+  /** A program it needs on this machine, and how to install it. */
+  needs?: { program: string; install: string };
+  what: string;
+}
+
+const EXAMPLES: Record<string, DemoExample> = {
+  cluster: {
+    dir: join(root, 'examples', 'cluster'),
+    topology: 'roc.yml',
+    netnsTopology: 'roc.netns.yml',
+    suite: 'ClusterSuite.Checks',
+    netnsSuite: 'ClusterSuite.RealFaults',
+    nodeTest: join('test', 'cluster.test.js'),
+    realFaultsEnv: { ROC_CLUSTER_FAULTS: 'nemesis' },
+    needsNetns: false,
+    what: 'a replicated key-value store on three guests',
+  },
+  etcd: {
+    dir: join(root, 'examples', 'etcd'),
+    topology: 'roc.yml',
+    netnsTopology: 'roc.yml',
+    suite: 'EtcdSuite',
+    netnsSuite: 'EtcdSuite',
+    nodeTest: join('test', 'etcd.test.js'),
+    realFaultsEnv: {},
+    needsNetns: true,
+    needs: { program: 'etcd', install: 'apt-get install --no-install-recommends etcd-server' },
+    what: "etcd (Debian's etcd-server) on three guests under real faults",
+  },
+};
 
 export interface DemoFlags {
+  /** Which example: cluster (default) or etcd. */
+  example?: string;
   /** The FitNesse suite to run (default ClusterSuite.Checks; ClusterSuite.FailingOnPurpose shows a failure). */
   suite?: string;
   /** fitnesse, node, or auto (FitNesse when Java is present). */
@@ -24,8 +69,13 @@ const out = (line = ''): void => {
   process.stdout.write(`${line}\n`);
 };
 
-async function viaNodeTest(topology: string, report: string, realFaults: boolean): Promise<boolean> {
-  out('▶ examples/cluster/test/cluster.test.js (node --test; the same fixtures as the FitNesse pages)');
+async function viaNodeTest(
+  example: DemoExample,
+  topology: string,
+  report: string,
+  realFaults: boolean,
+): Promise<boolean> {
+  out(`▶ ${relative(root, join(example.dir, example.nodeTest))} (node --test; the same fixtures as the FitNesse pages)`);
   const child = spawn(
     process.execPath,
     [
@@ -34,7 +84,7 @@ async function viaNodeTest(topology: string, report: string, realFaults: boolean
       '--test-reporter-destination=stdout',
       '--test-reporter=junit',
       `--test-reporter-destination=${report}`,
-      join(example, 'test', 'cluster.test.js'),
+      join(example.dir, example.nodeTest),
     ],
     {
       cwd: root,
@@ -43,7 +93,8 @@ async function viaNodeTest(topology: string, report: string, realFaults: boolean
         ...process.env,
         ROC_TOPOLOGY: topology,
         NODE_TEST_CONTEXT: undefined,
-        ...(realFaults ? { ROC_CLUSTER_FAULTS: 'nemesis' } : {}),
+        ROC_REPORT_DIR: process.env.ROC_REPORT_DIR ?? join(report, '..'),
+        ...(realFaults ? example.realFaultsEnv : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
@@ -59,16 +110,31 @@ async function viaNodeTest(topology: string, report: string, realFaults: boolean
  */
 export async function runDemo(flags: DemoFlags = {}): Promise<number> {
   const started = Date.now();
-  // --netns: guests with networks of their own, so the nemesis can cut real links between them.
-  const topology = join(example, flags.netns ? 'roc.netns.yml' : 'roc.yml');
-  const token = join(example, '.roc', 'token');
-  const suite = flags.suite ?? (flags.netns ? 'ClusterSuite.RealFaults' : 'ClusterSuite.Checks');
-  if (flags.netns && process.getuid?.() !== 0)
+  const name = flags.example ?? 'cluster';
+  const example = EXAMPLES[name];
+  if (!example)
     throw new UsageError(
-      '--netns needs root: it makes network namespaces and a bridge; run it with sudo, or drop --netns',
+      `no example ${JSON.stringify(name)}: roc demo runs ${Object.keys(EXAMPLES).join(' or ')}`,
+      '--example',
+    );
+  const netns = flags.netns === true || example.needsNetns;
+  // --netns: guests with networks of their own, so the nemesis can cut real links between them.
+  const topology = join(example.dir, netns ? example.netnsTopology : example.topology);
+  const token = join(example.dir, '.roc', 'token');
+  const suite = flags.suite ?? (netns ? example.netnsSuite : example.suite);
+  if (netns && process.getuid?.() !== 0)
+    throw new UsageError(
+      example.needsNetns
+        ? `the ${name} example runs on a --netns lab (its faults need networks of their own), which needs root: run it with sudo`
+        : '--netns needs root: it makes network namespaces and a bridge; run it with sudo, or drop --netns',
       '--netns',
     );
-  const report = flags.report ?? join(root, 'reports', 'cluster-junit.xml');
+  if (example.needs && spawnSync(example.needs.program, ['--version']).status !== 0)
+    throw new UsageError(
+      `the ${name} example needs ${example.needs.program} on this machine (the lab's guests run it): ${example.needs.install}`,
+      '--example',
+    );
+  const report = flags.report ?? join(root, 'reports', `${name}-junit.xml`);
   const hasJava = spawnSync('java', ['-version']).status === 0;
   let jar: string | undefined;
   try {
@@ -86,15 +152,15 @@ export async function runDemo(flags: DemoFlags = {}): Promise<number> {
   if (!existsSync(token)) writeTokenFile(token);
 
   out(
-    `roc demo: a replicated key-value store on three guests (${relative(process.cwd(), topology) || topology}), checked by ${runner === 'fitnesse' ? `FitNesse through roc slim (${suite})` : `node's test runner (${why})`}`,
+    `roc demo: ${example.what} (${relative(process.cwd(), topology) || topology}), checked by ${runner === 'fitnesse' ? `FitNesse through roc slim (${suite})` : `node's test runner (${why})`}`,
   );
   let ok: boolean;
   try {
-    await labUp({ topology, netns: flags.netns, log: (l) => out(`lab: ${l}`) });
+    await labUp({ topology, netns, log: (l) => out(`lab: ${l}`) });
     if (runner === 'fitnesse') {
-      ({ ok } = await runFitnesse({ page: suite, dir: example, topology, report, cwd: root, out }));
+      ({ ok } = await runFitnesse({ page: suite, dir: example.dir, topology, report, cwd: root, out }));
     } else {
-      ok = await viaNodeTest(topology, report, flags.netns === true);
+      ok = await viaNodeTest(example, topology, report, netns);
       out();
       out(`summary: ${ok ? 'all green' : 'failures above'}`);
       out(`JUnit report: ${relative(process.cwd(), report) || report}`);

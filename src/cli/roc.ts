@@ -19,12 +19,13 @@ program
   .description(
     'the main job: the cluster example on a local lab, checked by its FitNesse suite (or node --test without Java); a per-table summary and a JUnit report',
   )
+  .option('--example <name>', 'cluster (default), or etcd: etcd on three guests under real faults (root, etcd-server)')
   .option(
     '--suite <page>',
-    'the FitNesse suite or page to run (default ClusterSuite.Checks; with --netns ClusterSuite.RealFaults)',
+    'the FitNesse suite or page to run (default ClusterSuite.Checks; with --netns ClusterSuite.RealFaults; etcd: EtcdSuite)',
   )
   .option('--runner <runner>', 'fitnesse, node, or auto (FitNesse when Java is present)', 'auto')
-  .option('--report <file>', 'where to write the JUnit XML (default reports/cluster-junit.xml)')
+  .option('--report <file>', 'where to write the JUnit XML (default reports/<example>-junit.xml)')
   .option('--netns', 'each guest in a network namespace of its own, and the suite with real faults (root)')
   .action(
     reported('roc demo', async (flags: DemoFlags) => {

@@ -114,6 +114,12 @@ export class History {
   readonly events: HistoryEvent[] = [];
   /** One instant on both clocks: events' monotonic ns and faults' epoch ms meet on a report's timeline. */
   origin: { wallMs: number; ns: number } = { wallMs: Date.now(), ns: nowNs() };
+  /**
+   * The faults made while it was recorded (a nemesis's Fault objects will
+   * do: their heal time is read when the report is drawn), for the run
+   * report's timeline.
+   */
+  readonly faults: { kind?: string; description: string; startedAt: number; healedAt?: number }[] = [];
   readonly #pending = new Map<number | string, string>();
 
   /** Records an invoke now; complete it with the returned op's ok, fail or info. */

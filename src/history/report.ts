@@ -12,7 +12,7 @@ export interface ReportFault {
 }
 
 export interface ReportInput {
-  /** The history's events, or a History (its events and the origin that places faults on its timeline). */
+  /** The history's events, or a History (its events, the origin that places faults on its timeline, and its faults). */
   history: readonly HistoryEvent[] | { events: readonly HistoryEvent[]; origin?: { wallMs: number; ns: number } };
   /** Where monotonic ns (events) and epoch ms (faults) meet; a History knows it. */
   origin?: { wallMs: number; ns: number };
@@ -69,7 +69,10 @@ function dataOf(input: ReportInput): unknown {
   for (const f of failed)
     rows.push([lane.get(String(f.process)), ms(f.call), ms(f.ret), 2, f.f, JSON.stringify(f.value), '', 0]);
   rows.sort((a, b) => (a[1] as number) - (b[1] as number));
-  const faults = (input.faults ?? []).map((f) => {
+  const given =
+    input.faults ??
+    (Array.isArray(input.history) ? undefined : (input.history as { faults?: readonly ReportFault[] }).faults);
+  const faults = (given ?? []).map((f) => {
     // Epoch ms to the history's ms: through the origin, where both clocks were read at once.
     const at = (wall: number): number => (origin ? wall - origin.wallMs + (origin.ns - t0) / 1e6 : wall);
     return {

@@ -21,7 +21,7 @@ export interface GuestSpec {
   /** Log files on the guest (absolute paths there) whose last lines a failed test's report carries. */
   readonly logs: readonly string[];
   /** Provisioning settings the Vagrantfile reads: the box, its size, and whether the agent may make faults (install-agent.sh --faults). */
-  readonly vagrant: { box?: string; memory?: number; cpus?: number; faults?: boolean };
+  readonly vagrant: { box?: string; memory?: number; cpus?: number; faults?: boolean; packages?: readonly string[] };
 }
 
 export interface TopologyData {
@@ -62,6 +62,7 @@ const GUEST_KEYS = [
   'cpus',
   'faults',
   'logs',
+  'packages',
 ];
 // defaults: may set every guest key but the guest's own address.
 const DEFAULT_KEYS = GUEST_KEYS.filter((k) => k !== 'host');
@@ -261,6 +262,17 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
       if (typeof faults !== 'boolean') problem(from('faults'), 'must be true or false');
       else vagrant.faults = faults;
     }
+    const packages = [
+      ...(stringList(d.packages, ['defaults', 'packages']) ?? []),
+      ...(stringList(raw.packages, [...at, 'packages']) ?? []),
+    ];
+    for (const p of packages)
+      if (!/^[a-z0-9][a-z0-9+.-]+$/.test(p))
+        problem(
+          raw.packages !== undefined ? [...at, 'packages'] : ['defaults', 'packages'],
+          `${JSON.stringify(p)} is not a Debian package name`,
+        );
+    if (packages.length) vagrant.packages = packages;
     for (const key of ['memory', 'cpus'] as const) {
       const v = pick(key);
       if (v === undefined) continue;

@@ -2,7 +2,8 @@
 # Builds, once, the "box" the Vagrant tier's nspawn provider boots: the
 # end-to-end tier's Debian 12 root filesystem plus what a Vagrant base box
 # has (openssh-server, sudo, rsync, ifupdown, the vagrant user with Vagrant's
-# insecure key and passwordless sudo). Like the debian/bookworm64 box it has
+# insecure key and passwordless sudo), and etcd-server for the etcd example
+# (the guests have no network to fetch it; its packages: entry finds it there). Like the debian/bookworm64 box it has
 # no Node.js; the distribution's nodejs packages wait in apt's cache, so
 # install-node.sh can install them on a guest that has no network beyond the
 # test's bridges. Prints the box's path. Cached beside the e2e root filesystem.
@@ -12,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${ROC_E2E_CACHE:-/var/cache/roc-e2e}
 insecure_key=${1:?usage: box.sh <vagrant insecure public key file>}
 # Bump when what goes into the box changes, so an old cache is not reused.
-box=$cache/vagrant-box-v4
+box=$cache/vagrant-box-v5
 
 if [ -f "$box/.roc-ready" ]; then
   echo "$box"
@@ -29,7 +30,9 @@ cp "$insecure_key" "$box.partial/home/vagrant/.ssh/authorized_keys"
 systemd-nspawn -q -D "$box.partial" --register=no --keep-unit --pipe /bin/sh -eu >&2 <<'EOF'
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends openssh-server sudo rsync ifupdown >/dev/null
+apt-get install -y -qq --no-install-recommends openssh-server sudo rsync ifupdown etcd-server >/dev/null
+# The etcd example runs its own members (as the agent's daemons), not the distribution's service.
+systemctl mask etcd.service >/dev/null 2>&1 || ln -sf /dev/null /etc/systemd/system/etcd.service
 apt-get purge -y -qq nodejs libnode108 >/dev/null
 apt-get autoremove -y -qq --purge >/dev/null
 apt-get install -y -qq --download-only --no-install-recommends nodejs >/dev/null

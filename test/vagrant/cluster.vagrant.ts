@@ -7,124 +7,31 @@
  */
 import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTopology, StaleHandleError, type Topology } from '../../src/index.js';
 import { writeTokenFile } from '../../src/protocol/index.js';
-import { rejection, repoRoot, rootTierSkip } from '../helpers.js';
-
-const why = rootTierSkip('the Vagrant tier', 'systemd-nspawn, network namespaces, mounts', [
-  'vagrant',
-  'systemd-nspawn',
-  'debootstrap',
-  'java',
-  'rsync',
-  'ssh',
-]);
+import { rejection, repoRoot } from '../helpers.js';
+import { rocCli as roc, VagrantEnv, vagrantTierSkip as why } from './harness.js';
 
 const topologyFile = join(repoRoot, 'examples', 'cluster', 'roc.vagrant.yml');
-const roc = join(repoRoot, 'dist', 'src', 'cli', 'roc.js');
-const plugin = join(repoRoot, 'test', 'vagrant', 'nspawn');
-let home: string;
-let dotfile: string;
-let env: NodeJS.ProcessEnv;
+let machines: VagrantEnv;
 let topology: Topology;
 const timings: Record<string, number> = {};
 
-/** Vagrant's insecure public key, from the installed gem. */
-function insecureKey(): string {
-  const gemDir = spawnSync('ruby', ['-e', 'puts Gem::Specification.find_by_name("vagrant").gem_dir'], {
-    encoding: 'utf8',
-  }).stdout.trim();
-  for (const candidate of [
-    join(gemDir, 'keys', 'vagrant.pub'),
-    '/opt/vagrant/embedded/gems/gems/vagrant/keys/vagrant.pub',
-  ])
-    if (gemDir && existsSync(candidate)) return candidate;
-  throw new Error(`cannot find Vagrant's insecure key (looked in ${gemDir || 'no vagrant gem'}/keys)`);
-}
-
-/** Runs a command to its end, with its output streamed to the test's log and returned. */
-function run(
-  cmd: string,
-  args: string[],
-  timeoutMs: number,
-): Promise<{ code: number | null; out: string; ms: number }> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const take = (d: Buffer): void => {
-      out += d;
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${cmd} ${args.join(' ')} did not finish within ${timeoutMs} ms:\n${out}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, ms: Date.now() - started });
-    });
-  });
-}
-
-const vagrant = (args: string[], timeoutMs = 600_000) => run('vagrant', args, timeoutMs);
+const run = (cmd: string, args: string[], timeoutMs: number) => machines.run(cmd, args, timeoutMs);
+const vagrant = (args: string[], timeoutMs = 600_000) => machines.vagrant(args, timeoutMs);
 
 async function bootIds(): Promise<Record<string, string>> {
   const pinged = await topology.guests().ping({ timeout: 5_000 });
   return Object.fromEntries(Object.entries(pinged.byGuest).map(([name, info]) => [name, info.bootId]));
 }
 
-/** What this tier leaves on the host: namespaces, links, mounts and nspawn processes of its machines. */
-function leftovers(): string[] {
-  const found: string[] = [];
-  for (const line of execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n'))
-    if (line.startsWith('rocvg-')) found.push(`netns ${line}`);
-  for (const line of execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).split('\n')) {
-    const name = /^\d+:\s+([^:@\s]+)/.exec(line)?.[1];
-    if (name && /^(vg[0-9a-f]{6}|rvg)/.test(name)) found.push(`link ${name}`);
-  }
-  for (const line of readFileSync('/proc/mounts', 'utf8').split('\n'))
-    if (line.includes(dotfile)) found.push(`mount ${line.split(' ')[1]}`);
-  const procs = spawnSync('pgrep', ['-af', `systemd-nspawn.*${dotfile}`], { encoding: 'utf8' });
-  assert.notEqual(procs.status, null, 'pgrep must run');
-  found.push(
-    ...procs.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((p) => `process ${p}`),
-  );
-  return found;
-}
-
 before(async () => {
   if (why) return;
-  const box = execFileSync('sh', [join(repoRoot, 'test', 'vagrant', 'box.sh'), insecureKey()], {
-    encoding: 'utf8',
-    timeout: 1_500_000,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
-  home = mkdtempSync(join(tmpdir(), 'roc-vagrant-home-'));
-  dotfile = mkdtempSync(join(tmpdir(), 'roc-vagrant-dot-'));
-  copyFileSync(join(repoRoot, 'test', 'vagrant', 'Vagrantfile.home'), join(home, 'Vagrantfile'));
   const token = join(repoRoot, 'examples', 'cluster', '.roc', 'token');
   if (!existsSync(token)) writeTokenFile(token);
-  env = {
-    ...process.env,
-    VAGRANT_HOME: home,
-    VAGRANT_DOTFILE_PATH: dotfile,
-    VAGRANT_DEFAULT_PROVIDER: 'nspawn',
-    VAGRANT_CHECKPOINT_DISABLE: '1',
-    ROC_NSPAWN_PLUGIN_DIR: plugin,
-    ROC_NSPAWN_BOX: box,
-    ROC_TOPOLOGY: topologyFile,
-  };
-  // Any value, even an empty one, turns parallel up off.
-  delete env.VAGRANT_NO_PARALLEL;
+  machines = new VagrantEnv(topologyFile);
   topology = loadTopology(topologyFile);
 });
 
@@ -132,13 +39,8 @@ after(async () => {
   if (why) return;
   topology?.close();
   // Whatever a failed test left running goes too.
-  const destroyed = await vagrant(['destroy', '-f'], 300_000);
-  timings['vagrant destroy -f (3 guests)'] = destroyed.ms;
-  assert.equal(destroyed.code, 0, destroyed.out);
-  assert.deepEqual(leftovers(), []);
+  timings['vagrant destroy -f (3 guests)'] = (await machines.destroy()).ms;
   for (const [step, ms] of Object.entries(timings)) console.log(`# timing: ${step}: ${(ms / 1000).toFixed(1)} s`);
-  rmSync(home, { recursive: true, force: true });
-  rmSync(dotfile, { recursive: true, force: true });
 });
 
 test(
@@ -194,7 +96,7 @@ async function fitnesseSuite(
   timing: string,
   pages: number,
 ): Promise<string> {
-  const report = join(dotfile, reportName);
+  const report = join(machines.dotfile, reportName);
   const suite = await run(
     process.execPath,
     [roc, 'fitnesse', page, '-d', 'examples/cluster', '-t', topologyFile, '--report', report],
