@@ -629,7 +629,7 @@ async function nemesis() {
  * every member follows one leader at one raft index (from the heal).
  */
 async function etcdFailover() {
-  console.log("\netcd failover: isolate the leader, heal (examples/etcd on a --netns lab)");
+  console.log('\netcd failover: isolate the leader, heal (examples/etcd on a --netns lab)');
   if (process.getuid?.() !== 0 || spawnSync('etcd', ['--version']).status !== 0) {
     console.log('  skipped: needs root (network namespaces) and etcd (apt-get install etcd-server)');
     return;

@@ -75,7 +75,9 @@ async function viaNodeTest(
   report: string,
   realFaults: boolean,
 ): Promise<boolean> {
-  out(`▶ ${relative(root, join(example.dir, example.nodeTest))} (node --test; the same fixtures as the FitNesse pages)`);
+  out(
+    `▶ ${relative(root, join(example.dir, example.nodeTest))} (node --test; the same fixtures as the FitNesse pages)`,
+  );
   const child = spawn(
     process.execPath,
     [
