@@ -155,6 +155,13 @@ const SAMPLES: Record<string, { error: Error; fields: string[] }> = {
     }),
     fields: ['command', 'exitCode', 'stderr'],
   },
+  DaemonError: {
+    error: new guestlibErrors.DaemonError(
+      'pid 4242 (etcd --name n1) is still there 5000 ms after SIGKILL; is it stuck in the kernel (ps -o stat 4242)?',
+      { pid: 4242, command: 'etcd --name n1' },
+    ),
+    fields: ['command', 'pid'],
+  },
   HttpGetError: {
     error: new guestlibErrors.HttpGetError('GET http://10.0.0.5/ failed: ECONNREFUSED', {
       url: 'http://10.0.0.5/',

@@ -188,7 +188,7 @@ describe('the nemesis on the loopback lab', () => {
     );
     assert.match(
       err.message,
-      /^partition web1 \| web2, db1 was not made: web1 refused: peer 127\.0\.1\.12 \(127\.0\.1\.12\) is an address of this guest itself: the guests share one network stack \(the loopback lab\), where no link between them can be cut\. Use guests with their own network: roc lab up --netns, containers or VMs; web2 refused: /,
+      /^partition web1 \| web2, db1 was not made: web1 refused: peer 127\.0\.1\.12 \(127\.0\.1\.12\) is an address of this guest itself: the guests share one network stack \(the loopback lab\), where no link between them can be cut\. Use guests with their own network: roc lab up --netns, containers or VMs; web2, db1 refused: peer 127\.0\.1\.11 /,
     );
     const status = await nemesis.status();
     assert.deepEqual(status, { web1: [], web2: [], db1: [] });

@@ -32,7 +32,7 @@ describe('topology validation: file, line and key in every message', () => {
   test('an unknown key', () => {
     assert.equal(
       problems('defaults: { port: 7007 }\nguests:\n  web1:\n    host: 127.0.1.11\n    hots: typo\n'),
-      'roc.yml:5: guests.web1.hots: unknown key (expected host, port, roles, modules, token_file, timeout, tls, box, memory, cpus, faults, logs)',
+      'roc.yml:5: guests.web1.hots: unknown key (expected host, port, roles, modules, token_file, timeout, tls, box, memory, cpus, faults, logs, packages)',
     );
     assert.equal(
       problems('guest:\n  web1: { host: 127.0.1.11 }\nguests:\n  web1: { host: 127.0.1.11 }\n'),
