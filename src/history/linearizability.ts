@@ -45,6 +45,30 @@ function stringHash(s: string): number {
   return h >>> 0;
 }
 
+/** A state's 32-bit hash: the model's, else registers' numbers, strings and nulls without JSON, else canonical JSON's. */
+function stateHasher(model: Model): (s: unknown) => number {
+  return (s) => {
+    if (model.hash) {
+      const h = model.hash(s);
+      return typeof h === 'number' ? h >>> 0 : stringHash(h);
+    }
+    if (typeof s === 'number') return (Number.isInteger(s) ? s : stringHash(String(s))) >>> 0;
+    if (typeof s === 'string') return stringHash(s);
+    if (s === null || s === undefined) return 0x9e3779b9;
+    return stringHash(canonical(s));
+  };
+}
+
+/** State equality: the model's, else identity or the same canonical JSON. */
+function stateEquality(model: Model): (a: unknown, b: unknown) => boolean {
+  return (
+    model.equal ??
+    ((a, b) =>
+      a === b ||
+      (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && canonical(a) === canonical(b)))
+  );
+}
+
 const traceOps = (t: Trace | undefined): Operation[] => {
   const out: Operation[] = [];
   for (let x = t; x; x = x.prev) out.push(x.op);
@@ -65,12 +89,52 @@ const traceOps = (t: Trace | undefined): Operation[] => {
 function* jit(model: Model, ops: readonly Operation[]): Search {
   const n = ops.length;
   if (n === 0) return { valid: true, ops: 0 };
-  const hashState = (st: unknown): string => {
-    if (model.hash) return String(model.hash(st));
-    if (typeof st === 'number' || typeof st === 'string') return `${typeof st}:${st}`;
-    if (st === null || st === undefined) return 'null';
-    return canonical(st);
-  };
+  const hashState = stateHasher(model);
+  const equal = stateEquality(model);
+  /**
+   * Configurations by (state, done), exactly. Most frontiers hold a handful:
+   * those are a list searched in turn; past 32, a numeric hash leads to a
+   * bucket first.
+   */
+  class Configs {
+    readonly list: Config[] = [];
+    #buckets: Map<number, Config[]> | undefined;
+    get size(): number {
+      return this.list.length;
+    }
+    #key(c: Config): number {
+      return (hashState(c.state) ^ Math.imul(c.done, 0x9e3779b1)) >>> 0;
+    }
+    /** Adds c unless an equal configuration is there; true when added. */
+    add(c: Config): boolean {
+      const list = this.list;
+      if (!this.#buckets) {
+        for (let i = 0; i < list.length; i++) {
+          const x = list[i]!;
+          if (x.done === c.done && (x.state === c.state || equal(x.state, c.state))) return false;
+        }
+        list.push(c);
+        if (list.length > 32) {
+          this.#buckets = new Map();
+          for (const x of list) {
+            const key = this.#key(x);
+            const bucket = this.#buckets.get(key);
+            if (bucket) bucket.push(x);
+            else this.#buckets.set(key, [x]);
+          }
+        }
+        return true;
+      }
+      const key = this.#key(c);
+      const bucket = this.#buckets.get(key);
+      if (bucket) {
+        for (const x of bucket) if (x.done === c.done && equal(x.state, c.state)) return false;
+        bucket.push(c);
+      } else this.#buckets.set(key, [c]);
+      list.push(c);
+      return true;
+    }
+  }
   interface Event {
     op: Operation;
     call: boolean;
@@ -88,7 +152,6 @@ function* jit(model: Model, ops: readonly Operation[]): Search {
   const slotOf = new Map<Operation, number>();
   const bySlot: (Operation | undefined)[] = [];
   const free: number[] = [];
-  const keyOf = (c: Config): string => `${hashState(c.state)}|${c.done}`;
   let frontier: Config[] = [{ state: model.init(), done: 0, trace: undefined }];
   let steps = 0;
   for (const e of events) {
@@ -103,24 +166,16 @@ function* jit(model: Model, ops: readonly Operation[]): Search {
     }
     const target = slotOf.get(e.op)!;
     // Every configuration that can linearize the returning operation, after any open operations before it.
-    const next = new Map<string, Config>();
-    const seen = new Set<string>();
+    const next = new Configs();
+    const seen = new Configs();
     const queue: Config[] = [];
-    for (const c of frontier) {
-      const k = keyOf(c);
-      if (!seen.has(k)) {
-        seen.add(k);
-        queue.push(c);
-      }
-    }
+    for (const c of frontier) if (seen.add(c)) queue.push(c);
     for (let qi = 0; qi < queue.length; qi++) {
       if ((++steps & 1023) === 0) yield;
       const c = queue[qi]!;
       if (c.done & (1 << target)) {
         // Linearized already, before an earlier return: it leaves the open operations as it is.
-        const out: Config = { state: c.state, done: c.done & ~(1 << target), trace: c.trace };
-        const k = keyOf(out);
-        if (!next.has(k)) next.set(k, out);
+        next.add({ state: c.state, done: c.done & ~(1 << target), trace: c.trace });
         continue;
       }
       for (let slot = 0; slot < bySlot.length; slot++) {
@@ -131,29 +186,22 @@ function* jit(model: Model, ops: readonly Operation[]): Search {
         const trace: Trace = { op, prev: c.trace };
         if (slot === target) {
           // It took effect: it leaves the open operations.
-          const out: Config = { state: r.state, done: c.done, trace };
-          const k = keyOf(out);
-          if (!next.has(k)) next.set(k, out);
+          next.add({ state: r.state, done: c.done, trace });
           continue;
         }
         const grown: Config = { state: r.state, done: c.done | (1 << slot), trace };
-        const k = keyOf(grown);
-        if (!seen.has(k)) {
-          seen.add(k);
-          queue.push(grown);
-        }
+        if (seen.add(grown)) queue.push(grown);
       }
     }
     if (next.size === 0) {
       const states: unknown[] = [];
-      for (const c of frontier)
-        if (states.length < 5 && !states.some((x) => hashState(x) === hashState(c.state))) states.push(c.state);
+      for (const c of frontier) if (states.length < 5 && !states.some((x) => equal(x, c.state))) states.push(c.state);
       return { valid: false, ops: n, op: e.op, prefix: traceOps(frontier[0]!.trace), states };
     }
     bySlot[target] = undefined;
     slotOf.delete(e.op);
     free.push(target);
-    frontier = [...next.values()];
+    frontier = next.list;
   }
   return { valid: true, ops: n };
 }
@@ -171,9 +219,9 @@ interface Node {
 }
 
 /** Random 32-bit numbers, one per operation: a linearized set's hash is the XOR of its members' (Zobrist). */
-function zobrist(n: number): Uint32Array {
+function zobrist(n: number, seed: number): Uint32Array {
   const z = new Uint32Array(n);
-  let x = 0x9e3779b9;
+  let x = seed;
   for (let i = 0; i < n; i++) {
     // xorshift32: fixed, fast, good enough to spread the sets apart.
     x ^= x << 13;
@@ -184,14 +232,36 @@ function zobrist(n: number): Uint32Array {
   return z;
 }
 
+/** A linearized call on the search's stack; each frame links to the one below, so a prefix is kept in O(1). */
+interface Frame {
+  readonly node: Node;
+  /** The state before it. */
+  readonly state: unknown;
+  readonly below: Frame | undefined;
+  readonly depth: number;
+}
+
+const framesOps = (top: Frame | undefined): Operation[] => {
+  const out: Operation[] = [];
+  for (let f = top; f; f = f.below) out.push(f.node.op);
+  return out.reverse();
+};
+
 /**
  * Wing and Gong's search as Lowe made it practical, with the memo of
  * (linearized set, state) pairs seen that Porcupine uses: walk the history's
  * call and return events in time order, linearize a call whose operation the
  * model accepts (taking it and its return out of the list), and back up when
  * a return is reached before its call could be placed.
+ *
+ * `exact: false` remembers each linearized set by a 64-bit fingerprint (two
+ * Zobrist hashes) instead of a copy of its bits, as TLC remembers states:
+ * a step costs O(1) instead of O(operations / 32). A fingerprint collision
+ * can only make the search skip a configuration it has not seen, never
+ * invent a linearization: a `valid` answer is a linearization found, and
+ * holds; an `invalid` one is confirmed by the exact search (compete does).
  */
-function* wgl(model: Model, ops: readonly Operation[]): Search {
+function* wgl(model: Model, ops: readonly Operation[], exact: boolean): Search {
   const n = ops.length;
   if (n === 0) return { valid: true, ops: 0 };
   const events: Node[] = [];
@@ -232,42 +302,36 @@ function* wgl(model: Model, ops: readonly Operation[]): Search {
     if (call.next) call.next.prev = call;
   };
 
-  const words = Math.ceil(n / 32);
+  const words = exact ? Math.ceil(n / 32) : 0;
   const bits = new Uint32Array(words);
-  const z = zobrist(n);
+  const z = zobrist(n, 0x9e3779b9);
+  const z2 = zobrist(n, 0x7f4a7c15);
   let setHash = 0;
-  // Registers hold numbers, strings and nulls: those hash and compare without JSON.
-  const hashState = (s: unknown): number => {
-    if (model.hash) {
-      const h = model.hash(s);
-      return typeof h === 'number' ? h >>> 0 : stringHash(h);
-    }
-    if (typeof s === 'number') return (Number.isInteger(s) ? s : stringHash(String(s))) >>> 0;
-    if (typeof s === 'string') return stringHash(s);
-    if (s === null || s === undefined) return 0x9e3779b9;
-    return stringHash(canonical(s));
-  };
-  const equal =
-    model.equal ??
-    ((a: unknown, b: unknown) =>
-      a === b ||
-      (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && canonical(a) === canonical(b)));
-  const memo = new Map<number, { bits: Uint32Array; state: unknown }[]>();
-  const seen = (b: Uint32Array, state: unknown, key: number): boolean => {
+  let setHash2 = 0;
+  const hashState = stateHasher(model);
+  const equal = stateEquality(model);
+  interface Remembered {
+    bits: Uint32Array | undefined;
+    fingerprint: number;
+    state: unknown;
+  }
+  const memo = new Map<number, Remembered[]>();
+  const seen = (fingerprint: number, state: unknown, key: number): boolean => {
     const bucket = memo.get(key);
     if (!bucket) return false;
     outer: for (const m of bucket) {
-      for (let w = 0; w < words; w++) if (m.bits[w] !== b[w]) continue outer;
+      if (m.fingerprint !== fingerprint) continue;
+      if (exact) for (let w = 0; w < words; w++) if (m.bits![w] !== bits[w]) continue outer;
       if (equal(m.state, state)) return true;
     }
     return false;
   };
 
   let remembered = 0;
-  const calls: { node: Node; state: unknown }[] = [];
+  let top: Frame | undefined;
   let state = model.init();
   let entry = head.next;
-  let best: { prefix: Operation[]; op: Operation; states: unknown[] } | undefined;
+  let best: { top: Frame | undefined; op: Operation; states: unknown[] } | undefined;
   let steps = 0;
   while (head.next) {
     if ((++steps & 1023) === 0) yield;
@@ -276,40 +340,46 @@ function* wgl(model: Model, ops: readonly Operation[]): Search {
       const r = model.step(state, entry.op.f, entry.op.input, entry.op.output);
       if (r.ok) {
         const i = entry.i;
-        bits[i >>> 5]! |= 1 << (i & 31);
-        const key = (setHash ^ z[i]! ^ hashState(r.state)) >>> 0;
-        if (!seen(bits, r.state, key)) {
+        if (exact) bits[i >>> 5]! |= 1 << (i & 31);
+        const stateHash = hashState(r.state);
+        const key = (setHash ^ z[i]! ^ stateHash) >>> 0;
+        const fingerprint = (setHash2 ^ z2[i]! ^ Math.imul(stateHash, 0x85ebca6b)) >>> 0;
+        if (!seen(fingerprint, r.state, key)) {
           let bucket = memo.get(key);
           if (!bucket) memo.set(key, (bucket = []));
-          bucket.push({ bits: bits.slice(), state: r.state });
+          bucket.push({ bits: exact ? bits.slice() : undefined, fingerprint, state: r.state });
           // Past this many remembered configurations the history is most likely not linearizable and this
           // search would only fill memory proving it: it gives way to the just-in-time search.
           if (++remembered > MEMO_LIMIT) return { valid: 'unknown', ops: n, reason: 'memo' };
-          calls.push({ node: entry, state });
+          top = { node: entry, state, below: top, depth: (top?.depth ?? 0) + 1 };
           setHash = (setHash ^ z[i]!) >>> 0;
+          setHash2 = (setHash2 ^ z2[i]!) >>> 0;
           state = r.state;
           lift(entry);
           entry = head.next;
           continue;
         }
-        bits[i >>> 5]! &= ~(1 << (i & 31));
+        if (exact) bits[i >>> 5]! &= ~(1 << (i & 31));
       }
       entry = entry.next;
       continue;
     }
     // A return before its call could be placed: this prefix cannot go on. Remember the longest one.
-    if (!best || calls.length > best.prefix.length)
-      best = { prefix: calls.map((c) => c.node.op), op: entry.op, states: [state] };
-    else if (calls.length === best.prefix.length && best.states.length < 5 && !best.states.some((s) => equal(s, state)))
+    const depth = top?.depth ?? 0;
+    const bestDepth = best?.top?.depth ?? 0;
+    if (!best || depth > bestDepth) best = { top, op: entry.op, states: [state] };
+    else if (depth === bestDepth && best.states.length < 5 && !best.states.some((s) => equal(s, state)))
       best.states.push(state);
-    const top = calls.pop();
-    if (!top) return { valid: false, ops: n, op: best.op, prefix: best.prefix, states: best.states };
-    const i = top.node.i;
-    bits[i >>> 5]! &= ~(1 << (i & 31));
+    if (!top) return { valid: false, ops: n, op: best.op, prefix: framesOps(best.top), states: best.states };
+    const done = top;
+    top = done.below;
+    const i = done.node.i;
+    if (exact) bits[i >>> 5]! &= ~(1 << (i & 31));
     setHash = (setHash ^ z[i]!) >>> 0;
-    state = top.state;
-    unlift(top.node);
-    entry = top.node.next;
+    setHash2 = (setHash2 ^ z2[i]!) >>> 0;
+    state = done.state;
+    unlift(done.node);
+    entry = done.node.next;
   }
   return { valid: true, ops: n };
 }
@@ -328,7 +398,11 @@ type Search = Generator<void, Omit<CheckResult, 'model' | 'ms'>, void>;
  * operation returns, however long the history before it.
  */
 function compete(model: Model, ops: readonly Operation[], deadline: number): Omit<CheckResult, 'model' | 'ms'> {
-  let searches = [wgl(model, ops), jit(model, ops)];
+  const fast = wgl(model, ops, false);
+  let searches = [fast, jit(model, ops)];
+  // The fingerprinted search said invalid: the just-in-time search, exact, confirms it, or, when it gives
+  // way, the exact depth-first search does.
+  let unconfirmed = false;
   // The depth-first search alone first: most histories are valid, and it answers those soonest.
   let headStart = Math.min(Date.now() + 500, deadline);
   for (;;) {
@@ -337,9 +411,17 @@ function compete(model: Model, ops: readonly Operation[], deadline: number): Omi
       headStart = 0;
       for (;;) {
         const r = search.next();
+        if (r.done && r.value.valid === false && search === fast) {
+          unconfirmed = true;
+          searches = searches.filter((s) => s !== search);
+          if (searches.length === 0) searches = [wgl(model, ops, true)];
+          break;
+        }
         if (r.done && r.value.valid === 'unknown') {
           // This one gave way: the other goes on alone.
           searches = searches.filter((s) => s !== search);
+          if (unconfirmed) searches.push(wgl(model, ops, true));
+          unconfirmed = false;
           if (searches.length === 0) return r.value;
           break;
         }
