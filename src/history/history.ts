@@ -227,18 +227,18 @@ export function fromJSONL(text: string): HistoryEvent[] {
  * to the end; a fail or info completion with no value keeps the invoke's.
  */
 export function operationsOf(events: readonly HistoryEvent[]): Operation[] {
-  const open = new Map<number | string, { event: HistoryEvent; index: number }>();
-  const ops: Operation[] = [];
-  const byInvoke = new Map<number, Operation>();
-  events.forEach((e, index) => {
+  // Each invoke's place among the invokes: operations come out in invoke order without a sort.
+  const open = new Map<number | string, { event: HistoryEvent; index: number; seq: number }>();
+  const slots: (Operation | undefined)[] = [];
+  for (let index = 0; index < events.length; index++) {
+    const e = events[index]!;
     if (e.type === 'invoke') {
-      if (open.has(e.process)) {
-        // A new invoke by a process whose last op never completed: the last one is indeterminate.
-        const prev = open.get(e.process)!;
-        addOp(prev.event, prev.index, undefined, undefined);
-      }
-      open.set(e.process, { event: e, index });
-      return;
+      const prev = open.get(e.process);
+      // A new invoke by a process whose last op never completed: the last one is indeterminate.
+      if (prev) slots[prev.seq] = operation(prev.event, prev.index, undefined, undefined);
+      open.set(e.process, { event: e, index, seq: slots.length });
+      slots.push(undefined);
+      continue;
     }
     const inv = open.get(e.process);
     if (!inv)
@@ -247,29 +247,33 @@ export function operationsOf(events: readonly HistoryEvent[]): Operation[] {
         index,
       );
     open.delete(e.process);
-    if (e.type === 'fail') return;
-    addOp(inv.event, inv.index, e, index);
-  });
-  for (const { event, index } of open.values()) addOp(event, index, undefined, undefined);
-
-  function addOp(invoke: HistoryEvent, invokeIndex: number, done: HistoryEvent | undefined, doneIndex?: number): void {
-    const ok = done?.type === 'ok';
-    const op: Operation = {
-      id: 0,
-      process: invoke.process,
-      f: invoke.f,
-      input: invoke.value,
-      output: ok ? (done.value === undefined ? invoke.value : done.value) : undefined,
-      type: ok ? 'ok' : 'info',
-      call: invoke.time,
-      ret: ok ? done.time : Infinity,
-      invokeIndex,
-      completeIndex: doneIndex,
-    };
-    byInvoke.set(invokeIndex, op);
-    ops.push(op);
+    // A fail did not happen: its slot stays empty.
+    if (e.type !== 'fail') slots[inv.seq] = operation(inv.event, inv.index, e, index);
   }
-  ops.sort((a, b) => a.invokeIndex - b.invokeIndex);
+  for (const { event, index, seq } of open.values()) slots[seq] = operation(event, index, undefined, undefined);
+  const ops: Operation[] = [];
+  for (const op of slots) if (op) ops.push(op);
   ops.forEach((op, i) => (op.id = i));
   return ops;
+}
+
+function operation(
+  invoke: HistoryEvent,
+  invokeIndex: number,
+  done: HistoryEvent | undefined,
+  doneIndex: number | undefined,
+): Operation {
+  const ok = done?.type === 'ok';
+  return {
+    id: 0,
+    process: invoke.process,
+    f: invoke.f,
+    input: invoke.value,
+    output: ok ? (done.value === undefined ? invoke.value : done.value) : undefined,
+    type: ok ? 'ok' : 'info',
+    call: invoke.time,
+    ret: ok ? done.time : Infinity,
+    invokeIndex,
+    completeIndex: doneIndex,
+  };
 }

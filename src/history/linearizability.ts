@@ -310,16 +310,16 @@ function* wgl(model: Model, ops: readonly Operation[], exact: boolean): Search {
   let setHash2 = 0;
   const hashState = stateHasher(model);
   const equal = stateEquality(model);
+  /** A remembered configuration; those whose keys collide are chained (most keys hold one). */
   interface Remembered {
-    bits: Uint32Array | undefined;
-    fingerprint: number;
-    state: unknown;
+    readonly bits: Uint32Array | undefined;
+    readonly fingerprint: number;
+    readonly state: unknown;
+    readonly next: Remembered | undefined;
   }
-  const memo = new Map<number, Remembered[]>();
+  const memo = new Map<number, Remembered>();
   const seen = (fingerprint: number, state: unknown, key: number): boolean => {
-    const bucket = memo.get(key);
-    if (!bucket) return false;
-    outer: for (const m of bucket) {
+    outer: for (let m = memo.get(key); m; m = m.next) {
       if (m.fingerprint !== fingerprint) continue;
       if (exact) for (let w = 0; w < words; w++) if (m.bits![w] !== bits[w]) continue outer;
       if (equal(m.state, state)) return true;
@@ -345,9 +345,7 @@ function* wgl(model: Model, ops: readonly Operation[], exact: boolean): Search {
         const key = (setHash ^ z[i]! ^ stateHash) >>> 0;
         const fingerprint = (setHash2 ^ z2[i]! ^ Math.imul(stateHash, 0x85ebca6b)) >>> 0;
         if (!seen(fingerprint, r.state, key)) {
-          let bucket = memo.get(key);
-          if (!bucket) memo.set(key, (bucket = []));
-          bucket.push({ bits: exact ? bits.slice() : undefined, fingerprint, state: r.state });
+          memo.set(key, { bits: exact ? bits.slice() : undefined, fingerprint, state: r.state, next: memo.get(key) });
           // Past this many remembered configurations the history is most likely not linearizable and this
           // search would only fill memory proving it: it gives way to the just-in-time search.
           if (++remembered > MEMO_LIMIT) return { valid: 'unknown', ops: n, reason: 'memo' };
