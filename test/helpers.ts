@@ -1,5 +1,7 @@
 import { after } from 'node:test';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Agent, type AgentOptions } from '../src/agent/index.js';
@@ -86,4 +88,29 @@ export function rootTierSkip(tier: string, rootFor: string, commands: readonly s
         : false;
   if (why) console.log(`# SKIP ${tier}: ${why}`);
   return why;
+}
+
+/**
+ * roc-toolkit as a project installs it: `npm pack` of this checkout, unpacked
+ * into node_modules/roc-toolkit of a new project folder, with its
+ * dependencies as npm would install them (not its development ones, such as
+ * fitnesse). Answers the project folder and its `roc` CLI.
+ */
+export function installPackedPackage(): { app: string; pkg: string; roc: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'roc-installed-'));
+  const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  })
+    .trim()
+    .split('\n')
+    .pop()!;
+  const app = join(dir, 'app');
+  const pkg = join(app, 'node_modules', 'roc-toolkit');
+  mkdirSync(pkg, { recursive: true });
+  execFileSync('tar', ['-xzf', join(dir, packed), '-C', pkg, '--strip-components=1']);
+  for (const d of readdirSync(join(repoRoot, 'node_modules')))
+    if (d !== 'roc-toolkit' && d !== 'fitnesse' && !d.startsWith('.'))
+      symlinkSync(join(repoRoot, 'node_modules', d), join(app, 'node_modules', d));
+  return { app, pkg, roc: join(pkg, 'dist', 'src', 'cli', 'roc.js') };
 }

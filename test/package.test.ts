@@ -1,11 +1,10 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VERSION } from '../src/version.js';
-import { repoRoot } from './helpers.js';
+import { installPackedPackage, repoRoot } from './helpers.js';
 
 test('VERSION matches package.json', () => {
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
@@ -25,26 +24,7 @@ describe('an installed roc-toolkit (npm pack, unpacked into a project)', () => {
   let app: string;
   let roc: string;
   before(() => {
-    const dir = mkdtempSync(join(tmpdir(), 'roc-installed-'));
-    const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-    })
-      .trim()
-      .split('\n')
-      .pop()!;
-    app = join(dir, 'app');
-    const pkg = join(app, 'node_modules', 'roc-toolkit');
-    mkdirSync(pkg, { recursive: true });
-    execFileSync('tar', ['-xzf', join(dir, packed), '-C', pkg, '--strip-components=1']);
-    // Its dependencies as npm would install them (but not its development ones, such as fitnesse).
-    const deps = new Set(
-      readdirSync(join(repoRoot, 'node_modules')).filter(
-        (d) => d !== 'roc-toolkit' && d !== 'fitnesse' && !d.startsWith('.'),
-      ),
-    );
-    for (const d of deps) symlinkSync(join(repoRoot, 'node_modules', d), join(app, 'node_modules', d));
-    roc = join(pkg, 'dist', 'src', 'cli', 'roc.js');
+    ({ app, roc } = installPackedPackage());
   });
 
   test('it ships no token, no lab state and no compiled Python', () => {

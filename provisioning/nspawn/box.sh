@@ -1,6 +1,6 @@
 #!/bin/sh
-# Builds, once, the "box" the Vagrant tier's nspawn provider boots: the
-# end-to-end tier's Debian 12 root filesystem plus what a Vagrant base box
+# Builds, once, the "box" the nspawn provider boots: the Debian 12 root
+# filesystem of rootfs.sh (the end-to-end tier's) plus what a Vagrant base box
 # has (openssh-server, sudo, rsync, ifupdown, the vagrant user with Vagrant's
 # insecure key and passwordless sudo), and etcd-server for the etcd example
 # (the guests have no network to fetch it; its packages: entry finds it there). Like the debian/bookworm64 box it has
@@ -10,7 +10,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${ROC_E2E_CACHE:-/var/cache/roc-e2e}
+cache=${ROC_NSPAWN_CACHE:-${ROC_E2E_CACHE:-/var/cache/roc-e2e}}
 insecure_key=${1:?usage: box.sh <vagrant insecure public key file>}
 # Bump when what goes into the box changes, so an old cache is not reused.
 box=$cache/vagrant-box-v5
@@ -19,7 +19,7 @@ if [ -f "$box/.roc-ready" ]; then
   echo "$box"
   exit 0
 fi
-rootfs=$(sh "$here/../e2e/rootfs.sh")
+rootfs=$(sh "$here/rootfs.sh")
 rm -rf "$box.partial"
 cp -a "$rootfs" "$box.partial"
 rm -f "$box.partial/.roc-ready"

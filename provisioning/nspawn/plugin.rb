@@ -1,9 +1,10 @@
-# A test-only Vagrant provider: each machine is a Debian root filesystem
-# booted with systemd-nspawn in a network namespace of its own. It exists to
-# run the project's unmodified Vagrantfile and provisioners with the real
-# Vagrant in CI, where VirtualBox and libvirt cannot run; it is not a
-# provider for users. Loaded from a Vagrantfile in VAGRANT_HOME (see
-# test/vagrant/Vagrantfile.home), never from the project's Vagrantfile.
+# A Vagrant provider for Linux hosts and CI runners without virtualization:
+# each machine is a Debian root filesystem booted with systemd-nspawn in a
+# network namespace of its own (root). It runs a project's unmodified
+# Vagrantfile and provisioners with the real Vagrant where VirtualBox and
+# libvirt cannot run; the guests share the host's kernel, so it is not a VM.
+# `roc vagrant nspawn install` builds its box and loads it from a
+# Vagrantfile in VAGRANT_HOME, never from the project's Vagrantfile.
 #
 # What a machine is:
 # - its root: an overlay of the box (a root filesystem folder) with its own
@@ -22,8 +23,8 @@ module VagrantPlugins
     ROOT = File.expand_path(__dir__)
 
     class Plugin < Vagrant.plugin("2")
-      name "nspawn (ROC test provider)"
-      description "systemd-nspawn machines for the ROC test tier"
+      name "nspawn (ROC)"
+      description "systemd-nspawn machines for ROC guests on Linux hosts without virtualization"
 
       provider(:nspawn, box_optional: true, parallel: true, defaultable: true) do
         require_relative "provider"

@@ -1,10 +1,11 @@
 #!/bin/sh
-# Builds, once, the Debian 12 root filesystem the end-to-end tier boots its
-# systemd guests from, and prints its path. Cached in $ROC_E2E_CACHE
-# (default /var/cache/roc-e2e) between runs on the same machine.
+# Builds, once, the Debian 12 root filesystem the nspawn provider's box and
+# the end-to-end tier's systemd guests are made from, and prints its path.
+# Cached in $ROC_NSPAWN_CACHE (or $ROC_E2E_CACHE; default /var/cache/roc-e2e)
+# between runs on the same machine.
 set -eu
 
-cache=${ROC_E2E_CACHE:-/var/cache/roc-e2e}
+cache=${ROC_NSPAWN_CACHE:-${ROC_E2E_CACHE:-/var/cache/roc-e2e}}
 mirror=${ROC_E2E_MIRROR:-http://deb.debian.org/debian}
 # Bump when the package list changes, so an old cache is not reused.
 rootfs=$cache/bookworm-v2

@@ -149,6 +149,30 @@ program
 
 program.addCommand(labCommand());
 
+const init = program.command('init').description('write the files a project needs for ROC guests');
+init
+  .command('vagrant')
+  .description(
+    "a Vagrantfile here that makes the topology's guests Vagrant machines, provisioned from the installed roc-toolkit",
+  )
+  .option('-t, --topology <file>', 'the topology file, in this folder', 'roc.yml')
+  .option('-f, --force', 'replace an existing Vagrantfile')
+  .action(
+    reported('roc init vagrant', async (flags: { topology?: string; force?: boolean }) =>
+      (await import('./vagrant.js')).runInitVagrant(flags),
+    ),
+  );
+
+const vagrantCmd = program.command('vagrant').description('Vagrant helpers');
+vagrantCmd
+  .command('nspawn')
+  .description('the nspawn provider: Vagrant guests booted with systemd-nspawn, for Linux hosts without virtualization')
+  .command('install')
+  .description(
+    "build the provider's Debian 12 box (cached) and load the provider from VAGRANT_HOME's Vagrantfile (root)",
+  )
+  .action(reported('roc vagrant nspawn install', async () => (await import('./vagrant.js')).runNspawnInstall()));
+
 program
   .command('slim')
   .description("a SLIM server for FitNesse (FitNesse's SlimService options; the port last, 1 for stdin/stdout)")

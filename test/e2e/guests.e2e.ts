@@ -61,7 +61,7 @@ const guests: NspawnGuest[] = [];
 
 before(async () => {
   if (why) return;
-  const rootfs = execFileSync('sh', [join(repoRoot, 'test', 'e2e', 'rootfs.sh')], {
+  const rootfs = execFileSync('sh', [join(repoRoot, 'provisioning', 'nspawn', 'rootfs.sh')], {
     encoding: 'utf8',
     timeout: 1_500_000,
     stdio: ['ignore', 'pipe', 'inherit'],

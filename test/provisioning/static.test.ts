@@ -25,9 +25,9 @@ describe('static checks', () => {
         .filter((f) => f.endsWith('.sh'))
         .map((f) => join(provisioning, f)),
       join(repoRoot, '.ci', 'run'),
-      join(repoRoot, 'test', 'e2e', 'rootfs.sh'),
-      join(repoRoot, 'test', 'vagrant', 'box.sh'),
-      join(repoRoot, 'test', 'vagrant', 'nspawn', 'boot-loop.sh'),
+      ...readdirSync(join(provisioning, 'nspawn'))
+        .filter((f) => f.endsWith('.sh'))
+        .map((f) => join(provisioning, 'nspawn', f)),
       ...readdirSync(join(repoRoot, 'test', 'fixtures', 'fakebin')).map((f) =>
         join(repoRoot, 'test', 'fixtures', 'fakebin', f),
       ),

@@ -1,7 +1,7 @@
 /**
  * The Vagrant tier: the real `vagrant` (Debian's package) runs the project's
  * own, unmodified Vagrantfile on examples/cluster/roc.vagrant.yml, with the
- * test-only nspawn provider (test/vagrant/nspawn) loaded from VAGRANT_HOME.
+ * nspawn provider (provisioning/nspawn) loaded from VAGRANT_HOME.
  * Each guest is a booted Debian 12 with sshd, provisioned over ssh by
  * Vagrant's shell provisioner exactly as on VirtualBox.
  */
@@ -31,7 +31,7 @@ before(async () => {
   if (why) return;
   const token = join(repoRoot, 'examples', 'cluster', '.roc', 'token');
   if (!existsSync(token)) writeTokenFile(token);
-  machines = new VagrantEnv(topologyFile);
+  machines = new VagrantEnv({ topology: topologyFile });
   topology = loadTopology(topologyFile);
 });
 

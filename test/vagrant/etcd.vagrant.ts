@@ -20,7 +20,7 @@ before(() => {
   if (why) return;
   const token = join(repoRoot, 'examples', 'etcd', '.roc', 'token');
   if (!existsSync(token)) writeTokenFile(token);
-  machines = new VagrantEnv(topologyFile);
+  machines = new VagrantEnv({ topology: topologyFile });
 });
 
 after(async () => {

@@ -1,12 +1,12 @@
 /**
- * What every Vagrant-tier file needs: the real `vagrant` with the test-only
- * nspawn provider (test/vagrant/nspawn) loaded from a VAGRANT_HOME of its
- * own, on one topology, with a machine folder (VAGRANT_DOTFILE_PATH) of its
- * own, so two files' machines never meet.
+ * What every Vagrant-tier file needs: the real `vagrant` with the nspawn
+ * provider (provisioning/nspawn) installed into a VAGRANT_HOME of its own,
+ * and a machine folder (VAGRANT_DOTFILE_PATH) of its own, so two files'
+ * machines never meet.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, rootTierSkip } from '../helpers.js';
@@ -23,60 +23,57 @@ export const vagrantTierSkip = rootTierSkip('the Vagrant tier', 'systemd-nspawn,
 
 export const rocCli = join(repoRoot, 'dist', 'src', 'cli', 'roc.js');
 
-/** Vagrant's insecure public key, from the installed gem. */
-function insecureKey(): string {
-  const gemDir = spawnSync('ruby', ['-e', 'puts Gem::Specification.find_by_name("vagrant").gem_dir'], {
-    encoding: 'utf8',
-  }).stdout.trim();
-  for (const candidate of [
-    join(gemDir, 'keys', 'vagrant.pub'),
-    '/opt/vagrant/embedded/gems/gems/vagrant/keys/vagrant.pub',
-  ])
-    if (gemDir && existsSync(candidate)) return candidate;
-  throw new Error(`cannot find Vagrant's insecure key (looked in ${gemDir || 'no vagrant gem'}/keys)`);
-}
-
 export interface RunResult {
   code: number | null;
   out: string;
   ms: number;
 }
 
-/** A Vagrant environment of the project's Vagrantfile on one topology. */
+/**
+ * A Vagrant environment: a project's Vagrantfile (this repository's, or a
+ * package user's), with the nspawn provider installed into a VAGRANT_HOME of
+ * its own by `roc vagrant nspawn install` (of the repository's build, or of
+ * the installed package).
+ */
 export class VagrantEnv {
   readonly home: string;
   readonly dotfile: string;
   readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
 
-  constructor(topologyFile: string) {
-    const box = execFileSync('sh', [join(repoRoot, 'test', 'vagrant', 'box.sh'), insecureKey()], {
-      encoding: 'utf8',
-      timeout: 1_500_000,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }).trim();
+  constructor(options: { topology?: string; cwd?: string; roc?: string } = {}) {
+    this.cwd = options.cwd ?? repoRoot;
     this.home = mkdtempSync(join(tmpdir(), 'roc-vagrant-home-'));
     this.dotfile = mkdtempSync(join(tmpdir(), 'roc-vagrant-dot-'));
-    copyFileSync(join(repoRoot, 'test', 'vagrant', 'Vagrantfile.home'), join(this.home, 'Vagrantfile'));
     this.env = {
       ...process.env,
       VAGRANT_HOME: this.home,
       VAGRANT_DOTFILE_PATH: this.dotfile,
       VAGRANT_DEFAULT_PROVIDER: 'nspawn',
       VAGRANT_CHECKPOINT_DISABLE: '1',
-      ROC_NSPAWN_PLUGIN_DIR: join(repoRoot, 'test', 'vagrant', 'nspawn'),
-      ROC_NSPAWN_BOX: box,
-      ROC_TOPOLOGY: topologyFile,
+      ...(options.topology ? { ROC_TOPOLOGY: options.topology } : {}),
     };
+    delete this.env.ROC_NSPAWN_BOX;
     // Any value, even an empty one, turns parallel up off.
     delete this.env.VAGRANT_NO_PARALLEL;
+    this.installed = execFileSync(process.execPath, [options.roc ?? rocCli, 'vagrant', 'nspawn', 'install'], {
+      cwd: this.cwd,
+      env: this.env,
+      encoding: 'utf8',
+      timeout: 1_800_000,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
   }
 
-  /** Runs a command to its end, in the project folder with this environment; its output is returned. */
+  /** What `roc vagrant nspawn install` printed. */
+  readonly installed: string;
+
+  /** Runs a command to its end, in the project's folder with this environment; its output is returned. */
   run(cmd: string, args: string[], timeoutMs: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
       const child = spawn(cmd, args, {
-        cwd: repoRoot,
+        cwd: this.cwd,
         env: { ...this.env, ...extraEnv },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
