@@ -40,6 +40,12 @@ export interface ServerProxyOptions extends TransportOptions {
   lease?: boolean;
   /** Talk through this transport instead of HTTP (tests use one in memory). */
   transport?: Transport;
+  /**
+   * Make the transport from the options the proxy would give HTTP (its lease
+   * header, hints, timeout and guest included): a transport that reaches the
+   * agent some other way (over ssh) and then speaks HTTP to it.
+   */
+  transportFor?: (options: TransportOptions) => Transport;
 }
 
 /** Fills in the token from tokenFile or ROC_TOKEN, and says where it came from. */
@@ -114,7 +120,7 @@ export class ServerProxy {
     this.lease = options.lease === false ? undefined : new LeaseKeeper(() => this.callWith('lease', []));
     this.transport =
       options.transport ??
-      new HttpTransport(
+      (options.transportFor ?? ((o: TransportOptions) => new HttpTransport(o)))(
         withToken({
           hints: ROC_HINTS,
           ...options,

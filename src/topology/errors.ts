@@ -47,3 +47,27 @@ export class WaitTimeoutError extends RocError {
     this.observed = observed;
   }
 }
+
+/** A guest reached over ssh (transport: ssh) could not be started: no node there, an ssh that failed, an agent that exited. */
+export class SshGuestError extends RocError {
+  static {
+    named(this, 'SshGuestError');
+  }
+  /** What ssh connected to: the topology's host, or its ssh config_host. */
+  readonly target: string;
+  /** The last of what the guest (or ssh) printed on stderr. */
+  readonly stderr: string;
+  readonly exitCode: number | null;
+  constructor(
+    message: string,
+    context: { guest: string; target: string; stderr?: string; exitCode?: number | null; cause?: unknown },
+  ) {
+    super(message, {
+      cause: context.cause,
+      site: { endpoint: `ssh:${context.target}`, method: 'start', guest: context.guest },
+    });
+    this.target = context.target;
+    this.stderr = context.stderr ?? '';
+    this.exitCode = context.exitCode ?? null;
+  }
+}

@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { SshTransport } from './ssh-transport.js';
 import { readFileSync } from 'node:fs';
 import { answerProbe, isProbe, type LocalView } from '../client/probes.js';
 import {
@@ -118,6 +119,8 @@ export class Guest<M = unknown> {
             }
           : {}),
         ...(spec.tls ? { tls: { ca: read(spec.tls.ca), cert: read(spec.tls.cert), key: read(spec.tls.key) } } : {}),
+        // transport: ssh: the agent is started over ssh on the first call, and reached through the connection.
+        ...(spec.transport === 'ssh' ? { transportFor: (o) => new SshTransport(spec, o) } : {}),
       });
     }
     return this.proxyValue;

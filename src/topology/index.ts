@@ -14,6 +14,6 @@ export {
   type TopologyData,
 } from './load.js';
 export { parseDuration } from './duration.js';
-export { TopologyNotFoundError, UnknownGuestError, WaitTimeoutError } from './errors.js';
+export { SshGuestError, TopologyNotFoundError, UnknownGuestError, WaitTimeoutError } from './errors.js';
 export { Wait } from './wait.js';
 export { formatLogs, guestLogs, withGuestLogs, type GuestLogOptions, type LogExcerpt } from './logs.js';

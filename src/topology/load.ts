@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { DEFAULT_AGENT_PORT, DEFAULT_GUEST_TIMEOUT_MS } from '../protocol/index.js';
@@ -22,6 +23,25 @@ export interface GuestSpec {
   readonly logs: readonly string[];
   /** Provisioning settings the Vagrantfile reads: the box, its size, and whether the agent may make faults (install-agent.sh --faults). */
   readonly vagrant: { box?: string; memory?: number; cpus?: number; faults?: boolean; packages?: readonly string[] };
+  /** How the host reaches the guest's agent: `agent` (an agent already listens at host:port) or `ssh` (started over ssh). */
+  readonly transport: 'agent' | 'ssh';
+  /** For `transport: ssh`: how to log in, and whether the agent runs through `sudo -n`. */
+  readonly ssh: SshSettings | undefined;
+}
+
+/** A guest reached over ssh with nothing installed: the system's OpenSSH client, as the user has it set up. */
+export interface SshSettings {
+  /** The login user (default: ssh's, from ~/.ssh/config or the current user). */
+  readonly user?: string;
+  /** The ssh port (default: ssh's). */
+  readonly port?: number;
+  readonly identityFile?: string;
+  /** A Host of the ssh configuration to connect to instead of `host` (its HostName, User, ProxyJump... apply). */
+  readonly configHost?: string;
+  /** An ssh configuration file instead of ~/.ssh/config (ssh -F). */
+  readonly configFile?: string;
+  /** Run the agent as root through `sudo -n` (for the nemesis and services). */
+  readonly sudo: boolean;
 }
 
 export interface TopologyData {
@@ -63,7 +83,10 @@ const GUEST_KEYS = [
   'faults',
   'logs',
   'packages',
+  'transport',
+  'ssh',
 ];
+const SSH_KEYS = ['user', 'port', 'identity_file', 'config_host', 'config_file', 'sudo'];
 // defaults: may set every guest key but the guest's own address.
 const DEFAULT_KEYS = GUEST_KEYS.filter((k) => k !== 'host');
 const TLS_KEYS = ['ca', 'cert', 'key'];
@@ -193,7 +216,8 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
         : undefined;
     if (port === undefined) problem(from('port'), `${JSON.stringify(portValue)} is not a port (1 to 65535)`);
 
-    if (typeof host === 'string' && port !== undefined) {
+    // A guest reached over ssh runs its agent on its own 127.0.0.1, on a port it picks: no port to share.
+    if (typeof host === 'string' && port !== undefined && pick('transport') !== 'ssh') {
       const endpoint = `${host}:${port}`;
       const other = taken.get(endpoint);
       if (other)
@@ -279,8 +303,44 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) problem(from(key), 'must be a positive whole number');
       else vagrant[key] = v;
     }
+    const transportValue = pick('transport') ?? 'agent';
+    if (transportValue !== 'agent' && transportValue !== 'ssh')
+      problem(from('transport'), `${JSON.stringify(transportValue)} is not a transport: agent (the default) or ssh`);
+    const transport = transportValue === 'ssh' ? 'ssh' : 'agent';
+    const sshValue = pick('ssh');
+    let ssh: SshSettings | undefined;
+    if (sshValue !== undefined && !isMap(sshValue))
+      problem(from('ssh'), 'must be a mapping of user, port, identity_file, config_host, config_file, sudo');
+    else if (transport === 'ssh' || sshValue !== undefined) {
+      const v = (sshValue ?? {}) as Record<string, unknown>;
+      if (sshValue !== undefined) checkKeys(v, from('ssh') as string[], SSH_KEYS);
+      const at2 = (k: string): (string | number)[] => [...from('ssh'), k];
+      const str = (k: string): string | undefined => {
+        if (v[k] === undefined) return undefined;
+        if (typeof v[k] !== 'string' || !v[k]) problem(at2(k), 'must be a string');
+        return typeof v[k] === 'string' ? (v[k] as string) : undefined;
+      };
+      if (v.port !== undefined && (!Number.isInteger(v.port) || (v.port as number) < 1 || (v.port as number) > 65535))
+        problem(at2('port'), 'must be a port from 1 to 65535');
+      if (v.sudo !== undefined && typeof v.sudo !== 'boolean') problem(at2('sudo'), 'must be true or false');
+      // ~/ as ssh reads it: the user's home; other relative paths from the topology's folder.
+      const file = (p: string): string => (p.startsWith('~/') ? join(homedir(), p.slice(2)) : path(p));
+      const identity = str('identity_file');
+      const config = str('config_file');
+      ssh = {
+        user: str('user'),
+        port: typeof v.port === 'number' ? v.port : undefined,
+        identityFile: identity === undefined ? undefined : file(identity),
+        configHost: str('config_host'),
+        configFile: config === undefined ? undefined : file(config),
+        sudo: v.sudo === true,
+      };
+      if (transport !== 'ssh') problem(from('ssh'), 'is read only with transport: ssh');
+    }
     guests.set(name, {
       name,
+      transport,
+      ssh,
       host: String(host),
       port: port ?? DEFAULT_AGENT_PORT,
       roles,

@@ -155,6 +155,13 @@ const SAMPLES: Record<string, { error: Error; fields: string[] }> = {
     }),
     fields: ['command', 'exitCode', 'stderr'],
   },
+  SshGuestError: {
+    error: new topology.SshGuestError(
+      "guest web1 (ssh deploy@10.0.0.5): no node on the guest's PATH: install Node.js 18 or later there",
+      { guest: 'web1', target: '10.0.0.5', stderr: 'sh: 1: node: not found', exitCode: 127 },
+    ),
+    fields: ['guest', 'target'],
+  },
   DaemonError: {
     error: new guestlibErrors.DaemonError(
       'pid 4242 (etcd --name n1) is still there 5000 ms after SIGKILL; is it stuck in the kernel (ps -o stat 4242)?',

@@ -32,7 +32,7 @@ describe('topology validation: file, line and key in every message', () => {
   test('an unknown key', () => {
     assert.equal(
       problems('defaults: { port: 7007 }\nguests:\n  web1:\n    host: 127.0.1.11\n    hots: typo\n'),
-      'roc.yml:5: guests.web1.hots: unknown key (expected host, port, roles, modules, token_file, timeout, tls, box, memory, cpus, faults, logs, packages)',
+      'roc.yml:5: guests.web1.hots: unknown key (expected host, port, roles, modules, token_file, timeout, tls, box, memory, cpus, faults, logs, packages, transport, ssh)',
     );
     assert.equal(
       problems('guest:\n  web1: { host: 127.0.1.11 }\nguests:\n  web1: { host: 127.0.1.11 }\n'),
@@ -89,6 +89,21 @@ describe('topology validation: file, line and key in every message', () => {
     );
   });
 
+  test('transport and ssh: known values, and ssh settings only with transport: ssh', () => {
+    assert.equal(
+      problems(
+        'guests:\n  a: { host: 10.0.0.1, transport: telnet }\n  b: { host: 10.0.0.2, ssh: { user: x } }\n  c: { host: 10.0.0.3, transport: ssh, ssh: { port: 0, sudo: yes, shell: zsh } }\n',
+      ),
+      [
+        'roc.yml:2: guests.a.transport: "telnet" is not a transport: agent (the default) or ssh',
+        'roc.yml:3: guests.b.ssh: is read only with transport: ssh',
+        'roc.yml:4: guests.c.ssh.shell: unknown key (expected user, port, identity_file, config_host, config_file, sudo)',
+        'roc.yml:4: guests.c.ssh.port: must be a port from 1 to 65535',
+        'roc.yml:4: guests.c.ssh.sudo: must be true or false',
+      ].join('\n'),
+    );
+  });
+
   test('a log is an absolute path on the guest', () => {
     assert.equal(
       problems('guests:\n  web1: { host: 127.0.1.11, logs: [app.log] }\n'),
@@ -128,6 +143,8 @@ describe('loading', () => {
         timeoutMs: 500,
         tls: undefined,
         vagrant: {},
+        transport: 'agent',
+        ssh: undefined,
       },
     );
     const db1 = t.specs.get('db1')!;
