@@ -12,6 +12,8 @@ export interface PingRow {
   rttMs: number | null;
   modules: string[];
   error: string | null;
+  /** Where the guest came from: the topology, or an inventory. */
+  source: string;
 }
 
 /** `roc ping`: every guest with reachability, agent version, round trip and modules; `--json` for scripts. */
@@ -28,6 +30,7 @@ export async function runPing(flags: { topology?: string; timeout?: string; json
     const info = await g.ping({ timeout });
     return { info, ms: Number(process.hrtime.bigint() - started) / 1e6 };
   });
+  const sourceOf = (name: string): string => topology.specs.get(name)?.source ?? 'the topology';
   topology.close();
   const rows: PingRow[] = result.outcomes.map((o) => {
     if (!o.ok) {
@@ -40,6 +43,7 @@ export async function runPing(flags: { topology?: string; timeout?: string; json
         rttMs: null,
         modules: [],
         error: o.error.message,
+        source: sourceOf(o.guest),
       };
     }
     const { info, ms } = o.value;
@@ -51,20 +55,25 @@ export async function runPing(flags: { topology?: string; timeout?: string; json
       rttMs: Math.round(ms * 10) / 10,
       modules: info.modules,
       error: null,
+      source: sourceOf(o.guest),
     };
   });
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   } else {
+    // Where each guest came from, once some came from an inventory.
+    const from = rows.some((r) => r.source !== 'the topology');
     const cells = rows.map((r) => [
       r.name,
       r.endpoint,
       r.state === 'up' ? 'up' : r.state.toUpperCase(),
       r.version ?? '-',
       r.rttMs === null ? '-' : `${r.rttMs.toFixed(1)} ms`,
+      ...(from ? [r.source] : []),
       r.error ?? (r.modules.map((m) => m.split('/').pop()).join(' ') || '(library only)'),
     ]);
-    process.stdout.write(`${table(['GUEST', 'ENDPOINT', 'STATE', 'VERSION', 'RTT', 'MODULES / ERROR'], cells)}\n`);
+    const head = ['GUEST', 'ENDPOINT', 'STATE', 'VERSION', 'RTT', ...(from ? ['FROM'] : []), 'MODULES / ERROR'];
+    process.stdout.write(`${table(head, cells)}\n`);
   }
   if (!result.ok) process.exitCode = 1;
 }

@@ -119,8 +119,8 @@ export class Guest<M = unknown> {
             }
           : {}),
         ...(spec.tls ? { tls: { ca: read(spec.tls.ca), cert: read(spec.tls.cert), key: read(spec.tls.key) } } : {}),
-        // transport: ssh: the agent is started over ssh on the first call, and reached through the connection.
-        ...(spec.transport === 'ssh' ? { transportFor: (o) => new SshTransport(spec, o) } : {}),
+        // transport: ssh or vagrant: the agent is started over ssh on the first call, and reached through the connection.
+        ...(spec.transport !== 'agent' ? { transportFor: (o) => new SshTransport(spec, o, this.topologyFile) } : {}),
       });
     }
     return this.proxyValue;

@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { DEFAULT_AGENT_PORT, DEFAULT_GUEST_TIMEOUT_MS } from '../protocol/index.js';
 import { parseDuration } from './duration.js';
 import { labTokenFile } from './find.js';
+import { ansibleGuests, sshConfigGuests, terraformGuests } from './inventory.js';
 import { named, RocError } from '../wire/errors.js';
 
 /** One guest, with defaults applied and paths made absolute. */
@@ -23,10 +24,16 @@ export interface GuestSpec {
   readonly logs: readonly string[];
   /** Provisioning settings the Vagrantfile reads: the box, its size, and whether the agent may make faults (install-agent.sh --faults). */
   readonly vagrant: { box?: string; memory?: number; cpus?: number; faults?: boolean; packages?: readonly string[] };
-  /** How the host reaches the guest's agent: `agent` (an agent already listens at host:port) or `ssh` (started over ssh). */
-  readonly transport: 'agent' | 'ssh';
+  /**
+   * How the host reaches the guest's agent: `agent` (an agent already
+   * listens at host:port), `ssh` (started over ssh), `vagrant` (over ssh as
+   * `vagrant ssh-config` of the machine of that name says).
+   */
+  readonly transport: 'agent' | 'ssh' | 'vagrant';
   /** For `transport: ssh`: how to log in, and whether the agent runs through `sudo -n`. */
   readonly ssh: SshSettings | undefined;
+  /** Where the guest came from: `the topology`, or an inventory (`ansible hosts.ini`), its settings merged over. */
+  readonly source: string;
 }
 
 /** A guest reached over ssh with nothing installed: the system's OpenSSH client, as the user has it set up. */
@@ -68,7 +75,8 @@ export class TopologyError extends RocError {
   }
 }
 
-const TOP_KEYS = ['defaults', 'guests'];
+const TOP_KEYS = ['defaults', 'guests', 'inventories'];
+const INVENTORY_KINDS = ['ansible', 'ssh_config', 'terraform'] as const;
 const GUEST_KEYS = [
   'host',
   'port',
@@ -173,13 +181,54 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
   else checkKeys(defaults, ['defaults'], DEFAULT_KEYS);
   const d = isMap(defaults) ? defaults : {};
 
-  const guestsNode = doc.guests;
-  if (!isMap(guestsNode) || Object.keys(guestsNode).length === 0) {
+  const path = (p: string): string => (isAbsolute(p) ? p : join(dir, p));
+
+  // Guests from inventories first; the topology's own entries are merged over them, name by name.
+  const fromInventories = new Map<string, { entry: Record<string, unknown>; source: string }>();
+  if (doc.inventories !== undefined) {
+    if (!Array.isArray(doc.inventories))
+      problem(
+        ['inventories'],
+        'must be a list such as [{ ansible: hosts.ini }, { ssh_config: vagrant.ssh }, { terraform: tf.json }]',
+      );
+    else
+      doc.inventories.forEach((inv: unknown, i: number) => {
+        const kind = isMap(inv) && Object.keys(inv).length === 1 ? (Object.keys(inv)[0] as string) : undefined;
+        const file = kind && isMap(inv) ? inv[kind] : undefined;
+        if (!kind || !(INVENTORY_KINDS as readonly string[]).includes(kind) || typeof file !== 'string') {
+          problem(['inventories', i], `must be one of { ansible: file }, { ssh_config: file }, { terraform: file }`);
+          return;
+        }
+        try {
+          const read = kind === 'ansible' ? ansibleGuests : kind === 'ssh_config' ? sshConfigGuests : terraformGuests;
+          for (const g of read(path(file))) fromInventories.set(g.name, { entry: g.entry, source: g.source });
+        } catch (err) {
+          problem(
+            ['inventories', i],
+            `${kind} inventory ${path(file)}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+          );
+        }
+      });
+  }
+  const ownGuests = doc.guests === undefined && fromInventories.size ? {} : doc.guests;
+  if (!isMap(ownGuests) || Object.keys(ownGuests).length + fromInventories.size === 0) {
     problem(['guests'], 'must map at least one guest name to its settings, e.g. web1: { host: 127.0.1.11 }');
     throw new TopologyError(abs, problems);
   }
-
-  const path = (p: string): string => (isAbsolute(p) ? p : join(dir, p));
+  const guestsNode: Record<string, unknown> = {};
+  const sources = new Map<string, string>();
+  for (const [name, { entry, source }] of fromInventories) {
+    const own = ownGuests[name];
+    guestsNode[name] = isMap(own)
+      ? {
+          ...entry,
+          ...own,
+          ...(isMap(entry.ssh) || isMap(own.ssh) ? { ssh: { ...(entry.ssh as object), ...(own.ssh as object) } } : {}),
+        }
+      : entry;
+    sources.set(name, isMap(own) ? `${source}, with ${basename(abs)}'s settings` : source);
+  }
+  for (const [name, own] of Object.entries(ownGuests)) if (!(name in guestsNode)) guestsNode[name] = own;
   const stringList = (value: unknown, where: (string | number)[]): string[] | undefined => {
     if (value === undefined) return undefined;
     const list = typeof value === 'string' ? [value] : value;
@@ -217,7 +266,7 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
     if (port === undefined) problem(from('port'), `${JSON.stringify(portValue)} is not a port (1 to 65535)`);
 
     // A guest reached over ssh runs its agent on its own 127.0.0.1, on a port it picks: no port to share.
-    if (typeof host === 'string' && port !== undefined && pick('transport') !== 'ssh') {
+    if (typeof host === 'string' && port !== undefined && (pick('transport') ?? 'agent') === 'agent') {
       const endpoint = `${host}:${port}`;
       const other = taken.get(endpoint);
       if (other)
@@ -304,14 +353,17 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
       else vagrant[key] = v;
     }
     const transportValue = pick('transport') ?? 'agent';
-    if (transportValue !== 'agent' && transportValue !== 'ssh')
-      problem(from('transport'), `${JSON.stringify(transportValue)} is not a transport: agent (the default) or ssh`);
-    const transport = transportValue === 'ssh' ? 'ssh' : 'agent';
+    if (transportValue !== 'agent' && transportValue !== 'ssh' && transportValue !== 'vagrant')
+      problem(
+        from('transport'),
+        `${JSON.stringify(transportValue)} is not a transport: agent (the default), ssh or vagrant`,
+      );
+    const transport = transportValue === 'ssh' || transportValue === 'vagrant' ? transportValue : 'agent';
     const sshValue = pick('ssh');
     let ssh: SshSettings | undefined;
     if (sshValue !== undefined && !isMap(sshValue))
       problem(from('ssh'), 'must be a mapping of user, port, identity_file, config_host, config_file, sudo');
-    else if (transport === 'ssh' || sshValue !== undefined) {
+    else if (transport !== 'agent' || sshValue !== undefined) {
       const v = (sshValue ?? {}) as Record<string, unknown>;
       if (sshValue !== undefined) checkKeys(v, from('ssh') as string[], SSH_KEYS);
       const at2 = (k: string): (string | number)[] => [...from('ssh'), k];
@@ -335,10 +387,11 @@ export function parseTopology(file: string, options: { checkTokenFiles?: boolean
         configFile: config === undefined ? undefined : file(config),
         sudo: v.sudo === true,
       };
-      if (transport !== 'ssh') problem(from('ssh'), 'is read only with transport: ssh');
+      if (transport === 'agent') problem(from('ssh'), 'is read only with transport: ssh or vagrant');
     }
     guests.set(name, {
       name,
+      source: sources.get(name) ?? 'the topology',
       transport,
       ssh,
       host: String(host),

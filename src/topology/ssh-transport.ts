@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -176,13 +176,58 @@ export class SshTransport implements Transport {
   #control: string | undefined;
   #closed = false;
 
-  constructor(spec: GuestSpec, options: TransportOptions) {
+  /** Where `vagrant ssh-config` runs for transport: vagrant (the topology's folder: vagrant looks up from there). */
+  readonly #vagrantDir: string | undefined;
+
+  constructor(spec: GuestSpec, options: TransportOptions, topologyFile?: string) {
     this.#spec = spec;
     this.#options = options;
     this.guest = spec.name;
     this.timeout = options.timeout ?? 30_000;
     const ssh = spec.ssh!;
-    this.endpoint = `ssh:${ssh.user ? `${ssh.user}@` : ''}${ssh.configHost ?? spec.host}${ssh.port ? `:${ssh.port}` : ''}`;
+    this.#vagrantDir =
+      spec.transport === 'vagrant' ? (topologyFile ? dirname(topologyFile) : process.cwd()) : undefined;
+    this.endpoint =
+      spec.transport === 'vagrant'
+        ? `vagrant:${ssh.configHost ?? spec.name}`
+        : `ssh:${ssh.user ? `${ssh.user}@` : ''}${ssh.configHost ?? spec.host}${ssh.port ? `:${ssh.port}` : ''}`;
+  }
+
+  /** For transport: vagrant, the machine's ssh settings, read once from `vagrant ssh-config` into a private file. */
+  async #vagrantSsh(controlDir: string): Promise<SshSettings> {
+    const spec = this.#spec;
+    const machine = spec.ssh?.configHost ?? spec.name;
+    const where = `guest ${spec.name} (${this.endpoint})`;
+    const { code, out, err } = await new Promise<{ code: number | null; out: string; err: string }>(
+      (resolve, reject) => {
+        const v = spawn('vagrant', ['ssh-config', machine], {
+          cwd: this.#vagrantDir,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        let err = '';
+        v.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+        v.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+        v.once('error', (e) =>
+          reject(
+            new SshGuestError(`${where}: cannot run vagrant: ${e.message}; install Vagrant`, {
+              guest: spec.name,
+              target: machine,
+              cause: e,
+            }),
+          ),
+        );
+        v.once('exit', (c) => resolve({ code: c, out, err }));
+      },
+    );
+    if (code !== 0 || !/^Host /m.test(out))
+      throw new SshGuestError(
+        `${where}: vagrant ssh-config ${machine} (in ${this.#vagrantDir}) failed: ${(err || out).trim().split('\n').slice(-2).join(' ')}; is the machine up (vagrant up ${machine})?`,
+        { guest: spec.name, target: machine, stderr: err, exitCode: code },
+      );
+    const file = join(controlDir, 'ssh_config');
+    writeFileSync(file, out, { mode: 0o600 });
+    return { configFile: file, configHost: /^Host (\S+)/m.exec(out)![1], sudo: spec.ssh?.sudo ?? false };
   }
 
   site(method: string): CallSite {
@@ -218,9 +263,10 @@ export class SshTransport implements Transport {
 
   async #start(): Promise<HttpTransport> {
     const spec = this.#spec;
-    const ssh = spec.ssh!;
+    const controlDir = mkdtempSync(join(tmpdir(), 'roc-ssh-'));
+    const ssh = this.#vagrantDir === undefined ? spec.ssh! : await this.#vagrantSsh(controlDir);
     const target = ssh.configHost ?? spec.host;
-    const where = `guest ${spec.name} (ssh ${this.endpoint.slice(4)})`;
+    const where = `guest ${spec.name} (${this.endpoint.replace(/^ssh:/, 'ssh ')})`;
     const fail = (
       message: string,
       context: { stderr?: string; exitCode?: number | null; cause?: unknown } = {},
@@ -231,7 +277,6 @@ export class SshTransport implements Transport {
       fail(`no agent bundle at ${AGENT_BUNDLE} to send: build roc-toolkit (npm run build) or reinstall it`);
     const token = randomBytes(32).toString('base64url');
     const { frames, modulePaths } = payload(spec.modules, token);
-    const controlDir = mkdtempSync(join(tmpdir(), 'roc-ssh-'));
     const control = join(controlDir, 'c');
     this.#control = control;
     const agentArgs = [

@@ -75,7 +75,16 @@ describe('roc ping', () => {
     assert.equal(r.code, 0, r.stderr);
     const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
     assert.equal(rows.length, 1);
-    assert.deepEqual(Object.keys(rows[0]!), ['name', 'endpoint', 'state', 'version', 'rttMs', 'modules', 'error']);
+    assert.deepEqual(Object.keys(rows[0]!), [
+      'name',
+      'endpoint',
+      'state',
+      'version',
+      'rttMs',
+      'modules',
+      'error',
+      'source',
+    ]);
     assert.equal(rows[0]!.state, 'up');
     assert.equal(rows[0]!.version, VERSION);
     assert.deepEqual(rows[0]!.modules, [example('remote_class.js')]);

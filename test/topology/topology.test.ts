@@ -36,7 +36,7 @@ describe('topology validation: file, line and key in every message', () => {
     );
     assert.equal(
       problems('guest:\n  web1: { host: 127.0.1.11 }\nguests:\n  web1: { host: 127.0.1.11 }\n'),
-      'roc.yml:1: guest: unknown key (expected defaults, guests)',
+      'roc.yml:1: guest: unknown key (expected defaults, guests, inventories)',
     );
   });
 
@@ -89,14 +89,14 @@ describe('topology validation: file, line and key in every message', () => {
     );
   });
 
-  test('transport and ssh: known values, and ssh settings only with transport: ssh', () => {
+  test('transport and ssh: known values, and ssh settings only with transport: ssh or vagrant', () => {
     assert.equal(
       problems(
         'guests:\n  a: { host: 10.0.0.1, transport: telnet }\n  b: { host: 10.0.0.2, ssh: { user: x } }\n  c: { host: 10.0.0.3, transport: ssh, ssh: { port: 0, sudo: yes, shell: zsh } }\n',
       ),
       [
-        'roc.yml:2: guests.a.transport: "telnet" is not a transport: agent (the default) or ssh',
-        'roc.yml:3: guests.b.ssh: is read only with transport: ssh',
+        'roc.yml:2: guests.a.transport: "telnet" is not a transport: agent (the default), ssh or vagrant',
+        'roc.yml:3: guests.b.ssh: is read only with transport: ssh or vagrant',
         'roc.yml:4: guests.c.ssh.shell: unknown key (expected user, port, identity_file, config_host, config_file, sudo)',
         'roc.yml:4: guests.c.ssh.port: must be a port from 1 to 65535',
         'roc.yml:4: guests.c.ssh.sudo: must be true or false',
@@ -145,6 +145,7 @@ describe('loading', () => {
         vagrant: {},
         transport: 'agent',
         ssh: undefined,
+        source: 'the topology',
       },
     );
     const db1 = t.specs.get('db1')!;

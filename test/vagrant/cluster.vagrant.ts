@@ -7,7 +7,7 @@
  */
 import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTopology, StaleHandleError, type Topology } from '../../src/index.js';
 import { writeTokenFile } from '../../src/protocol/index.js';
@@ -85,6 +85,30 @@ test(
     assert.match(ssh.out, /^kv3$/m);
     assert.match(ssh.out, /eth1\s+inet 192\.168\.56\.33\/24/);
     assert.match(ssh.out, /^active$/m);
+  },
+);
+
+test(
+  'transport: vagrant reaches a machine through vagrant ssh-config, starting an agent of its own there over ssh',
+  { skip: why, timeout: 180_000 },
+  async () => {
+    mkdirSync(join(repoRoot, '.roc'), { recursive: true });
+    const file = join(repoRoot, '.roc', 'vagrant-transport.yml');
+    writeFileSync(
+      file,
+      'guests:\n  kv3: { host: 192.168.56.33, transport: vagrant, modules: [../examples/cluster/guest/kv_control.js] }\n',
+    );
+    const script = join(machines.dotfile, 'over-vagrant.mjs');
+    writeFileSync(
+      script,
+      `import { loadTopology } from ${JSON.stringify(join(repoRoot, 'dist', 'src', 'index.js'))};
+const t = loadTopology(${JSON.stringify(file)});
+const g = t.guest('kv3');
+console.log(g.endpoint, await g.lib.system.hostname(), (await g.ping()).modules.map((m) => m.split('/').pop()).join(','));`,
+    );
+    const r = await run(process.execPath, [script], 120_000);
+    assert.equal(r.code, 0, r.out);
+    assert.equal(r.out.trim(), 'vagrant:kv3 kv3 kv_control.js');
   },
 );
 
