@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [--quick] [--only pairs,batching,fanout,memory,startup,slim,nemesis,streams,fitnesse,history,etcd]: every case of the benchmark issue in
+// npm run bench [-- --json] [--quick] [--only pairs,batching,fanout,memory,startup,slim,nemesis,streams,fitnesse,history,etcd,ssh]: every case of the benchmark issue in
 // one process tree on loopback, side by side, with medians, p99s and the
 // ratios the targets are stated in. Absolute times on a shared machine are
 // noise; the ratios within one run are the result.
@@ -665,6 +665,63 @@ async function etcdFailover() {
 }
 
 /**
+ * transport: ssh at scale: 20 guests, each its own ssh connection and its own
+ * agent streamed over it, all to one sshd on a loopback port (so every
+ * agent runs on this machine): the time until every guest has answered a
+ * first call (connections, agents streamed and started, tunnels: 32 at
+ * once at most), then a second ping of all, against the agent transport's
+ * ping of as many local agents.
+ */
+async function sshFanOut() {
+  console.log('\ntransport: ssh: 20 guests started over ssh (one loopback sshd), first call and ping of all');
+  const { sshdMissing, startLoopbackSshd } = await import('../dist/test/ssh-server.js');
+  const why = sshdMissing();
+  if (why) {
+    console.log(`  skipped: ${why}`);
+    return;
+  }
+  const dir = mkdtempSync(join(os.tmpdir(), 'roc-bench-ssh-'));
+  const names = Array.from({ length: 20 }, (_, i) => `s${i + 1}`);
+  const sshd = await startLoopbackSshd(dir, Object.fromEntries(names.map((n) => [n, undefined])));
+  writeFileSync(
+    join(dir, 'roc.yml'),
+    [
+      'guests:',
+      ...names.map(
+        (n) =>
+          `  ${n}: { host: 127.0.0.1, transport: ssh, timeout: 60s, ssh: { config_host: ${n}, config_file: ssh_config } }`,
+      ),
+      '',
+    ].join('\n'),
+  );
+  const topology = loadTopology(join(dir, 'roc.yml'));
+  try {
+    let t = process.hrtime.bigint();
+    const first = await topology.guests().ping();
+    const firstMs = Number(process.hrtime.bigint() - t) / 1e6;
+    if (!first.ok) throw new Error(`ssh fan-out: ${first.failed.join(', ')} failed`);
+    const again = [];
+    for (let i = 0; i < 20; i++) {
+      t = process.hrtime.bigint();
+      await topology.guests().ping();
+      again.push(Number(process.hrtime.bigint() - t) / 1000);
+    }
+    record('20 guests over ssh: first call on all (start)', {
+      n: 1,
+      medianUs: firstMs * 1000,
+      p99Us: firstMs * 1000,
+      meanUs: firstMs * 1000,
+    });
+    record('20 guests over ssh: ping of all, started', stats(again));
+    results.ratios['ssh: first call on 20 guests (ms)'] = firstMs;
+    results.ratios['ssh: ping of 20 started guests (ms)'] = stats(again).medianUs / 1000;
+  } finally {
+    topology.close();
+    sshd.stop();
+  }
+}
+
+/**
  * Streams: 100,000 small items from a remote generator (for await, pulled
  * in batches) against one call per item, on one agent; and how long a line
  * appended to a file on a lab guest takes to reach a files.follow consumer
@@ -943,6 +1000,7 @@ const SECTIONS = {
   fitnesse: fitnesseRunner,
   history: historyChecker,
   etcd: etcdFailover,
+  ssh: sshFanOut,
 };
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : Object.keys(SECTIONS);
 for (const name of only) {

@@ -6,25 +6,20 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../../src/client/index.js';
 import { loadTopology, SshGuestError, type Topology } from '../../src/topology/index.js';
-import { example, freePort, hasCommand, rejection, repoRoot } from '../helpers.js';
+import { example, hasCommand, rejection, repoRoot } from '../helpers.js';
+import { startLoopbackSshd, sshdMissing, type LoopbackSshd } from '../ssh-server.js';
 
-const why =
-  process.getuid?.() !== 0
-    ? 'needs root (sshd runs as root with its privilege-separation folder)'
-    : !existsSync('/usr/sbin/sshd') || !hasCommand('ssh') || !hasCommand('ssh-keygen')
-      ? 'needs OpenSSH (apt-get install --no-install-recommends openssh-server openssh-client)'
-      : false;
+const why = sshdMissing() || (!hasCommand('ssh') && 'needs the OpenSSH client');
 
 const dir = mkdtempSync(join(tmpdir(), 'roc-ssh-test-'));
-let sshd: ChildProcess | undefined;
+let sshd: LoopbackSshd | undefined;
 let topology: Topology;
-let port: number;
 
 /** Pids of the agents started over ssh (node -e with the bootstrap, its arguments naming @DIR@). */
 function sshAgentPids(): number[] {
@@ -45,57 +40,8 @@ const folderOf = (modules: readonly string[]): string => modules[0]!.replace(/\/
 
 before(async () => {
   if (why) return;
-  port = await freePort();
-  const keygen = (file: string): string => {
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
-    return readFileSync(`${file}.pub`, 'utf8').trim();
-  };
-  keygen(join(dir, 'hostkey'));
-  const key = keygen(join(dir, 'id'));
-  const noNode = keygen(join(dir, 'id-nonode'));
-  // The second key logs in with a PATH where no node is, as on a guest without Node.js.
-  writeFileSync(join(dir, 'authorized_keys'), `${key}\nenvironment="PATH=/usr/sbin" ${noNode}\n`, { mode: 0o600 });
-  writeFileSync(
-    join(dir, 'sshd_config'),
-    [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${join(dir, 'hostkey')}`,
-      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-      'PermitRootLogin prohibit-password',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'PermitUserEnvironment yes',
-      'UsePAM no',
-      'StrictModes no',
-      `PidFile ${join(dir, 'sshd.pid')}`,
-      '',
-    ].join('\n'),
-  );
-  const host = (name: string, id: string): string =>
-    [
-      `Host ${name}`,
-      '  HostName 127.0.0.1',
-      `  Port ${port}`,
-      '  User root',
-      `  IdentityFile ${join(dir, id)}`,
-      `  UserKnownHostsFile ${join(dir, 'known_hosts')}`,
-      '  StrictHostKeyChecking accept-new',
-      '',
-    ].join('\n');
-  writeFileSync(join(dir, 'ssh_config'), host('guest-over-ssh', 'id') + host('guest-without-node', 'id-nonode'));
-  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  sshd = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  sshd.stderr!.on('data', (d: Buffer) => (log += d));
-  await eventually(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const s = spawn('ssh', ['-F', join(dir, 'ssh_config'), 'guest-over-ssh', 'true'], { stdio: 'ignore' });
-        s.once('exit', (code) => resolve(code === 0));
-      }),
-    { timeout: 10_000, message: `sshd on 127.0.0.1:${port} to let the test's key in` },
-  );
+  // The second host logs in with a PATH where no node is, as on a guest without Node.js.
+  sshd = await startLoopbackSshd(dir, { 'guest-over-ssh': undefined, 'guest-without-node': '/usr/sbin' });
   writeFileSync(
     join(dir, 'roc.yml'),
     [
@@ -111,7 +57,7 @@ before(async () => {
 
 after(() => {
   topology?.close();
-  sshd?.kill('SIGTERM');
+  sshd?.stop();
 });
 
 describe('transport: ssh (zero-deploy)', { skip: why }, () => {
