@@ -7,6 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   HttpTransport,
+  TransportClosedError,
   type CallSite,
   type Transport,
   type TransportAnswer,
@@ -173,7 +174,6 @@ export class SshTransport implements Transport {
   #ready: Promise<HttpTransport> | undefined;
   #inner: HttpTransport | undefined;
   #ssh: ChildProcess | undefined;
-  #control: string | undefined;
   #closed = false;
 
   /** Where `vagrant ssh-config` runs for transport: vagrant (the topology's folder: vagrant looks up from there). */
@@ -235,12 +235,7 @@ export class SshTransport implements Transport {
   }
 
   async post(body: string, method: string, timeout?: number): Promise<TransportAnswer> {
-    if (this.#closed)
-      return (this.#inner ?? new HttpTransport({ ...this.#options, host: '127.0.0.1', port: 1 })).post(
-        body,
-        method,
-        timeout,
-      );
+    if (this.#closed) throw new TransportClosedError(this.site(method));
     this.#ready ??= bounded(() => this.#start()).catch((err: unknown) => {
       this.#ready = undefined; // the next call tries again
       throw err;
@@ -278,7 +273,6 @@ export class SshTransport implements Transport {
     const token = randomBytes(32).toString('base64url');
     const { frames, modulePaths } = payload(spec.modules, token);
     const control = join(controlDir, 'c');
-    this.#control = control;
     const agentArgs = [
       'serve',
       '-p',
@@ -419,10 +413,5 @@ export class SshTransport implements Transport {
       `${where}: the agent exited (code ${String(code)}) before it listened${said || out.trim() ? `: ${(said || out.trim()).split('\n').slice(-5).join(' | ')}` : ''}`,
       context,
     );
-  }
-
-  /** Where this transport's ssh control socket is, while it is up (for tests). */
-  get controlPath(): string | undefined {
-    return this.#control;
   }
 }
