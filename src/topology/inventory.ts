@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
+import { named, RocError } from '../wire/errors.js';
 
 /** A guest as an inventory describes it: a topology guest entry (host, roles, transport, ssh), and where it came from. */
 export interface InventoryGuest {
@@ -9,8 +10,12 @@ export interface InventoryGuest {
   readonly source: string;
 }
 
-/** What an inventory file could not give, and where. */
-export class InventoryProblem extends Error {}
+/** What an inventory file could not give, and where: the loader makes it a problem of the topology (TopologyError). */
+class InventoryProblem extends RocError {
+  static {
+    named(this, 'InventoryProblem');
+  }
+}
 
 /** Ansible's connection variables, as a topology's ssh settings. */
 function sshOf(vars: Record<string, unknown>): Record<string, unknown> {
