@@ -3,8 +3,8 @@
  * sudo, the vagrant user with Vagrant's insecure key) in network namespaces
  * of their own, with Node.js and nothing of ROC, reached with `transport:
  * ssh` as the vagrant user through `sudo -n`: calls, the library, a stream,
- * a partition between two of them, what is left when the host process dies,
- * and a guest without Node.js.
+ * a partition between two of them, SLIM remote fixtures, what is left when
+ * the host process dies, and a guest without Node.js.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +17,7 @@ import { buildNspawnBox, vagrantInsecureKey } from '../../src/cli/vagrant.js';
 import { createNetns, removeNetns } from '../../src/lab/netns.js';
 import { labIdOf } from '../../src/lab/index.js';
 import { loadTopology, SshGuestError, type Topology } from '../../src/topology/index.js';
+import { SlimExecutor } from '../../src/slim/index.js';
 import { example, rejection, repoRoot, rootTierSkip } from '../helpers.js';
 import { NspawnGuest } from './nspawn.js';
 
@@ -135,6 +136,26 @@ test(
     for await (const c of await topology.guest('s2').lib.command.stream('sh', ['-c', 'echo a; echo b']))
       chunks.push(c.data);
     assert.equal(chunks.join(''), 'a\nb\n');
+  },
+);
+
+test(
+  'SLIM remote fixtures on an ssh guest: a FitNesse table drives a class served over ssh',
+  { skip: why },
+  async () => {
+    const executor = new SlimExecutor({ cwd: repoRoot, topology: () => topology });
+    const results = (await executor.execute([
+      ['m', 'make', 'x', 's1.RemoteClass', '1', '2', '3'],
+      ['c', 'call', 'x', 'echo', 'through ssh'],
+      ['n', 'make', 'y', 's1.Nope'],
+    ] as never)) as string[][];
+    const r = Object.fromEntries(results.map((x) => [x[0], x[1]]));
+    assert.equal(r.m, 'OK');
+    assert.equal(r.c, 'through ssh');
+    assert.match(
+      r.n!,
+      /^__EXCEPTION__:message:<<Could not find class s1\.Nope: guest s1 \(ssh 198\.18\.58\.11\) serves Point, RemoteClass \(NO_CLASS\)>>$/,
+    );
   },
 );
 
