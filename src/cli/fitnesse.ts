@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../lab/free-port.js';
+import { freePort } from '../topology/free-port.js';
 import { findTopologyFile } from '../topology/find.js';
 import { addCounts, failed, readPageRun, zero, type Counts } from './fitnesse-result.js';
 import { junit, pageFailed, plural, tableName, type PageResult } from './fitnesse-junit.js';

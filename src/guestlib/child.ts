@@ -14,6 +14,12 @@ export function childEnv(extra?: Readonly<Record<string, string>>): NodeJS.Proce
   return env;
 }
 
+/** Why a program the library started never ran, in words: no such program, no such working folder, or the system's reason. */
+export function whyNotStarted(err: NodeJS.ErrnoException, cwd: string | undefined): string {
+  if (err.code !== 'ENOENT') return err.message;
+  return cwd && err.path === cwd ? `no such directory ${cwd}` : "no such program on the guest's PATH";
+}
+
 /** Helpers the guest library runs for its own work (a journal follower): no fault ever targets them. */
 export const helperPids = new Set<number>();
 

@@ -1,5 +1,5 @@
 import { GuestCommandError } from './errors.js';
-import { childEnv, GroupChild } from './child.js';
+import { childEnv, GroupChild, whyNotStarted } from './child.js';
 import { StreamQueue } from './line-stream.js';
 import type { CommandOptions, CommandResult, StreamChunk } from './types.js';
 
@@ -14,7 +14,7 @@ function check(file: unknown, args: unknown): asserts args is string[] {
 }
 
 const cannotRun = (file: string, options: CommandOptions, err: NodeJS.ErrnoException): string =>
-  `cannot run ${file}: ${err.code === 'ENOENT' ? (options.cwd && err.path === options.cwd ? `no such directory ${options.cwd}` : "no such program on the guest's PATH") : err.message}`;
+  `cannot run ${file}: ${whyNotStarted(err, options.cwd)}`;
 
 function start(file: string, args: string[], options: CommandOptions): GroupChild {
   return new GroupChild(

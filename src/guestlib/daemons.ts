@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { childEnv, groupAlive, KILL_GRACE_MS, signalGroup, trackGroup } from './child.js';
+import { childEnv, groupAlive, KILL_GRACE_MS, signalGroup, trackGroup, whyNotStarted } from './child.js';
 import { DaemonError } from './errors.js';
 import { privateStateDir } from './state-dir.js';
 import type { DaemonInfo, DaemonOptions, DaemonStopOptions, DaemonStopResult } from './types.js';
@@ -76,13 +76,10 @@ export async function start(options: DaemonOptions): Promise<DaemonInfo> {
       child.once('spawn', () => resolve(child.pid!));
       child.once('error', reject);
     }).catch((err: NodeJS.ErrnoException) => {
-      const why =
-        err.code === 'ENOENT'
-          ? options.cwd && err.path === options.cwd
-            ? `no such directory ${options.cwd}`
-            : "no such program on the guest's PATH"
-          : err.message;
-      throw new DaemonError(`cannot start ${options.command}: ${why}`, { command: options.command, cause: err });
+      throw new DaemonError(`cannot start ${options.command}: ${whyNotStarted(err, options.cwd)}`, {
+        command: options.command,
+        cause: err,
+      });
     });
     trackGroup(started, child);
     const info: DaemonInfo = {

@@ -2,12 +2,13 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AGENT_NODE_FLAGS } from '../protocol/index.js';
+import { AGENT_BUNDLE } from '../topology/ssh-transport.js';
 import { RocError, named } from '../wire/index.js';
+
+export { AGENT_BUNDLE };
 
 /** roc-agent's command-line entry, as built (dist/src/cli/roc-agent.js). */
 export const AGENT_CLI = fileURLToPath(new URL('../cli/roc-agent.js', import.meta.url));
-/** The single-file agent guests run (dist/agent/roc-agent.js). */
-export const AGENT_BUNDLE = fileURLToPath(new URL('../../agent/roc-agent.js', import.meta.url));
 
 /** How to start an agent as the systemd unit does: node with the agents' flags, the agent program, its arguments. */
 export function agentCommand(args: readonly string[], program = AGENT_CLI): { file: string; args: string[] } {

@@ -15,6 +15,7 @@ import {
 } from '../wire/index.js';
 import type { GuestSpec, SshSettings } from './load.js';
 import { SshGuestError } from './errors.js';
+import { freePort } from './free-port.js';
 
 /** The single-file agent, as `npm run build` writes it (dist/agent/roc-agent.js). */
 export const AGENT_BUNDLE = fileURLToPath(new URL('../../agent/roc-agent.js', import.meta.url));
@@ -113,18 +114,6 @@ function payload(modules: readonly string[], token: string): { frames: Buffer[];
   const end = Buffer.alloc(4);
   frames.push(end);
   return { frames, modulePaths };
-}
-
-/** A free port on this machine's loopback, for the tunnel's near end. */
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 let starting = 0;
@@ -346,7 +335,7 @@ export class SshTransport implements Transport {
         if (child.stderr!.readableEnded) reject(this.#startError(where, target, code, stderr, out));
       });
     });
-    const localPort = await freeLoopbackPort();
+    const localPort = await freePort();
     await new Promise<void>((resolve, reject) => {
       const fwd = spawn(
         'ssh',
