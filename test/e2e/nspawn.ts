@@ -176,6 +176,21 @@ export class NspawnGuest {
   }
 }
 
+/**
+ * After boot, what a Vagrant box has before anyone logs in over ssh: the
+ * guest resolves its own name (as Vagrant's host-name step makes it; sudo
+ * needs it, and the box has no name server), and users may log in (until
+ * systemd-user-sessions has run, pam_nologin turns away all but root).
+ */
+export async function readyForSsh(g: NspawnGuest, timeoutMs = 60_000): Promise<void> {
+  g.exec('sh', ['-c', `echo "127.0.1.1 ${g.name}" >> /etc/hosts`]);
+  const deadline = Date.now() + timeoutMs;
+  while (g.exec('test', ['!', '-e', '/run/nologin']).status !== 0) {
+    if (Date.now() > deadline) throw new Error(`${g.name} still turns users away (/run/nologin) after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function safeLink(p: string): string {
   try {
     return readlinkSync(p);

@@ -19,7 +19,7 @@ import { labIdOf } from '../../src/lab/index.js';
 import { loadTopology, SshGuestError, type Topology } from '../../src/topology/index.js';
 import { SlimExecutor } from '../../src/slim/index.js';
 import { example, rejection, repoRoot, rootTierSkip } from '../helpers.js';
-import { NspawnGuest } from './nspawn.js';
+import { NspawnGuest, readyForSsh } from './nspawn.js';
 
 const why = rootTierSkip('the ssh tier', 'systemd-nspawn, network namespaces, mounts', [
   'systemd-nspawn',
@@ -91,13 +91,7 @@ before(async () => {
   }
   for (const g of guests) {
     await g.waitForBoot();
-    // As Vagrant's host-name step does: sudo resolves the host's own name, and the box has no name server.
-    g.exec('sh', ['-c', `echo "127.0.1.1 ${g.name}" >> /etc/hosts`]);
-    // Until systemd-user-sessions has run, pam_nologin turns away every login but root's.
-    await eventually(() => g.exec('test', ['!', '-e', '/run/nologin']).status === 0, {
-      timeout: 60_000,
-      message: `${g.name} to let users log in (/run/nologin gone)`,
-    });
+    await readyForSsh(g);
   }
   // Node.js on two of them, from the box's apt cache (as install-node.sh puts it on a Vagrant box); none on the third.
   for (const g of guests.slice(0, 2)) {
