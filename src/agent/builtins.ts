@@ -13,8 +13,6 @@ export interface CallScope {
   readonly lease: string | undefined;
   /** The caller's address, for the library methods that must know it (the nemesis never cuts its controller). */
   readonly caller?: string;
-  /** Aborted when the caller has gone. */
-  readonly signal?: AbortSignal;
 }
 
 /** What the built-ins reach of the dispatcher. */

@@ -73,6 +73,7 @@ export class Cursor {
           timer = setTimeout(() => resolve(IMMEDIATE), waitMs);
           hungUp = () => resolve(IMMEDIATE);
           caller?.addEventListener('abort', hungUp, { once: true });
+          if (caller?.aborted) hungUp();
         }),
       ]);
     } catch (err) {

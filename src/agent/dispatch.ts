@@ -24,7 +24,7 @@ import { applicationFault, fault } from './faults.js';
 import type { HandleTable } from './handles.js';
 
 import { ModuleLoadError, type AnyClass, type ServedModules } from './loader.js';
-import { libraryCall } from '../guestlib/call-context.js';
+import { isLibraryTaken, withCall } from '../guestlib/call-context.js';
 import { Cursor, isAsyncIterable } from './cursor.js';
 
 export interface DispatcherOptions {
@@ -42,6 +42,8 @@ export interface DispatcherOptions {
 }
 
 const NO_LEASE: CallScope = { lease: undefined };
+/** Handles of served iterators are named for their class. */
+const ITERATOR_HANDLE_PREFIX = `${ITERATOR_CLASS}_`;
 
 /** Routes each call: a built-in, the guest library, `<handle>.<method>`, `<Class>.<static>`, or an exported function. */
 export class Dispatcher {
@@ -290,10 +292,19 @@ export class Dispatcher {
     this.running++;
     this.answered++;
     try {
-      const scope = { lease, caller: context?.remoteAddress, signal: context?.signal };
-      const outcome = await libraryCall.run({ caller: scope.caller ?? '', signal: scope.signal }, () =>
-        this.dispatchNow(name, params, scope),
-      );
+      const scope = { lease, caller: context?.remoteAddress };
+      const outcome =
+        context && this.needsCallContext(name)
+          ? await withCall(
+              {
+                caller: context.remoteAddress,
+                get signal() {
+                  return context.signal;
+                },
+              },
+              () => this.dispatchNow(name, params, scope),
+            )
+          : await this.dispatchNow(name, params, scope);
       // The client learns how often to renew from its first answer here (again after a restart, which
       // empties the table): no extra round trip, and no extra header on every answer.
       if (untold) {
@@ -305,6 +316,16 @@ export class Dispatcher {
       this.running--;
     }
   };
+
+  /**
+   * Whether what this call runs may read the call's context (callSignal,
+   * the caller): the guest library's methods, an iterator's pull (a long poll),
+   * and served code once it has taken the guest library. Other calls run
+   * without it, which spares them the cost of keeping it (withCall).
+   */
+  private needsCallContext(name: string): boolean {
+    return isLibraryTaken() || name.startsWith(ITERATOR_HANDLE_PREFIX) || this.options.library?.has(name) === true;
+  }
 
   private async dispatchNow(name: string, params: XmlRpcValue[], scope: CallScope): Promise<CallOutcome> {
     if (name === 'shutdown') {

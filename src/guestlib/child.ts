@@ -86,6 +86,8 @@ export class GroupChild {
     const caller = callSignal();
     const hungUp = (): void => this.stop();
     caller?.addEventListener('abort', hungUp, { once: true });
+    // A caller that hung up before the command started: it does not run on for nobody.
+    if (caller?.aborted) queueMicrotask(hungUp);
     this.ended = new Promise((resolve) => {
       let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
       const done = (): void => {

@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { libraryCall } from './call-context.js';
+import { callCaller } from './call-context.js';
 import { FaultRefusedError } from './errors.js';
 import { applyDelay, deviceTo } from './fault-delay.js';
 import { applyNetRules } from './fault-net.js';
@@ -35,7 +35,6 @@ function directionOf(options: NetFaultOptions | undefined): FaultDirection {
   return d;
 }
 
-const caller = (): string | undefined => libraryCall.getStore()?.caller;
 const ways = { in: 'from', out: 'to', both: 'to and from' } as const;
 
 async function netFault(
@@ -46,7 +45,7 @@ async function netFault(
 ): Promise<FaultInfo> {
   const ttl = ttlOf(options);
   const direction = directionOf(options);
-  const addresses = await peerAddresses(peers, caller());
+  const addresses = await peerAddresses(peers, callCaller());
   const id = newFaultId();
   const rule = { id, kind, direction, peers: addresses, percent, deadline: performance.now() + ttl };
   const detail =
@@ -86,7 +85,7 @@ export async function delay(
     throw new FaultRefusedError(`delay takes whole milliseconds from 1 to 60000, got ${String(ms)}`, 'bad-argument');
   const jitter = options?.jitterMs ?? 0;
   const ttl = ttlOf(options);
-  const addresses = await peerAddresses(peers, caller());
+  const addresses = await peerAddresses(peers, callCaller());
   const dev = await deviceTo(addresses[0]!);
   const taken = delayOn(dev);
   if (taken)

@@ -1,4 +1,5 @@
 import * as AREAS from './areas.js';
+import { markLibraryTaken } from './call-context.js';
 
 export type * from './types.js';
 
@@ -13,9 +14,23 @@ export const LIBRARY_AREAS: readonly string[] = Object.keys(AREAS);
  */
 export const GUEST_LIBRARY_KEY: unique symbol = Symbol.for('roc.guestlib') as never;
 
-/** Puts the guest library where served modules find it (before they load, so their top level can take it). */
+/**
+ * Puts the guest library where served modules find it (before they load, so
+ * their top level can take it). Taking it is noted: from then on served calls
+ * run with the call's context (callSignal), which the library's waits and
+ * commands read; an agent whose served code never takes it does not pay for
+ * that context on every call.
+ */
 export function publishGuestLibrary(): void {
-  (globalThis as Record<symbol, unknown>)[GUEST_LIBRARY_KEY] ??= Object.freeze({ ...AREAS });
+  if (Object.getOwnPropertyDescriptor(globalThis, GUEST_LIBRARY_KEY)) return;
+  const library = Object.freeze({ ...AREAS });
+  Object.defineProperty(globalThis, GUEST_LIBRARY_KEY, {
+    configurable: true,
+    get: () => {
+      markLibraryTaken();
+      return library;
+    },
+  });
 }
 
 /** The prefix of every library method on the wire, so none can collide with a served class. */
@@ -38,4 +53,5 @@ export function guestLibraryMethods(): Map<string, (...args: unknown[]) => unkno
 
 export { parseProcAddress } from './proc-net.js';
 export { faultsPort, startFaults, stopFaults } from './fault-registry.js';
+export { callSignal, isLibraryTaken, withCall, type LibraryCall } from './call-context.js';
 export { stopAllChildren } from './child.js';

@@ -57,6 +57,42 @@ export interface XmlRpcListenerOptions {
   ) => { status: number; message: string; headers?: Record<string, string> } | undefined;
 }
 
+/**
+ * A request's context. Its signal is made when first asked for: most calls
+ * never ask, and an AbortController with a close listener on every request
+ * is a measurable share of a small call.
+ */
+class RequestContext implements CallContext {
+  readonly headers: IncomingHttpHeaders;
+  readonly remoteAddress: string;
+  readonly #res: ServerResponse;
+  readonly #socket: IncomingMessage['socket'];
+  #gone: AbortController | undefined;
+
+  constructor(req: IncomingMessage, res: ServerResponse) {
+    this.headers = req.headers;
+    this.#socket = req.socket;
+    this.remoteAddress = req.socket.remoteAddress ?? '';
+    this.#res = res;
+  }
+
+  /** Aborted when the caller hangs up before its answer is sent: long waits and polls on its behalf end with it. */
+  get signal(): AbortSignal {
+    if (!this.#gone) {
+      const gone = (this.#gone = new AbortController());
+      const res = this.#res;
+      // The connection may have closed already (Node 18's ServerResponse has no `closed`; its request's socket tells).
+      if (res.destroyed || this.#socket.destroyed) {
+        if (!res.writableFinished) gone.abort();
+      } else
+        res.once('close', () => {
+          if (!res.writableFinished) gone.abort();
+        });
+    }
+    return this.#gone.signal;
+  }
+}
+
 function plain(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   const body = `${message}\n`;
   res.writeHead(status, {
@@ -157,24 +193,16 @@ export function createXmlRpcListener(
   };
 
   async function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
-    // A caller that hangs up is not waited for: long waits and polls on its behalf end with it.
-    const gone = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) gone.abort();
-    });
     const {
       xml,
       headers: extraHeaders,
       closeConnection,
-    } = await answerXmlRpc(
-      raw,
-      { headers: req.headers, remoteAddress: req.socket.remoteAddress ?? '', signal: gone.signal },
-      options,
-    );
+    } = await answerXmlRpc(raw, new RequestContext(req, res), options);
     // A string answer lets Node send headers and body in one write; gzip needs bytes.
     let payload: string | Buffer = xml;
     let length = Buffer.byteLength(xml, 'utf8');
-    const headers: Record<string, string | number> = { ...extraHeaders, 'Content-Type': 'text/xml' };
+    const headers: Record<string, string | number> = { 'Content-Type': 'text/xml' };
+    if (extraHeaders) for (const name in extraHeaders) headers[name] = extraHeaders[name]!;
     if (
       options.gzipThreshold !== undefined &&
       length >= options.gzipThreshold &&
