@@ -67,6 +67,22 @@ class SlimHelperLibrary {
 
 type Found = { call: (args: unknown[]) => unknown } | undefined;
 
+/** What one instruction answers, and whether it stops the batch. */
+interface Outcome {
+  id: string;
+  result: SlimValue;
+  stop: boolean;
+}
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  v !== null &&
+  (typeof v === 'object' || typeof v === 'function') &&
+  typeof (v as { then?: unknown }).then === 'function';
+
+const preventExit = ((code?: number | string | null) => {
+  throw new SystemExitPrevented(Number(code ?? process.exitCode ?? 0));
+}) as typeof process.exit;
+
 // A synchronous fixture call runs inside this script when -s is given, so V8 can stop it at the deadline.
 const BOUNDED_CALL = new vm.Script('globalThis.__rocSlimBoundedCall()', { filename: 'roc-slim-bounded-call' });
 
@@ -122,67 +138,79 @@ export class SlimExecutor {
   /** One batch: results in order; a stop or ignore exception skips the rest of the batch. */
   async execute(statements: SlimList): Promise<SlimList> {
     const results: SlimList = [];
-    for (const statement of statements) {
-      const { id, result, stop } = await this.executeStatement(statement);
-      results.push([id, result]);
-      if (stop) break;
+    // A fixture must not end the server mid-batch: while the batch runs, process.exit throws instead (as Java's SlimService prevents System.exit).
+    const exit = process.exit;
+    process.exit = preventExit;
+    try {
+      for (const statement of statements) {
+        const done = this.executeStatement(statement);
+        const { id, result, stop } = done instanceof Promise ? await done : done;
+        results.push([id, result]);
+        if (stop) break;
+      }
+    } finally {
+      process.exit = exit;
     }
     return results;
   }
 
-  private async executeStatement(statement: SlimValue): Promise<{ id: string; result: SlimValue; stop: boolean }> {
+  /** One instruction; answered at once when the fixture answers at once (most do), so a batch does not wait a turn per instruction. */
+  private executeStatement(statement: SlimValue): Outcome | Promise<Outcome> {
     const words = Array.isArray(statement) ? statement : [statement];
     const id = typeof words[0] === 'string' ? words[0] : '';
+    this.options.verbose?.(`${inspect(words, { depth: 4, breakLength: Infinity })}`);
+    let value: SlimValue | Promise<SlimValue>;
+    try {
+      value = this.run(words);
+    } catch (err) {
+      return this.outcome(id, exceptionResult(err), stopTagOf(err) !== undefined);
+    }
+    if (!(value instanceof Promise)) return this.outcome(id, value, false);
+    return this.withDeadline(value).then(
+      (v) => this.outcome(id, v, false),
+      (err: unknown) => this.outcome(id, exceptionResult(err), stopTagOf(err) !== undefined),
+    );
+  }
+
+  private outcome(id: string, result: SlimValue, stop: boolean): Outcome {
+    this.options.verbose?.(
+      `  -> ${typeof result === 'string' && result.length > 300 ? `${result.slice(0, 300)}...` : inspect(result, { depth: 4, breakLength: Infinity })}`,
+    );
+    return { id, result, stop };
+  }
+
+  private run(words: SlimList): SlimValue | Promise<SlimValue> {
     const op = typeof words[1] === 'string' ? words[1].toLowerCase() : '';
     const word = (i: number): string => {
       const w = words[i];
       if (typeof w !== 'string') throw malformed(`[${words.map(String).join(',')}].`);
       return w;
     };
-    this.options.verbose?.(`${inspect(words, { depth: 4, breakLength: Infinity })}`);
-    let result: SlimValue;
-    let stop = false;
-    // A fixture must not end the server mid-batch: during an instruction, process.exit throws instead (as Java's SlimService prevents System.exit).
-    const exit = process.exit;
-    process.exit = ((code?: number | string | null) => {
-      throw new SystemExitPrevented(Number(code ?? process.exitCode ?? 0));
-    }) as typeof process.exit;
-    try {
-      const run = async (): Promise<SlimValue> => {
-        switch (op) {
-          case 'import':
-            await this.import(word(2));
-            return 'OK';
-          case 'make':
-            await this.make(word(2), word(3), words.slice(4));
-            return 'OK';
-          case 'call':
-            return toSlim(await this.call(word(2), word(3), words.slice(4)));
-          case 'callandassign': {
-            const value = await this.call(word(3), word(4), words.slice(5));
-            this.symbols.set(word(2), value);
-            return toSlim(value);
-          }
-          case 'assign':
-            this.symbols.set(word(2), words[3]);
-            return 'OK';
-          default:
-            throw malformed(
-              words.length < 2 ? `[${words.map(String).join(',')}].` : `unknown operation ${String(words[1])}`,
-            );
-        }
-      };
-      result = await this.withDeadline(run());
-    } catch (err) {
-      result = exceptionResult(err);
-      stop = stopTagOf(err) !== undefined;
-    } finally {
-      process.exit = exit;
+    switch (op) {
+      case 'import':
+        return this.import(word(2)).then(() => 'OK');
+      case 'make':
+        return this.make(word(2), word(3), words.slice(4)).then(() => 'OK');
+      case 'call': {
+        const value = this.call(word(2), word(3), words.slice(4));
+        return value instanceof Promise ? value.then((v) => toSlim(v)) : toSlim(value);
+      }
+      case 'callandassign': {
+        const assigned = (v: unknown): SlimValue => {
+          this.symbols.set(word(2), v);
+          return toSlim(v);
+        };
+        const value = this.call(word(3), word(4), words.slice(5));
+        return value instanceof Promise ? value.then(assigned) : assigned(value);
+      }
+      case 'assign':
+        this.symbols.set(word(2), words[3]);
+        return 'OK';
+      default:
+        throw malformed(
+          words.length < 2 ? `[${words.map(String).join(',')}].` : `unknown operation ${String(words[1])}`,
+        );
     }
-    this.options.verbose?.(
-      `  -> ${typeof result === 'string' && result.length > 300 ? `${result.slice(0, 300)}...` : inspect(result, { depth: 4, breakLength: Infinity })}`,
-    );
-    return { id, result, stop };
   }
 
   private withDeadline<T>(p: Promise<T>): Promise<T> {
@@ -362,8 +390,12 @@ export class SlimExecutor {
     return [...names].sort().join(', ') || 'none';
   }
 
-  /** Instance, then its systemUnderTest, then the libraries newest first (the helper library last). */
-  private async call(instanceName: string, method: string, rawArgs: SlimValue[]): Promise<unknown> {
+  /**
+   * Instance, then its systemUnderTest, then the libraries newest first (the
+   * helper library last). The fixture's value, or a promise of it when the
+   * fixture answers later (a thenable is taken as a promise).
+   */
+  private call(instanceName: string, method: string, rawArgs: SlimValue[]): unknown {
     const args = rawArgs.map((a) => this.symbols.replace(a));
     let instance: unknown;
     let missing = false;
@@ -378,7 +410,10 @@ export class SlimExecutor {
     for (let i = this.libraries.length - 1; i >= 0; i--) candidates.push(this.libraries[i]!.instance);
     for (const target of candidates) {
       const found = this.findMethod(target, method, args.length);
-      if (found) return await found.call(args);
+      if (found) {
+        const value = found.call(args);
+        return isThenable(value) ? Promise.resolve(value) : value;
+      }
     }
     if (missing) throw noInstance(`${instanceName}.${method}`);
     if (instance instanceof RemoteFixture)

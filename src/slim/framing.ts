@@ -87,8 +87,12 @@ export class FrameError extends RocError {
   }
 }
 
+/** A frame's bytes, made in one buffer. */
 export function frame(payload: string): Buffer {
-  const body = Buffer.from(payload, 'utf8');
-  const length = body.length < 1_000_000 ? String(body.length).padStart(6, '0') : String(body.length);
-  return Buffer.concat([Buffer.from(`${length}:`, 'latin1'), body]);
+  const bytes = Buffer.byteLength(payload, 'utf8');
+  const header = `${bytes < 1_000_000 ? String(bytes).padStart(6, '0') : String(bytes)}:`;
+  const out = Buffer.allocUnsafe(header.length + bytes);
+  out.write(header, 0, 'latin1');
+  out.write(payload, header.length, 'utf8');
+  return out;
 }

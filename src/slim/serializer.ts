@@ -14,7 +14,12 @@ export class SlimSyntaxError extends RocError {
   }
 }
 
-const pad = (n: number): string => (n < 1_000_000 ? String(n).padStart(6, '0') : String(n));
+// Six digits at least; for the usual sizes without padStart's allocations.
+const ZEROS = ['00000', '0000', '000', '00', '0', ''];
+const pad = (n: number): string =>
+  n < 1_000_000
+    ? ZEROS[n < 10 ? 0 : n < 100 ? 1 : n < 1000 ? 2 : n < 10_000 ? 3 : n < 100_000 ? 4 : 5]! + n
+    : String(n);
 
 export function serialize(list: readonly unknown[]): string {
   let out = `[${pad(list.length)}:`;
@@ -25,60 +30,93 @@ export function serialize(list: readonly unknown[]): string {
   return `${out}]`;
 }
 
-class Reader {
-  pos = 0;
-  constructor(readonly text: string) {}
+const OPEN = 0x5b;
+const CLOSE = 0x5d;
+const COLON = 0x3a;
 
-  char(expected: string, what: string): void {
-    if (this.text[this.pos] !== expected) {
-      throw new SlimSyntaxError(
-        `${what}: expected "${expected}" at offset ${this.pos}, got ${this.pos < this.text.length ? JSON.stringify(this.text[this.pos]) : 'the end'}`,
+/**
+ * Reads a list where it stands in the text: a nested list is read in place,
+ * between the bounds of its item, not copied out and read again. What is
+ * being read is named (and an item numbered) only when it is wrong.
+ */
+class Reader {
+  pos: number;
+  end: number;
+  constructor(
+    readonly text: string,
+    start: number,
+    end: number,
+  ) {
+    this.pos = start;
+    this.end = end;
+  }
+
+  fail(what: string, item: number, message: string): never {
+    throw new SlimSyntaxError(`${item >= 0 ? `${what} ${item}` : what}: ${message}`);
+  }
+
+  char(code: number, what: string, item = -1): void {
+    if (this.pos >= this.end || this.text.charCodeAt(this.pos) !== code) {
+      this.fail(
+        what,
+        item,
+        `expected "${String.fromCharCode(code)}" at offset ${this.pos}, got ${this.pos < this.end ? JSON.stringify(this.text[this.pos]) : 'the end'}`,
       );
     }
     this.pos++;
   }
 
   /** Six digits or more, then a colon. */
-  number(what: string): number {
+  number(what: string, item = -1): number {
     const start = this.pos;
-    while (this.pos < this.text.length && this.text.charCodeAt(this.pos) >= 48 && this.text.charCodeAt(this.pos) <= 57)
-      this.pos++;
-    if (this.pos - start < 6) throw new SlimSyntaxError(`${what}: expected at least six digits at offset ${start}`);
-    const n = Number(this.text.slice(start, this.pos));
-    this.char(':', what);
+    let n = 0;
+    for (; this.pos < this.end; this.pos++) {
+      const c = this.text.charCodeAt(this.pos);
+      if (c < 48 || c > 57) break;
+      n = n * 10 + (c - 48);
+    }
+    if (this.pos - start < 6) this.fail(what, item, `expected at least six digits at offset ${start}`);
+    this.char(COLON, what, item);
     return n;
   }
 }
 
 function readList(r: Reader): SlimList {
-  r.char('[', 'list');
+  r.char(OPEN, 'list');
   const count = r.number('item count');
   const out: SlimList = [];
   for (let i = 0; i < count; i++) {
-    const length = r.number(`length of item ${i}`);
-    if (r.pos + length > r.text.length)
-      throw new SlimSyntaxError(`item ${i} claims ${length} characters, but only ${r.text.length - r.pos} are left`);
-    const item = r.text.slice(r.pos, r.pos + length);
-    r.pos += length;
-    r.char(':', `end of item ${i}`);
-    out.push(maybeList(item));
+    const length = r.number('length of item', i);
+    if (r.pos + length > r.end)
+      throw new SlimSyntaxError(`item ${i} claims ${length} characters, but only ${r.end - r.pos} are left`);
+    const start = r.pos;
+    out.push(maybeList(r, start, start + length));
+    r.pos = start + length;
+    r.char(COLON, 'end of item', i);
   }
-  r.char(']', 'end of list');
+  r.char(CLOSE, 'end of list');
   return out;
 }
 
-function maybeList(item: string): SlimValue {
-  if (item.length < 9 || item[0] !== '[') return item;
+/** An item that is a whole list is read as one; anything else (a bracket in text) stays text. */
+function maybeList(r: Reader, start: number, end: number): SlimValue {
+  if (end - start < 9 || r.text.charCodeAt(start) !== OPEN) return r.text.slice(start, end);
+  const outer = r.end;
+  r.end = end;
   try {
-    return deserialize(item);
+    const list = readList(r);
+    if (r.pos === end) return list;
   } catch {
-    return item;
+    // not a list after all
+  } finally {
+    r.end = outer;
   }
+  return r.text.slice(start, end);
 }
 
 export function deserialize(text: string): SlimList {
   if (!text) throw new SlimSyntaxError("can't deserialize an empty string");
-  const r = new Reader(text);
+  const r = new Reader(text, 0, text.length);
   const list = readList(r);
   if (r.pos !== text.length) throw new SlimSyntaxError(`${text.length - r.pos} characters after the end of the list`);
   return list;

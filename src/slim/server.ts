@@ -32,7 +32,7 @@ export function converse(
     };
     const handle = async (payload: string): Promise<void> => {
       if (done) return;
-      if (payload.trim().toLowerCase() === 'bye') {
+      if (payload.length < 16 && payload.trim().toLowerCase() === 'bye') {
         finish(true);
         return;
       }

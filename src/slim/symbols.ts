@@ -47,7 +47,7 @@ export class SymbolStore {
 
   replace(arg: unknown): unknown {
     if (Array.isArray(arg)) return arg.map((a) => this.replace(a));
-    if (typeof arg !== 'string') return arg;
+    if (typeof arg !== 'string' || !arg.includes('$')) return arg;
     const whole = this.whole(arg);
     return whole.found ? whole.value : this.replaceInText(arg);
   }
