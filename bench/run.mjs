@@ -65,7 +65,12 @@ async function timeCalls(fn, n = N, warmup = WARMUP) {
 
 function record(name, s, note = '') {
   results.cases[name] = { ...s, note };
-  const fmt = (v) => (v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(v >= 10 ? 0 : 2)} µs`);
+  const fmt = (v) =>
+    v >= 1e7
+      ? `${(v / 1e6).toFixed(2)} s`
+      : v >= 1000
+        ? `${(v / 1000).toFixed(2)} ms`
+        : `${v.toFixed(v >= 10 ? 0 : 2)} µs`;
   console.log(
     `  ${name.padEnd(52)} median ${fmt(s.medianUs).padStart(9)}  p99 ${fmt(s.p99Us).padStart(9)}${note ? `  ${note}` : ''}`,
   );
@@ -479,6 +484,13 @@ async function slim() {
       call: 'echoString',
     }),
   ];
+  // The same client against a process that answers every frame with fixed bytes: the round trip no server beats.
+  sessions.push(
+    await slimSession('floor', process.execPath, [join(root, 'bench/slim_floor.mjs')], root, {
+      setup: [['i', 'import', 'nothing']],
+      call: 'echoString',
+    }),
+  );
   if (spawnSync('java', ['-version']).status === 0) {
     sessions.push(
       await slimSession(
@@ -507,7 +519,9 @@ async function slim() {
     }
     const s = await interleaved(cases, QUICK ? 5 : 15, QUICK ? 3 : 10);
     for (const [name, st] of Object.entries(s)) record(name, st, `${Math.round(1000 / (st.medianUs / 1e6))} calls/s`);
-    if (sessions.length === 2) {
+    results.ratios['SLIM 100 batches of 10: roc vs floor (time)'] =
+      s['SLIM roc slim: 100 batches of 10 calls'].medianUs / s['SLIM floor: 100 batches of 10 calls'].medianUs;
+    if (sessions.length === 3) {
       results.ratios['SLIM 1,000-call batch: roc vs Java'] =
         s['SLIM Java SlimService: a batch of 1,000 calls'].medianUs /
         s['SLIM roc slim: a batch of 1,000 calls'].medianUs;
