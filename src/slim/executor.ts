@@ -65,7 +65,12 @@ class SlimHelperLibrary {
   }
 }
 
-type Found = { call: (args: unknown[]) => unknown } | undefined;
+type Method = (...args: unknown[]) => unknown;
+
+/** No such instance, or no such method on a target. */
+const NOT_FOUND = Symbol('not found');
+
+const callable = (name: string): boolean => !name.startsWith('_') && name !== 'constructor';
 
 /** What one instruction answers, and whether it stops the batch. */
 interface Outcome {
@@ -108,10 +113,16 @@ export class SlimExecutor {
   }
 
   instance(name: string): unknown {
-    if (this.instances.has(name)) return this.instances.get(name);
+    const found = this.instanceOrMissing(name);
+    if (found === NOT_FOUND) throw noInstance(name);
+    return found;
+  }
+
+  private instanceOrMissing(name: string): unknown {
+    const value = this.instances.get(name);
+    if (value !== undefined || this.instances.has(name)) return value;
     const lib = this.libraries.find((l) => l.name === name);
-    if (lib) return lib.instance;
-    throw noInstance(name);
+    return lib ? lib.instance : NOT_FOUND;
   }
 
   setInstance(name: string, value: unknown): void {
@@ -224,11 +235,11 @@ export class SlimExecutor {
    * the deadline and answered TIMED_OUT, and the server goes on; an async
    * one is bounded by withDeadline.
    */
-  private invoke(fn: () => unknown): unknown {
+  private invoke(fn: Method, receiver: unknown, args: unknown[]): unknown {
     const sec = this.options.statementTimeoutSec;
-    if (!sec) return fn();
+    if (!sec) return fn.apply(receiver, args);
     const g = globalThis as { __rocSlimBoundedCall?: () => unknown };
-    g.__rocSlimBoundedCall = fn;
+    g.__rocSlimBoundedCall = () => fn.apply(receiver, args);
     try {
       return BOUNDED_CALL.runInThisContext({ timeout: Math.max(1, Math.round(sec * 1000)) });
     } catch (err) {
@@ -331,7 +342,7 @@ export class SlimExecutor {
         const ctor = await this.findClass(className);
         if (!ctor) throw this.notFound(className);
         try {
-          instance = this.invoke(() => new ctor(...args));
+          instance = this.invoke((...a: unknown[]) => new ctor(...a), undefined, args);
         } catch (err) {
           if (stopTagOf(err) || err instanceof SlimFailure || err instanceof SystemExitPrevented) throw err;
           throw couldNotInvokeConstructor(className, args.length, err);
@@ -356,27 +367,32 @@ export class SlimExecutor {
     (consumer.setStatementExecutor as (v: StatementExecutorView) => void).call(instance, view);
   }
 
-  /** A method by name (first letter either case); `setX(v)` and `x()` also reach a plain property x. */
-  private findMethod(target: unknown, method: string, argc: number): Found {
-    if (target === null || target === undefined) return undefined;
-    if (target instanceof RemoteFixture) return { call: (args) => callRemote(target, method, args) };
+  /**
+   * Calls a method by name (first letter either case) on one target; `setX(v)`
+   * and `x()` also reach a plain property x. NOT_FOUND when the target has
+   * none, so the next target is tried.
+   */
+  private tryCall(target: unknown, method: string, args: unknown[]): unknown {
+    if (target === null || target === undefined) return NOT_FOUND;
+    if (target instanceof RemoteFixture) return callRemote(target, method, args);
     const obj = target as Record<string, unknown>;
-    for (const name of nameVariants(method)) {
-      if (name.startsWith('_') || name === 'constructor') continue;
-      const fn = obj[name];
-      if (typeof fn === 'function')
-        return { call: (args) => this.invoke(() => (fn as (...a: unknown[]) => unknown).apply(obj, args)) };
+    // The name as sent first, with no allocation: it is almost always the one.
+    const exact = callable(method) ? obj[method] : undefined;
+    if (typeof exact === 'function') return this.invoke(exact as Method, obj, args);
+    for (const name of nameVariants(method).slice(1)) {
+      const fn = callable(name) ? obj[name] : undefined;
+      if (typeof fn === 'function') return this.invoke(fn as Method, obj, args);
     }
     const setter = /^set([A-Z\p{Lu}].*)$/u.exec(method);
-    if (setter && argc === 1) {
+    if (setter && args.length === 1) {
       for (const name of nameVariants(setter[1]!))
-        if (name in obj && typeof obj[name] !== 'function') return { call: ([v]) => void (obj[name] = v) };
+        if (name in obj && typeof obj[name] !== 'function') return void (obj[name] = args[0]);
     }
-    if (argc === 0) {
+    if (args.length === 0) {
       for (const name of nameVariants(method))
-        if (name in obj && typeof obj[name] !== 'function' && !name.startsWith('_')) return { call: () => obj[name] };
+        if (name in obj && typeof obj[name] !== 'function' && !name.startsWith('_')) return obj[name];
     }
-    return undefined;
+    return NOT_FOUND;
   }
 
   private methodsOf(target: unknown): string {
@@ -397,24 +413,17 @@ export class SlimExecutor {
    */
   private call(instanceName: string, method: string, rawArgs: SlimValue[]): unknown {
     const args = rawArgs.map((a) => this.symbols.replace(a));
-    let instance: unknown;
-    let missing = false;
-    try {
-      instance = this.instance(instanceName);
-    } catch {
-      missing = true;
+    const instance = this.instanceOrMissing(instanceName);
+    const missing = instance === NOT_FOUND;
+    let value: unknown = NOT_FOUND;
+    if (!missing) {
+      value = this.tryCall(instance, method, args);
+      if (value === NOT_FOUND)
+        value = this.tryCall((instance as { systemUnderTest?: unknown } | null)?.systemUnderTest, method, args);
     }
-    const candidates: unknown[] = missing
-      ? []
-      : [instance, (instance as { systemUnderTest?: unknown } | null)?.systemUnderTest];
-    for (let i = this.libraries.length - 1; i >= 0; i--) candidates.push(this.libraries[i]!.instance);
-    for (const target of candidates) {
-      const found = this.findMethod(target, method, args.length);
-      if (found) {
-        const value = found.call(args);
-        return isThenable(value) ? Promise.resolve(value) : value;
-      }
-    }
+    for (let i = this.libraries.length - 1; i >= 0 && value === NOT_FOUND; i--)
+      value = this.tryCall(this.libraries[i]!.instance, method, args);
+    if (value !== NOT_FOUND) return isThenable(value) ? Promise.resolve(value) : value;
     if (missing) throw noInstance(`${instanceName}.${method}`);
     if (instance instanceof RemoteFixture)
       throw noMethod(method, args.length, String(instance), 'it has no such method');
