@@ -4,17 +4,17 @@
 // call on all of them (every agent started over ssh at once) and a ping of
 // all, and beside them the same guests running a provisioned agent
 // (transport: agent). Needs root, systemd-nspawn, debootstrap and vagrant.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTopology } from 'roc-toolkit';
-import { buildNspawnBox, vagrantInsecureKey } from '../dist/src/cli/vagrant.js';
+import { buildNspawnBox } from '../dist/src/cli/vagrant.js';
 import { createNetns, removeNetns } from '../dist/src/lab/netns.js';
 import { labIdOf } from '../dist/src/lab/index.js';
 import { writeTokenFile } from '../dist/src/protocol/index.js';
-import { NspawnGuest, readyForSsh } from '../dist/test/e2e/nspawn.js';
+import { NspawnGuest, readyForSsh, vagrantSshConfig } from '../dist/test/e2e/nspawn.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 
@@ -40,25 +40,11 @@ const time = async (fn) => {
 export async function withNspawnGuests(count, measure) {
   const box = buildNspawnBox('ignore');
   const dir = mkdtempSync(join(os.tmpdir(), 'roc-bench-nspawn-'));
-  const key = join(dir, 'vagrant-key');
-  copyFileSync(join(dirname(vagrantInsecureKey()), 'vagrant'), key);
-  execFileSync('chmod', ['600', key]);
   writeTokenFile(join(dir, 'token'));
   // 198.18.0.0/15 is set aside for network tests (RFC 2544): it exists only inside these namespaces.
   const names = Array.from({ length: count }, (_, i) => `n${i + 1}`);
   const host = (i) => `198.18.59.${11 + i}`;
-  writeFileSync(
-    join(dir, 'ssh_config'),
-    [
-      'Host 198.18.59.*',
-      '  User vagrant',
-      `  IdentityFile ${key}`,
-      '  IdentitiesOnly yes',
-      `  UserKnownHostsFile ${join(dir, 'known_hosts')}`,
-      '  StrictHostKeyChecking accept-new',
-      '',
-    ].join('\n'),
-  );
+  vagrantSshConfig(dir, '198.18.59.*');
   const modules = join(root, 'examples/remote_class.js');
   const write = (file, defaults) => {
     writeFileSync(

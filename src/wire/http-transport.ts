@@ -185,26 +185,27 @@ export class HttpTransport implements Transport {
       }, timeout);
       call.answer.then(
         (a) => {
-          const gzipped = /gzip/i.test(a.headers['content-encoding'] ?? '');
-          const decode = gzipped
-            ? gunzipAsync(a.body, { maxOutputLength: this.#maxResponseBytes })
-            : Promise.resolve(a.body);
-          decode.then(
-            (buf) => {
-              const text = buf.toString('utf8');
-              if (a.status !== 200) finish(new HttpStatusError(site, a.status, text, this.tokenSource, this.#hints));
-              else finish(undefined, { text, headers: a.headers });
-            },
-            (err: Error) =>
-              finish(
-                new HttpStatusError(
-                  site,
-                  a.status,
-                  `gzip answer could not be inflated: ${err.message}`,
-                  this.tokenSource,
-                  this.#hints,
-                ),
+          const answered = (buf: Buffer): void => {
+            const text = buf.toString('utf8');
+            if (a.status !== 200) finish(new HttpStatusError(site, a.status, text, this.tokenSource, this.#hints));
+            else finish(undefined, { text, headers: a.headers });
+          };
+          const encoding = a.headers['content-encoding'];
+          // Most answers are not gzipped: those are answered in this turn.
+          if (encoding === undefined || !/gzip/i.test(encoding)) {
+            answered(a.body);
+            return;
+          }
+          gunzipAsync(a.body, { maxOutputLength: this.#maxResponseBytes }).then(answered, (err: Error) =>
+            finish(
+              new HttpStatusError(
+                site,
+                a.status,
+                `gzip answer could not be inflated: ${err.message}`,
+                this.tokenSource,
+                this.#hints,
               ),
+            ),
           );
         },
         (err: NodeJS.ErrnoException) => {

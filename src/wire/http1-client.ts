@@ -137,10 +137,26 @@ class Parser {
   }
 }
 
-/** Kept-alive connections to one endpoint; a call takes an idle one or opens one, and is sent once. */
+/** What a connection's events go to while a request is on it. */
+interface Exchange {
+  data(d: Buffer): void;
+  error(err: Error): void;
+  end(): void;
+  close(): void;
+}
+
+const EXCHANGE = Symbol('exchange');
+type PooledSocket = net.Socket & { [EXCHANGE]?: Exchange | undefined };
+
+/**
+ * Kept-alive connections to one endpoint; a call takes an idle one or opens
+ * one, and is sent once. Each connection's listeners and idle timeout are
+ * set once, when it opens, and pass its events to the request on it, if any:
+ * nothing is added or removed per call.
+ */
 export class Http1Pool {
-  private readonly idle: net.Socket[] = [];
-  private readonly all = new Set<net.Socket>();
+  private readonly idle: PooledSocket[] = [];
+  private readonly all = new Set<PooledSocket>();
   private closed = false;
 
   constructor(
@@ -149,49 +165,46 @@ export class Http1Pool {
     private readonly maxBytes: number,
   ) {}
 
-  private connect(): net.Socket {
+  private connect(): PooledSocket {
     const { host, port } = this.target;
-    const socket = this.target.tls
+    const socket: PooledSocket = this.target.tls
       ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...this.target.tls })
       : net.connect({ host, port });
     socket.setNoDelay(true);
     this.all.add(socket);
+    // An idle connection that errors, is closed by the server, sends bytes nobody asked for, or stays idle too long
+    // just leaves the pool.
+    socket.on('data', (d: Buffer) => (socket[EXCHANGE] ? socket[EXCHANGE].data(d) : socket.destroy()));
+    socket.on('error', (err) => (socket[EXCHANGE] ? socket[EXCHANGE].error(err) : socket.destroy()));
+    socket.on('end', () => (socket[EXCHANGE] ? socket[EXCHANGE].end() : socket.destroy()));
+    socket.setTimeout(this.idleTimeoutMs, () => {
+      if (!socket[EXCHANGE]) socket.destroy();
+    });
     socket.once('close', () => {
       this.all.delete(socket);
       const i = this.idle.indexOf(socket);
       if (i >= 0) this.idle.splice(i, 1);
+      socket[EXCHANGE]?.close();
     });
     return socket;
   }
 
-  private take(): net.Socket {
+  private take(): PooledSocket {
     for (;;) {
       const s = this.idle.pop();
       if (!s) return this.connect();
       if (!s.destroyed && s.writable) {
-        // Drop what release() attached for its idle time (setTimeout adds a listener each time).
-        s.setTimeout(0);
-        s.removeAllListeners('timeout');
-        s.removeAllListeners('error');
-        s.removeAllListeners('end');
         s.ref();
         return s;
       }
     }
   }
 
-  private release(socket: net.Socket): void {
+  private release(socket: PooledSocket): void {
     if (this.closed || socket.destroyed) {
       socket.destroy();
       return;
     }
-    socket.removeAllListeners('data');
-    socket.removeAllListeners('error');
-    socket.removeAllListeners('end');
-    // An idle connection that errors or is closed by the server just leaves the pool.
-    socket.on('error', () => socket.destroy());
-    socket.on('end', () => socket.destroy());
-    socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
     // An idle connection must not keep a finished program alive; take() refs it again for the next call.
     socket.unref();
     this.idle.push(socket);
@@ -209,7 +222,7 @@ export class Http1Pool {
       const finish = (err: Error | undefined, a?: Http1Answer): void => {
         if (done) return;
         done = true;
-        socket.removeListener('close', onClose);
+        socket[EXCHANGE] = undefined;
         if (err) {
           socket.destroy();
           reject(err);
@@ -219,29 +232,30 @@ export class Http1Pool {
         else socket.destroy();
         resolve(a!);
       };
-      const onClose = (): void => {
-        const a = parser.end();
-        if (a) finish(undefined, a);
-        else finish(new ClosedBeforeAnswer(receivedBytes));
-      };
       abort = () => finish(new RocError('the call was aborted (its deadline passed)'));
-      socket.on('data', (d: Buffer) => {
-        receivedBytes += d.length;
-        let a: Http1Answer | undefined;
-        try {
-          a = parser.push(d);
-        } catch (err) {
-          finish(err as Error);
-          return;
-        }
-        if (a) finish(undefined, a);
-      });
-      socket.on('error', (err) => finish(err));
-      socket.on('end', () => {
-        const a = parser.end();
-        if (a) finish(undefined, a);
-      });
-      socket.once('close', onClose);
+      socket[EXCHANGE] = {
+        data: (d) => {
+          receivedBytes += d.length;
+          let a: Http1Answer | undefined;
+          try {
+            a = parser.push(d);
+          } catch (err) {
+            finish(err as Error);
+            return;
+          }
+          if (a) finish(undefined, a);
+        },
+        error: (err) => finish(err),
+        end: () => {
+          const a = parser.end();
+          if (a) finish(undefined, a);
+        },
+        close: () => {
+          const a = parser.end();
+          if (a) finish(undefined, a);
+          else finish(new ClosedBeforeAnswer(receivedBytes));
+        },
+      };
       socket.write(head + body);
     });
     return { answer, abort: () => abort() };

@@ -1,6 +1,17 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import { vagrantInsecureKey } from '../../src/cli/vagrant.js';
 
 /** Descendants of a process, from /proc. */
 function descendants(pid: number): number[] {
@@ -189,6 +200,31 @@ export async function readyForSsh(g: NspawnGuest, timeoutMs = 60_000): Promise<v
     if (Date.now() > deadline) throw new Error(`${g.name} still turns users away (/run/nologin) after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * `dir`/ssh_config: hosts matching `pattern` are logged in to as a Vagrant
+ * box's `vagrant` user with Vagrant's insecure key (copied beside it, as a
+ * base box authorizes it), host keys learnt into `dir`/known_hosts.
+ */
+export function vagrantSshConfig(dir: string, pattern: string): string {
+  const key = join(dir, 'vagrant-key');
+  copyFileSync(join(dirname(vagrantInsecureKey()), 'vagrant'), key);
+  chmodSync(key, 0o600);
+  const file = join(dir, 'ssh_config');
+  writeFileSync(
+    file,
+    [
+      `Host ${pattern}`,
+      '  User vagrant',
+      `  IdentityFile ${key}`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${join(dir, 'known_hosts')}`,
+      '  StrictHostKeyChecking accept-new',
+      '',
+    ].join('\n'),
+  );
+  return file;
 }
 
 function safeLink(p: string): string {

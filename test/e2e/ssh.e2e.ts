@@ -8,18 +8,18 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { eventually } from '../../src/client/index.js';
-import { buildNspawnBox, vagrantInsecureKey } from '../../src/cli/vagrant.js';
+import { buildNspawnBox } from '../../src/cli/vagrant.js';
 import { createNetns, removeNetns } from '../../src/lab/netns.js';
 import { labIdOf } from '../../src/lab/index.js';
 import { loadTopology, SshGuestError, type Topology } from '../../src/topology/index.js';
 import { SlimExecutor } from '../../src/slim/index.js';
 import { example, rejection, repoRoot, rootTierSkip } from '../helpers.js';
-import { NspawnGuest, readyForSsh } from './nspawn.js';
+import { NspawnGuest, readyForSsh, vagrantSshConfig } from './nspawn.js';
 
 const why = rootTierSkip('the ssh tier', 'systemd-nspawn, network namespaces, mounts', [
   'systemd-nspawn',
@@ -48,22 +48,7 @@ before(async () => {
   if (why) return;
   const box = buildNspawnBox();
   dir = mkdtempSync(join(tmpdir(), 'roc-ssh-e2e-'));
-  // Vagrant's insecure private key, beside its public one in the gem, as a base box authorizes it.
-  const key = join(dir, 'vagrant-key');
-  copyFileSync(join(dirname(vagrantInsecureKey()), 'vagrant'), key);
-  execFileSync('chmod', ['600', key]);
-  writeFileSync(
-    join(dir, 'ssh_config'),
-    [
-      'Host 198.18.58.*',
-      '  User vagrant',
-      `  IdentityFile ${key}`,
-      '  IdentitiesOnly yes',
-      `  UserKnownHostsFile ${join(dir, 'known_hosts')}`,
-      '  StrictHostKeyChecking accept-new',
-      '',
-    ].join('\n'),
-  );
+  vagrantSshConfig(dir, '198.18.58.*');
   file = join(dir, 'roc.yml');
   // 198.18.0.0/15 is set aside for network tests (RFC 2544): it exists only inside these namespaces.
   writeFileSync(
