@@ -320,11 +320,17 @@ export class Dispatcher {
   /**
    * Whether what this call runs may read the call's context (callSignal,
    * the caller): the guest library's methods, an iterator's pull (a long poll),
-   * and served code once it has taken the guest library. Other calls run
-   * without it, which spares them the cost of keeping it (withCall).
+   * a multicall (it may run either), and served code once it has taken the
+   * guest library. Other calls run without it, which spares them the cost of
+   * keeping it (withCall).
    */
   private needsCallContext(name: string): boolean {
-    return isLibraryTaken() || name.startsWith(ITERATOR_HANDLE_PREFIX) || this.options.library?.has(name) === true;
+    return (
+      isLibraryTaken() ||
+      name.startsWith(ITERATOR_HANDLE_PREFIX) ||
+      name === 'system.multicall' ||
+      this.options.library?.has(name) === true
+    );
   }
 
   private async dispatchNow(name: string, params: XmlRpcValue[], scope: CallScope): Promise<CallOutcome> {
