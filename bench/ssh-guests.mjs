@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTopology } from 'roc-toolkit';
 import { buildNspawnBox } from '../dist/src/cli/vagrant.js';
-import { createNetns, removeNetns } from '../dist/src/lab/netns.js';
 import { labIdOf } from '../dist/src/lab/index.js';
 import { writeTokenFile } from '../dist/src/protocol/index.js';
-import { NspawnGuest, readyForSsh, vagrantSshConfig } from '../dist/test/e2e/nspawn.js';
+import { NspawnLab, readyForSsh, vagrantSshConfig } from '../dist/test/e2e/nspawn.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 
@@ -58,39 +57,22 @@ export async function withNspawnGuests(count, measure) {
     `transport: ssh, timeout: 60s, modules: [${modules}], ssh: { config_file: ssh_config }`,
   );
   const agentFile = write('agent.yml', 'port: 7007, token_file: token, timeout: 60s');
-  const labId = labIdOf(sshFile);
-  await removeNetns(labId);
-  const layout = await createNetns(labId, [...loadTopology(sshFile).specs.values()]);
-  const guests = [];
+  const lab = await NspawnLab.create(labIdOf(sshFile), [...loadTopology(sshFile).specs.values()], join(dir, 'guests'));
   try {
     // Node.js goes into a layer of its own, once, from the box's apt cache (as install-node.sh installs it on a
     // Vagrant box); every guest's root is that layer over the box, and its own changes over both.
-    const base = new NspawnGuest('nodelayer', box, join(dir, 'guests'), `/run/netns/${layout.namespaces[names[0]]}`, [
-      `${root}:/vagrant`,
-    ]);
-    base.mount();
-    base.boot();
+    const base = lab.boot('nodelayer', box, [`${root}:/vagrant`], lab.layout.namespaces[names[0]]);
     await base.waitForBoot();
     const installed = base.exec('sh', ['/vagrant/provisioning/install-node.sh']);
     if (installed.status !== 0) throw new Error(`install-node.sh: ${installed.stdout}${installed.stderr}`);
     await base.stop();
     spawnSync('umount', [base.merged]);
     const lower = `${join(dir, 'guests', 'nodelayer', 'upper')}:${box}`;
-    for (const name of names) {
-      const g = new NspawnGuest(name, lower, join(dir, 'guests'), `/run/netns/${layout.namespaces[name]}`, [
-        `${root}:/vagrant`,
-        `${dir}:/roc-bench`,
-      ]);
-      g.mount();
-      g.boot();
-      guests.push(g);
-    }
+    const guests = names.map((name) => lab.boot(name, lower, [`${root}:/vagrant`, `${dir}:/roc-bench`]));
     await Promise.all(guests.map((g) => g.waitForBoot(300_000).then(() => readyForSsh(g, 120_000))));
     await measure({ sshFile, agentFile }, guests);
   } finally {
-    await Promise.all(guests.map((g) => g.stop()));
-    for (const g of guests) g.unmount();
-    await removeNetns(labId);
+    await lab.close();
   }
 }
 

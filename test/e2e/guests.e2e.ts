@@ -5,7 +5,6 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bridgeName, labIdOf, netnsName } from '../../src/lab/index.js';
-import { createNetns, removeNetns } from '../../src/lab/netns.js';
 import {
   eventually,
   guestLogs,
@@ -17,7 +16,7 @@ import {
 } from '../../src/index.js';
 import { writeTokenFile } from '../../src/protocol/index.js';
 import { rejection, repoRoot, rootTierSkip } from '../helpers.js';
-import { NspawnGuest } from './nspawn.js';
+import { NspawnLab, type NspawnGuest } from './nspawn.js';
 
 const why = rootTierSkip('end-to-end guests', 'systemd-nspawn, network namespaces, mounts', [
   'systemd-nspawn',
@@ -56,6 +55,7 @@ let bare: NspawnGuest;
 let dir: string;
 let file: string;
 let labId: string;
+let lab: NspawnLab | undefined;
 let topology: Topology;
 const guests: NspawnGuest[] = [];
 
@@ -82,17 +82,9 @@ before(async () => {
   );
   topology = loadTopology(file);
   labId = labIdOf(file);
-  await removeNetns(labId);
-  const layout = await createNetns(labId, [...topology.specs.values()]);
-  for (const spec of topology.specs.values()) {
-    const g = new NspawnGuest(spec.name, rootfs, join(dir, 'guests'), `/run/netns/${layout.namespaces[spec.name]}`, [
-      `${repoRoot}:/vagrant`,
-      `${join(dir, 'token')}:/roc-token`,
-    ]);
-    g.mount();
-    g.boot();
-    guests.push(g);
-  }
+  lab = await NspawnLab.create(labId, [...topology.specs.values()], join(dir, 'guests'));
+  for (const spec of topology.specs.values())
+    guests.push(lab.boot(spec.name, rootfs, [`${repoRoot}:/vagrant`, `${join(dir, 'token')}:/roc-token`]));
   // A Node.js tarball for the bare guest, made from this machine's own node.
   const nodeDir = join(dir, 'node', `node-${process.version}-linux-x64`);
   mkdirSync(join(nodeDir, 'bin'), { recursive: true });
@@ -101,12 +93,7 @@ before(async () => {
   rmSync(nodeDir, { recursive: true });
   const bareNs = netnsName(labId, 'bare');
   execFileSync('ip', ['netns', 'add', bareNs]);
-  bare = new NspawnGuest('bare', rootfs, join(dir, 'guests'), `/run/netns/${bareNs}`, [
-    `${repoRoot}:/vagrant`,
-    `${join(dir, 'node')}:/roc-node`,
-  ]);
-  bare.mount();
-  bare.boot();
+  bare = lab.boot('bare', rootfs, [`${repoRoot}:/vagrant`, `${join(dir, 'node')}:/roc-node`], bareNs);
   for (const g of [...guests, bare]) await g.waitForBoot();
   // Provisioned by the project's own scripts, as Vagrant would: g1 through
   // install-agent.sh as root; g2 through `roc-agent install --user roc`, the
@@ -137,9 +124,7 @@ before(async () => {
 after(async () => {
   if (why) return;
   topology?.close();
-  for (const g of [...guests, bare]) await g?.stop();
-  for (const g of [...guests, bare]) g?.unmount();
-  await removeNetns(labId);
+  await lab?.close();
   // Nothing may be left: no namespace, link, mount or nspawn process of this run.
   assert.doesNotMatch(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }), new RegExp(`roc-${labId}-`));
   assert.doesNotMatch(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }), new RegExp(bridgeName(labId)));

@@ -12,6 +12,8 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { vagrantInsecureKey } from '../../src/cli/vagrant.js';
+import { createNetns, removeNetns, type NetnsLayout } from '../../src/lab/netns.js';
+import type { GuestSpec } from '../../src/topology/index.js';
 
 /** Descendants of a process, from /proc. */
 function descendants(pid: number): number[] {
@@ -184,6 +186,48 @@ export class NspawnGuest {
   unmount(): void {
     spawnSync('umount', [this.merged]);
     rmSync(join(this.stateDir, this.name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * A topology's guests booted with systemd-nspawn, each in the network
+ * namespace the lab's layout gives it (createNetns, on a bridge): what the
+ * end-to-end tiers and the ssh bench stand on. close() stops every guest it
+ * booted, unmounts them, the last booted first (a guest's root may stand
+ * on an earlier one's changes), and removes the namespaces.
+ */
+export class NspawnLab {
+  readonly guests: NspawnGuest[] = [];
+
+  private constructor(
+    readonly labId: string,
+    readonly layout: NetnsLayout,
+    private readonly stateDir: string,
+  ) {}
+
+  /** The namespaces of `specs` (what a crashed run of the same lab left is removed first). */
+  static async create(labId: string, specs: readonly GuestSpec[], stateDir: string): Promise<NspawnLab> {
+    await removeNetns(labId);
+    return new NspawnLab(labId, await createNetns(labId, specs), stateDir);
+  }
+
+  /**
+   * Mounts and boots a guest on `rootfs` (overlay lower folders, joined by
+   * `:`), in the namespace of the guest `name` unless `netns` names another.
+   */
+  boot(name: string, rootfs: string, binds: readonly string[], netns = this.layout.namespaces[name]!): NspawnGuest {
+    const g = new NspawnGuest(name, rootfs, this.stateDir, `/run/netns/${netns}`, binds);
+    g.mount();
+    g.boot();
+    this.guests.push(g);
+    return g;
+  }
+
+  async close(): Promise<void> {
+    const booted = [...this.guests].reverse();
+    await Promise.all(booted.map((g) => g.stop()));
+    for (const g of booted) g.unmount();
+    await removeNetns(this.labId);
   }
 }
 

@@ -14,12 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../../src/client/index.js';
 import { buildNspawnBox } from '../../src/cli/vagrant.js';
-import { createNetns, removeNetns } from '../../src/lab/netns.js';
 import { labIdOf } from '../../src/lab/index.js';
 import { loadTopology, SshGuestError, type Topology } from '../../src/topology/index.js';
 import { SlimExecutor } from '../../src/slim/index.js';
 import { example, rejection, repoRoot, rootTierSkip } from '../helpers.js';
-import { NspawnGuest, readyForSsh, vagrantSshConfig } from './nspawn.js';
+import { NspawnLab, readyForSsh, vagrantSshConfig, type NspawnGuest } from './nspawn.js';
 
 const why = rootTierSkip('the ssh tier', 'systemd-nspawn, network namespaces, mounts', [
   'systemd-nspawn',
@@ -31,7 +30,7 @@ const why = rootTierSkip('the ssh tier', 'systemd-nspawn, network namespaces, mo
 
 let dir: string;
 let file: string;
-let labId: string;
+let lab: NspawnLab | undefined;
 let topology: Topology;
 const guests: NspawnGuest[] = [];
 
@@ -63,17 +62,8 @@ before(async () => {
     ].join('\n'),
   );
   topology = loadTopology(file);
-  labId = labIdOf(file);
-  await removeNetns(labId);
-  const layout = await createNetns(labId, [...topology.specs.values()]);
-  for (const spec of topology.specs.values()) {
-    const g = new NspawnGuest(spec.name, box, join(dir, 'guests'), `/run/netns/${layout.namespaces[spec.name]}`, [
-      `${repoRoot}:/vagrant`,
-    ]);
-    g.mount();
-    g.boot();
-    guests.push(g);
-  }
+  lab = await NspawnLab.create(labIdOf(file), [...topology.specs.values()], join(dir, 'guests'));
+  for (const spec of topology.specs.values()) guests.push(lab.boot(spec.name, box, [`${repoRoot}:/vagrant`]));
   for (const g of guests) {
     await g.waitForBoot();
     await readyForSsh(g);
@@ -88,9 +78,7 @@ before(async () => {
 after(async () => {
   if (why) return;
   topology?.close();
-  for (const g of guests) await g.stop();
-  for (const g of guests) g.unmount();
-  await removeNetns(labId);
+  await lab?.close();
 });
 
 test(
