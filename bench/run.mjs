@@ -103,26 +103,6 @@ async function floorServers(count, value, script = 'echo_server.mjs') {
   return { ports, stop: () => children.forEach((c) => c.kill('SIGKILL')) };
 }
 
-/**
- * Times each call of several cases, the cases taking turns in blocks of
- * `block` calls, so drift on a shared machine falls on all of them alike.
- */
-async function alternating(cases, n = N, warmup = WARMUP, block = 100) {
-  const entries = Object.entries(cases);
-  for (const [, fn] of entries) for (let i = 0; i < warmup; i++) await fn();
-  const samples = Object.fromEntries(entries.map(([k]) => [k, []]));
-  for (let done = 0; done < n; done += block) {
-    for (const [k, fn] of entries) {
-      for (let i = 0; i < block && done + i < n; i++) {
-        const t = process.hrtime.bigint();
-        await fn();
-        samples[k].push(Number(process.hrtime.bigint() - t) / 1000);
-      }
-    }
-  }
-  return Object.fromEntries(entries.map(([k]) => [k, stats(samples[k])]));
-}
-
 async function startAgentProcess(extra = []) {
   // The single-file agent, with the Node flags the systemd unit gives it.
   const agent = await launchAgent(['-m', join(root, 'examples/remote_class.js'), '-p', '0', ...extra], {
@@ -170,7 +150,7 @@ async function callPairs() {
       const proxy = serverProxy('127.0.0.1', agent.port);
       const inst = await remoteModule(proxy).RemoteClass(1, 2, 3);
       // ROC and its floor take turns in blocks of 100 calls (the two processes are alike: node with the agent's flags).
-      const s = await alternating({ floor: floorCall.call, roc: () => inst.echo(value) });
+      const s = await interleaved({ floor: floorCall.call, roc: () => inst.echo(value) }, N, WARMUP, 100);
       record(`${kind}: floor: lean node:http client -> fixed answer`, s.floor);
       record(`${kind}: ROC client -> ROC agent`, s.roc);
       floorCall.close();
@@ -234,16 +214,22 @@ async function batching() {
   }
 }
 
-/** Times each case in turn, round after round, so drift on a shared machine falls on all of them alike. */
-async function interleaved(cases, rounds, warmup) {
+/**
+ * Times each case in turn, round after round (or `block` calls of a case at a
+ * time), after the same warm-up taken in turns, so drift on a shared machine
+ * falls on all of them alike.
+ */
+async function interleaved(cases, rounds, warmup, block = 1) {
   const entries = Object.entries(cases);
   for (let i = 0; i < warmup; i++) for (const [, fn] of entries) await fn();
   const samples = Object.fromEntries(entries.map(([k]) => [k, []]));
-  for (let i = 0; i < rounds; i++) {
+  for (let done = 0; done < rounds; done += block) {
     for (const [k, fn] of entries) {
-      const t = process.hrtime.bigint();
-      await fn();
-      samples[k].push(Number(process.hrtime.bigint() - t) / 1000);
+      for (let i = 0; i < block && done + i < rounds; i++) {
+        const t = process.hrtime.bigint();
+        await fn();
+        samples[k].push(Number(process.hrtime.bigint() - t) / 1000);
+      }
     }
   }
   return Object.fromEntries(entries.map(([k]) => [k, stats(samples[k])]));
