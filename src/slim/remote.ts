@@ -55,9 +55,10 @@ export async function makeRemote(
 ): Promise<RemoteFixture> {
   const g = topology.guest(guest);
   const mod = g.module as Record<string, (...a: unknown[]) => Promise<object>>;
-  const where = `guest ${guest} (${g.endpoint.replace(/^ssh:/, 'ssh ')})`;
+  const endpoint = g.endpoint.replace(/^ssh:/, 'ssh ');
+  const where = `guest ${guest} (${endpoint})`;
   try {
-    return new RemoteFixture(guest, cls, g.endpoint.replace(/^ssh:/, 'ssh '), await mod[cls]!(...args));
+    return new RemoteFixture(guest, cls, endpoint, await mod[cls]!(...args));
   } catch (err) {
     if (err instanceof UnknownClassError)
       throw noClass(`${guest}.${cls}`, `${where} serves ${err.available.join(', ') || 'no classes'}`, { cause: err });
