@@ -79,6 +79,37 @@ describe('token authentication', () => {
     proxy.close();
   });
 
+  test('on one kept-alive connection every request is checked: a token proven once does not admit another', async () => {
+    // The agent remembers the header a connection proved with, so it need not hash it again;
+    // a different header (or none) on that same connection must still be refused.
+    const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets: unknown[] = [];
+    const post = (headers: Record<string, string>): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = http.request(
+          { host: '127.0.0.1', port: agent.port, method: 'POST', path: '/', headers, agent: keepAlive },
+          (res) => {
+            sockets.push(res.socket);
+            res.resume();
+            res.on('end', () => resolve(res.statusCode!));
+          },
+        );
+        req.on('error', reject);
+        req.end(encodeCall('classes', []));
+      });
+    try {
+      const statuses = [];
+      for (const auth of [`Bearer ${TOKEN}`, `Bearer ${TOKEN}x`, undefined, `Bearer ${TOKEN}`, 'Bearer nope'])
+        statuses.push(await post(auth === undefined ? {} : { Authorization: auth }));
+      assert.deepEqual(statuses, [200, 401, 401, 200, 401]);
+      // A refusal closes its connection; each wrong header came on a connection the right one had proven.
+      assert.equal(sockets[1], sockets[0]);
+      assert.equal(sockets[4], sockets[3]);
+    } finally {
+      keepAlive.destroy();
+    }
+  });
+
   test('unknown schemes and malformed headers are refused', async () => {
     for (const auth of [
       'Digest abc',
