@@ -3,7 +3,8 @@
 // with the flags its systemd unit gives it). A run of `warmup + n` calls less
 // a run of `warmup` calls is what n calls cost, start-up, warm-up and exit
 // cancelled out; instructions, not seconds, so the figure repeats on a busy
-// machine.
+// machine. ROC's side runs as users run it off loopback: the agent with a
+// token file, the client sending the token with every call.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,19 +12,29 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AGENT_BUNDLE } from '../dist/src/lab/index.js';
-import { AGENT_NODE_FLAGS } from '../dist/src/protocol/index.js';
+import { AGENT_NODE_FLAGS, writeTokenFile } from '../dist/src/protocol/index.js';
 import { encodeResponse } from '../dist/src/wire/index.js';
 import { PAYLOADS } from './payloads.mjs';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 
 /** Runs node with `args` under callgrind; `counted()` resolves with the instructions it ran once it exits. */
-function underCallgrind(dir, label, args) {
+function underCallgrind(dir, label, args, env = process.env) {
   const out = join(dir, `${label}.callgrind`);
   const child = spawn(
     'valgrind',
-    ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, ...AGENT_NODE_FLAGS, ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // V8's memory reducer collects garbage when a process has been idle a while: work set off
+    // by wall-clock time, which valgrind stretches unevenly, not by calls. It made a run of
+    // warm-up + n calls count less than the warm-up alone once; both sides go without it.
+    [
+      '--tool=callgrind',
+      `--callgrind-out-file=${out}`,
+      process.execPath,
+      ...AGENT_NODE_FLAGS,
+      '--no-memory-reducer',
+      ...args,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env },
   );
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -60,6 +71,8 @@ async function run(dir, side, size, warmup, n) {
       join(root, 'examples/remote_class.js'),
       '-p',
       '0',
+      '--token-file',
+      join(dir, 'token'),
     ]);
     port = await firstMatch(server.child, /Listening on https?:\/\/[^ ]+:(\d+)\//, 'roc-agent');
   } else {
@@ -68,14 +81,12 @@ async function run(dir, side, size, warmup, n) {
     server = underCallgrind(dir, `${label}-server`, [join(root, 'bench/echo_server.mjs'), file]);
     port = await firstMatch(server.child, /^(\d+)$/, 'echo_server');
   }
-  const client = underCallgrind(dir, `${label}-client`, [
-    join(root, 'bench/call-path.mjs'),
-    side,
-    String(port),
-    size,
-    String(warmup),
-    String(n),
-  ]);
+  const client = underCallgrind(
+    dir,
+    `${label}-client`,
+    [join(root, 'bench/call-path.mjs'), side, String(port), size, String(warmup), String(n)],
+    { ...process.env, ROC_TOKEN: readFileSync(join(dir, 'token'), 'utf8').trim() },
+  );
   try {
     const clientIr = await client.counted();
     server.child.kill('SIGTERM');
@@ -92,6 +103,7 @@ async function run(dir, side, size, warmup, n) {
  */
 export async function countInstructions(plan) {
   const dir = mkdtempSync(join(os.tmpdir(), 'roc-bench-callgrind-'));
+  writeTokenFile(join(dir, 'token'));
   const results = {};
   for (const [size, { warmup, n }] of Object.entries(plan)) {
     const runs = {};
