@@ -311,9 +311,9 @@ async function fanOut() {
       cases[`tcp ${n}`] = () => Promise.all(tcp.slice(0, n).map((c) => c.call()));
     }
     // The cases take turns in blocks of 50 fan-outs, so drift falls on all alike and each pays for its own
-    // work: what the servers and the client do after an answer has arrived (node:http's keep-alive
-    // bookkeeping, ROC's lease renewal) lands in the next fan-out. Taking turns one fan-out at a time
-    // billed that to whichever case came next. Size 10 warms every agent and server.
+    // work: what the servers and the client still do after an answer has arrived (node:http's finished
+    // response and keep-alive timer, a pool taking its connection back) lands in the next fan-out. Taking
+    // turns one fan-out at a time billed that to whichever case came next. Size 10 warms every agent and server.
     const s = await interleaved(cases, rounds, warmup, 50);
     for (const n of SIZES) record(`one call on ${n} lab guest(s) through guests(...)`, s[`roc ${n}`]);
     for (const n of SIZES) record(`fan-out floor, lean node:http processes: ${n}`, s[`http ${n}`]);
