@@ -233,6 +233,11 @@ export class Http1Pool {
         resolve(a!);
       };
       abort = () => finish(new RocError('the call was aborted (its deadline passed)'));
+      // An answer read until the connection ends (HTTP/1.0 servers) is whole at its end.
+      const ended = (): void => {
+        const a = parser.end();
+        if (a) finish(undefined, a);
+      };
       socket[EXCHANGE] = {
         data: (d) => {
           receivedBytes += d.length;
@@ -246,14 +251,11 @@ export class Http1Pool {
           if (a) finish(undefined, a);
         },
         error: (err) => finish(err),
-        end: () => {
-          const a = parser.end();
-          if (a) finish(undefined, a);
-        },
+        end: ended,
+        // finish() takes only its first outcome: a whole answer at the end wins over the hang-up.
         close: () => {
-          const a = parser.end();
-          if (a) finish(undefined, a);
-          else finish(new ClosedBeforeAnswer(receivedBytes));
+          ended();
+          finish(new ClosedBeforeAnswer(receivedBytes));
         },
       };
       socket.write(head + body);
